@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Live capture from a SocketCAN interface (can0, vcan0) through libpcap.
+ * Reads wake up every LIVE_TIMEOUT_MS so that uf_reader_break() (from a
+ * SIGINT handler) ends the capture cleanly. Where the kernel lacks AF_CAN the
+ * open fails with a sentence that says so, instead of libpcap's bare error.
+ */
+#include "reader_internal.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LIVE_TIMEOUT_MS 100
+#define LIVE_SNAPLEN 256 /* SLL2 header + canfd_frame, with room */
+
+#ifndef AF_CAN
+#define AF_CAN 29
+#endif
+
+typedef struct live_backend {
+    pcap_t *p;
+    uint32_t linktype;
+    uint32_t bus;
+    uint32_t ifindex_key, ifindex_bus;
+} live_backend;
+
+static bool kernel_has_af_can(void)
+{
+    int s = socket(AF_CAN, SOCK_RAW, 1 /* CAN_RAW */);
+    if (s >= 0) {
+        close(s);
+        return true;
+    }
+    return errno != EAFNOSUPPORT;
+}
+
+static int live_next(uf_reader *r, uf_record *rec, uf_error *err)
+{
+    live_backend *b = r->backend;
+    for (;;) {
+        if (r->stop)
+            return 0;
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int rc = pcap_next_ex(b->p, &h, &data);
+        if (rc == 0)
+            continue; /* timeout: look at the stop flag again */
+        if (rc == PCAP_ERROR_BREAK)
+            return 0;
+        if (rc != 1) {
+            uf_error_set(err, "%s: capture failed after frame %" G_GUINT64_FORMAT ": %s", r->path,
+                         r->count, pcap_geterr(b->p));
+            return -1;
+        }
+        rec->time = (uf_time)h->ts.tv_sec * UF_NS_PER_S + (uf_time)h->ts.tv_usec;
+        uint32_t ifindex = 0;
+        if (uf_decode_link(b->linktype, data, h->caplen, &r->link, rec, &ifindex, &rec->problem) <
+            0)
+            rec->kind = UF_REC_SKIPPED;
+        rec->bus = reader_bus_for_ifindex(r, b->bus, ifindex, &b->ifindex_key, &b->ifindex_bus);
+        return 1;
+    }
+}
+
+static void live_close(uf_reader *r)
+{
+    live_backend *b = r->backend;
+    if (b) {
+        pcap_close(b->p);
+        g_free(b);
+    }
+}
+
+static const reader_ops live_ops = {"live", live_next, live_close};
+
+int live_open(uf_reader *r, const char *iface, uf_error *err)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(iface, errbuf);
+    if (!p) {
+        uf_error_set(err, "%s: cannot capture: %s", iface, errbuf);
+        return -1;
+    }
+    pcap_set_snaplen(p, LIVE_SNAPLEN);
+    pcap_set_timeout(p, LIVE_TIMEOUT_MS);
+    pcap_set_immediate_mode(p, 1);
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+        const char *detail = rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc);
+        if (!kernel_has_af_can())
+            uf_error_set(err, "%s: cannot capture: %s (this kernel has no AF_CAN, so no SocketCAN "
+                         "interface can exist here)", iface, detail);
+        else if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+            uf_error_set(err, "%s: no such interface (create a virtual one with "
+                         "\"ip link add dev %s type vcan && ip link set %s up\")", iface, iface,
+                         iface);
+        else if (rc == PCAP_ERROR_PERM_DENIED)
+            uf_error_set(err, "%s: permission denied (capturing needs CAP_NET_RAW)", iface);
+        else
+            uf_error_set(err, "%s: cannot capture: %s", iface, detail);
+        pcap_close(p);
+        return -1;
+    }
+    live_backend *b = g_new0(live_backend, 1);
+    b->p = p;
+    int dlt = pcap_datalink(p);
+    b->linktype = (uint32_t)dlt;
+    b->bus = reader_bus(r, iface);
+    r->backend = b;
+    r->ops = &live_ops;
+    r->format = "live";
+    return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * What the reader front (reader.c) shares with its backends: each backend
+ * fills records and bus names; numbering, the end-of-input latch and the
+ * bus table live in the front so that every format behaves the same.
+ */
+#ifndef UF_READER_INTERNAL_H
+#define UF_READER_INTERNAL_H
+
+#include "uf_capture.h"
+
+#include <glib.h>
+#include <signal.h>
+
+typedef struct reader_ops {
+    const char *name;
+    /* 1 record, 0 end, -1 damaged (err set). number is filled by the front. */
+    int (*next)(uf_reader *r, uf_record *rec, uf_error *err);
+    void (*close)(uf_reader *r);
+} reader_ops;
+
+struct uf_reader {
+    const reader_ops *ops;
+    char *path;
+    char *display;       /* path as shown in messages (basename-free: as given) */
+    const char *format;  /* short name, owned by the backend or static */
+    bool has_time;
+    bool ended;
+    uint64_t count;
+    uf_link_state link;
+    GPtrArray *bus_names; /* char *, index = bus */
+    GHashTable *bus_index; /* name -> GUINT_TO_POINTER(index + 1) */
+    void *backend;
+    volatile sig_atomic_t stop;
+};
+
+/* Returns the bus index for a name, adding it on first use. */
+uint32_t reader_bus(uf_reader *r, const char *name);
+
+/* Bus for a record: SLL2 carries the capturing interface's index, which
+ * keeps several CAN interfaces of one "any" capture apart. The cache pair
+ * avoids a name lookup per record. */
+uint32_t reader_bus_for_ifindex(uf_reader *r, uint32_t base_bus, uint32_t ifindex,
+                                uint32_t *cache_key, uint32_t *cache_bus);
+
+/* Backends: each returns 0 and sets r->ops / r->backend, or -1 with err. */
+int pcap_file_open(uf_reader *r, uf_error *err);
+int wiretap_file_open(uf_reader *r, uf_error *err);
+int candump_file_open(uf_reader *r, uf_error *err);
+int asc_file_open(uf_reader *r, uf_error *err);
+int live_open(uf_reader *r, const char *iface, uf_error *err);
+
+/* Text-format classification of a file head, used by the probe. */
+typedef enum text_kind {
+    TEXT_UNKNOWN,
+    TEXT_CANDUMP,
+    TEXT_ASC,
+    TEXT_BUSMASTER,
+} text_kind;
+text_kind text_classify(const char *head, size_t len);
+
+#endif /* UF_READER_INTERNAL_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Files read through Wireshark's wiretap: pcapng (libpcap merges pcapng
+ * interfaces and refuses mixed link types, wiretap keeps them apart as
+ * buses), Vector BLF, Busmaster logs, gzip-compressed captures and every
+ * other format wiretap knows. Each pcapng interface, or BLF channel, is a bus.
+ */
+#include "reader_internal.h"
+
+#include <wiretap/wtap.h>
+#include <wiretap/pcap-encap.h>
+#include <wiretap/wtap_opttypes.h>
+#include <wsutil/buffer.h>
+
+typedef struct iface {
+    uint32_t bus;
+    uint32_t linktype;
+    uint32_t ifindex_key, ifindex_bus;
+} iface;
+
+typedef struct wiretap_backend {
+    wtap *wth;
+    wtap_rec rec;
+    Buffer buf;
+    GArray *ifaces; /* struct iface, by interface id */
+    int64_t good_end; /* bytes read after the last good record */
+    char format[32];
+} wiretap_backend;
+
+/* Link types whose wiretap encapsulation we map back; wiretap exports only
+ * the pcap -> wtap direction. Anything else becomes a private number that
+ * no decoder claims. */
+static const uint32_t known_linktypes[] = {
+    UF_LINKTYPE_CAN_SOCKETCAN, UF_LINKTYPE_LINUX_SLL, UF_LINKTYPE_LINUX_SLL2,
+    UF_LINKTYPE_ETHERNET,      UF_LINKTYPE_RAW,       UF_LINKTYPE_IPV4,
+    UF_LINKTYPE_IPV6,
+};
+#define UF_LINKTYPE_PRIVATE_WTAP 0x10000u
+
+static uint32_t linktype_of_encap(int encap)
+{
+    for (size_t i = 0; i < UF_ARRAY_LEN(known_linktypes); i++)
+        if (wtap_pcap_encap_to_wtap_encap((int)known_linktypes[i]) == encap)
+            return known_linktypes[i];
+    return UF_LINKTYPE_PRIVATE_WTAP + (uint32_t)encap;
+}
+
+static void wiretap_init_once(void)
+{
+    static gsize done = 0;
+    if (g_once_init_enter(&done)) {
+        wtap_init(FALSE);
+        g_once_init_leave(&done, 1);
+    }
+}
+
+/* Registers interface descriptions that arrived with the last read. */
+static void take_new_interfaces(uf_reader *r, wiretap_backend *b)
+{
+    wtap_block_t idb;
+    while ((idb = wtap_get_next_interface_description(b->wth)) != NULL) {
+        wtapng_if_descr_mandatory_t *m = wtap_block_get_mandatory_data(idb);
+        char *name = NULL;
+        char fallback[32];
+        if (wtap_block_get_string_option_value(idb, OPT_IDB_NAME, &name) != WTAP_OPTTYPE_SUCCESS ||
+            !name || !*name) {
+            snprintf(fallback, sizeof(fallback), "if%u", b->ifaces->len);
+            name = fallback;
+        }
+        iface i = {0};
+        i.bus = reader_bus(r, name);
+        i.linktype = linktype_of_encap(m ? m->wtap_encap : WTAP_ENCAP_UNKNOWN);
+        g_array_append_val(b->ifaces, i);
+    }
+}
+
+static int wiretap_next(uf_reader *r, uf_record *rec, uf_error *err)
+{
+    wiretap_backend *b = r->backend;
+    int wt_err = 0;
+    gchar *err_info = NULL;
+    gint64 offset = 0;
+    wtap_rec_reset(&b->rec);
+    if (!wtap_read(b->wth, &b->rec, &b->buf, &wt_err, &err_info, &offset)) {
+        if (wt_err == 0)
+            return 0;
+        uf_error_set(err, "%s: damaged at byte %" G_GINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
+                     "): %s%s%s", r->path, b->good_end, r->count, wtap_strerror(wt_err),
+                     err_info ? ": " : "", err_info ? err_info : "");
+        g_free(err_info);
+        return -1;
+    }
+    g_free(err_info);
+    b->good_end = wtap_read_so_far(b->wth);
+    take_new_interfaces(r, b);
+
+    rec->offset = (uint64_t)offset;
+    rec->time = (b->rec.presence_flags & WTAP_HAS_TS)
+                    ? (uf_time)b->rec.ts.secs * UF_NS_PER_S + b->rec.ts.nsecs
+                    : UF_TIME_NONE;
+    if (b->rec.rec_type != REC_TYPE_PACKET) {
+        rec->kind = UF_REC_SKIPPED;
+        return 1;
+    }
+    const wtap_packet_header *ph = &b->rec.rec_header.packet_header;
+    iface *i = NULL;
+    uint32_t id = (b->rec.presence_flags & WTAP_HAS_INTERFACE_ID) ? ph->interface_id : 0;
+    if (id < b->ifaces->len)
+        i = &g_array_index(b->ifaces, iface, id);
+    uint32_t base_bus = i ? i->bus : reader_bus(r, "if0");
+    uint32_t linktype = linktype_of_encap(ph->pkt_encap);
+    uint32_t ifindex = 0;
+    const uint8_t *data = ws_buffer_start_ptr(&b->buf);
+    if (uf_decode_link(linktype, data, ph->caplen, &r->link, rec, &ifindex, &rec->problem) < 0)
+        rec->kind = UF_REC_SKIPPED;
+    if (ifindex && i)
+        rec->bus = reader_bus_for_ifindex(r, base_bus, ifindex, &i->ifindex_key, &i->ifindex_bus);
+    else
+        rec->bus = base_bus;
+    return 1;
+}
+
+static void wiretap_close(uf_reader *r)
+{
+    wiretap_backend *b = r->backend;
+    if (!b)
+        return;
+    wtap_rec_cleanup(&b->rec);
+    ws_buffer_free(&b->buf);
+    wtap_close(b->wth);
+    g_array_free(b->ifaces, TRUE);
+    g_free(b);
+}
+
+static const reader_ops wiretap_ops = {"wiretap", wiretap_next, wiretap_close};
+
+int wiretap_file_open(uf_reader *r, uf_error *err)
+{
+    wiretap_init_once();
+    int wt_err = 0;
+    gchar *err_info = NULL;
+    wtap *wth = wtap_open_offline(r->path, WTAP_TYPE_AUTO, &wt_err, &err_info, FALSE);
+    if (!wth) {
+        if (wt_err == WTAP_ERR_FILE_UNKNOWN_FORMAT)
+            uf_error_set(err, "%s: not a capture format udsflash reads (pcap, pcapng, BLF, "
+                         "Busmaster, candump, Vector ASC, or another format Wireshark reads)",
+                         r->path);
+        else
+            uf_error_set(err, "%s: cannot read: %s%s%s", r->path, wtap_strerror(wt_err),
+                         err_info ? ": " : "", err_info ? err_info : "");
+        g_free(err_info);
+        return -1;
+    }
+    wiretap_backend *b = g_new0(wiretap_backend, 1);
+    b->wth = wth;
+    wtap_rec_init(&b->rec);
+    ws_buffer_init(&b->buf, 1514);
+    b->ifaces = g_array_new(FALSE, TRUE, sizeof(iface));
+    g_strlcpy(b->format, wtap_file_type_subtype_name(wtap_file_type_subtype(wth)),
+              sizeof(b->format));
+    r->backend = b;
+    r->ops = &wiretap_ops;
+    r->format = b->format;
+    take_new_interfaces(r, b);
+    return 0;
+}

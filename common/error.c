@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Error sentences and small number formatting shared by every layer.
+ */
+#include "uf_common.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+void uf_error_set(uf_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+}
+
+void uf_error_clear(uf_error *err)
+{
+    if (err)
+        err->msg[0] = '\0';
+}
+
+static const char *format_fixed(char *buf, size_t size, uf_time ns, int64_t unit, int decimals)
+{
+    if (ns == UF_TIME_NONE) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    const char *sign = ns < 0 ? "-" : "";
+    /* Magnitude as unsigned so INT64_MIN + 1 still prints. */
+    uint64_t mag = ns < 0 ? (uint64_t)(-(ns + 1)) + 1 : (uint64_t)ns;
+    uint64_t whole = mag / (uint64_t)unit;
+    uint64_t frac = mag % (uint64_t)unit;
+    uint64_t scale = 1;
+    for (int i = 0; i < decimals; i++)
+        scale *= 10;
+    /* Round half up at the last printed decimal. */
+    uint64_t scaled = (frac * scale + (uint64_t)unit / 2) / (uint64_t)unit;
+    if (scaled >= scale) {
+        whole++;
+        scaled -= scale;
+    }
+    snprintf(buf, size, "%s%" PRIu64 ".%0*" PRIu64, sign, whole, decimals, scaled);
+    return buf;
+}
+
+const char *uf_format_seconds(char *buf, size_t size, uf_time ns)
+{
+    return format_fixed(buf, size, ns, UF_NS_PER_S, 6);
+}
+
+const char *uf_format_ms(char *buf, size_t size, uf_time ns)
+{
+    return format_fixed(buf, size, ns, UF_NS_PER_MS, 3);
+}
+
+bool uf_parse_u32(const char *s, uint32_t *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end != '\0' || v > UINT32_MAX || s[0] == '-')
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}

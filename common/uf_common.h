@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Small pieces every layer shares: the error sentence that travels up from
+ * readers to main(), the time type, and a streaming JSON writer. Nothing here
+ * knows about CAN, ISO-TP or UDS.
+ */
+#ifndef UF_COMMON_H
+#define UF_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define UF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define UF_MUST_USE __attribute__((warn_unused_result))
+#else
+#define UF_PRINTF(fmt, args)
+#define UF_MUST_USE
+#endif
+
+#define UF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Time is nanoseconds since the UNIX epoch in a signed 64-bit integer.
+ * Sources without timestamps (candump console output) give UF_TIME_NONE. */
+typedef int64_t uf_time;
+#define UF_TIME_NONE INT64_MIN
+#define UF_NS_PER_US INT64_C(1000)
+#define UF_NS_PER_MS INT64_C(1000000)
+#define UF_NS_PER_S INT64_C(1000000000)
+
+/* An error is a full sentence for a human, naming the file and the byte
+ * offset where that is known ("trace.asc: line 12 (byte 403): ..."). */
+typedef struct uf_error {
+    char msg[512];
+} uf_error;
+
+void uf_error_set(uf_error *err, const char *fmt, ...) UF_PRINTF(2, 3);
+void uf_error_clear(uf_error *err);
+
+/* Writes "%.6f"-style seconds for a duration in ns into buf (no allocation). */
+const char *uf_format_seconds(char *buf, size_t size, uf_time ns);
+/* Milliseconds with 3 decimals, for response times. */
+const char *uf_format_ms(char *buf, size_t size, uf_time ns);
+
+/* Parses "123", "0x7E0", "7E0h"-free C-style integers with bounds; returns
+ * false on junk or overflow. */
+bool uf_parse_u32(const char *s, uint32_t *out);
+
+/* ---- Streaming JSON writer ------------------------------------------------
+ * Emits JSON to a FILE as values arrive, so a report over a capture of any
+ * size needs no tree in memory. Nesting depth is bounded; misuse (a key
+ * outside an object) is a programming error caught by assert. */
+#define UF_JSON_MAX_DEPTH 32
+
+typedef struct uf_json {
+    FILE *out;
+    int depth;
+    bool pretty;
+    bool first[UF_JSON_MAX_DEPTH]; /* no element written yet at this depth */
+    bool in_object[UF_JSON_MAX_DEPTH];
+    bool after_key;
+} uf_json;
+
+void uf_json_init(uf_json *j, FILE *out, bool pretty);
+void uf_json_begin_object(uf_json *j);
+void uf_json_end_object(uf_json *j);
+void uf_json_begin_array(uf_json *j);
+void uf_json_end_array(uf_json *j);
+void uf_json_key(uf_json *j, const char *key);
+void uf_json_string(uf_json *j, const char *s);
+void uf_json_string_len(uf_json *j, const char *s, size_t len);
+void uf_json_int(uf_json *j, int64_t v);
+void uf_json_uint(uf_json *j, uint64_t v);
+void uf_json_double(uf_json *j, double v, int decimals);
+void uf_json_bool(uf_json *j, bool v);
+void uf_json_null(uf_json *j);
+/* Bytes as a lowercase hex string ("0a1b"). */
+void uf_json_hex(uf_json *j, const uint8_t *buf, size_t len);
+/* Seconds with nanosecond precision from a uf_time, or null for UF_TIME_NONE. */
+void uf_json_time(uf_json *j, uf_time ns);
+
+#endif /* UF_COMMON_H */
