@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Link-layer decoding of CAN records: LINKTYPE_CAN_SOCKETCAN (227, the
- * Linux struct can_frame / canfd_frame with a big-endian id), and CAN inside
- * LINUX_SLL (113) / LINUX_SLL2 (276), where the id is in host byte order.
+ * Linux struct can_frame / canfd_frame with a big-endian id), CAN inside
+ * LINUX_SLL (113) / LINUX_SLL2 (276), where the id is in host byte order,
+ * and LINKTYPE_WIRESHARK_UPPER_PDU (252), which wiretap's Busmaster and
+ * candump readers emit: TLV tags (tag 12 names the payload's dissector,
+ * "can-hostendian", "can-bigendian" or "canfd"), tag 0 ends them.
  * CAN FD lengths follow ISO 11898-1:2015 table 5.
  *
  * Anomalies: a record shorter than its header or than its claimed payload,
@@ -172,6 +175,50 @@ static int decode_cooked_payload(uint16_t protocol, uint16_t arphrd, const uint8
     return 0;
 }
 
+#define EXP_PDU_TAG_END_OF_OPT 0
+#define EXP_PDU_TAG_DISSECTOR_NAME 12
+
+static int decode_exported_pdu(const uint8_t *buf, size_t len, uf_link_state *st, uf_record *rec,
+                               const char **why)
+{
+    const uint8_t *name = NULL;
+    size_t name_len = 0, at = 0;
+    for (;;) {
+        if (len - at < 4) {
+            *why = "exported PDU record ends inside its tags";
+            return -1;
+        }
+        uint16_t tag = load_be16(buf + at), tag_len = load_be16(buf + at + 2);
+        at += 4;
+        if (tag == EXP_PDU_TAG_END_OF_OPT)
+            break;
+        if (len - at < tag_len) {
+            *why = "exported PDU tag longer than its record";
+            return -1;
+        }
+        if (tag == EXP_PDU_TAG_DISSECTOR_NAME) {
+            name = buf + at;
+            name_len = strnlen((const char *)name, tag_len);
+        }
+        at += tag_len;
+    }
+    bool can = name && name_len >= 3 && memcmp(name, "can", 3) == 0;
+    if (!can) {
+        rec->kind = UF_REC_PACKET;
+        rec->packet.linktype = UF_LINKTYPE_WIRESHARK_UPPER_PDU;
+        rec->packet.data = buf;
+        rec->packet.len = (uint32_t)len;
+        return 0;
+    }
+    bool host = name_len == 14 && memcmp(name, "can-hostendian", 14) == 0;
+    if (uf_decode_socketcan(buf + at, len - at, &st->exported_order, host, &rec->can, why) < 0)
+        return -1;
+    if (name_len == 5 && memcmp(name, "canfd", 5) == 0)
+        rec->can.flags |= UF_CAN_FD;
+    rec->kind = UF_REC_CAN;
+    return 0;
+}
+
 int uf_decode_link(uint32_t linktype, const uint8_t *buf, size_t len, uf_link_state *st,
                    uf_record *rec, uint32_t *ifindex, const char **why)
 {
@@ -197,6 +244,8 @@ int uf_decode_link(uint32_t linktype, const uint8_t *buf, size_t len, uf_link_st
         *ifindex = load_be32(buf + 4);
         return decode_cooked_payload(load_be16(buf), load_be16(buf + 8), buf + 20, len - 20,
                                      linktype, buf, len, st, rec, why);
+    case UF_LINKTYPE_WIRESHARK_UPPER_PDU:
+        return decode_exported_pdu(buf, len, st, rec, why);
     default:
         rec->kind = UF_REC_PACKET;
         rec->packet.linktype = linktype;

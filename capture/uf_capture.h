@@ -56,6 +56,7 @@ typedef enum uf_record_kind {
 #define UF_LINKTYPE_CAN_SOCKETCAN 227
 #define UF_LINKTYPE_IPV4 228
 #define UF_LINKTYPE_IPV6 229
+#define UF_LINKTYPE_WIRESHARK_UPPER_PDU 252
 #define UF_LINKTYPE_LINUX_SLL2 276
 
 typedef struct uf_record {
@@ -90,6 +91,7 @@ typedef enum uf_id_order {
 typedef struct uf_link_state {
     uf_id_order socketcan_order; /* for LINKTYPE_CAN_SOCKETCAN payloads */
     uf_id_order cooked_order;    /* for CAN inside SLL / SLL2 (host order) */
+    uf_id_order exported_order;  /* for "can-hostendian" exported PDUs */
 } uf_link_state;
 
 /* Decodes one link-layer record. On success fills rec->kind and rec->can or

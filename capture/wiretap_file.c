@@ -11,6 +11,7 @@
 #include <wiretap/pcap-encap.h>
 #include <wiretap/wtap_opttypes.h>
 #include <wsutil/buffer.h>
+#include <wsutil/wslog.h>
 
 typedef struct iface {
     uint32_t bus;
@@ -33,7 +34,7 @@ typedef struct wiretap_backend {
 static const uint32_t known_linktypes[] = {
     UF_LINKTYPE_CAN_SOCKETCAN, UF_LINKTYPE_LINUX_SLL, UF_LINKTYPE_LINUX_SLL2,
     UF_LINKTYPE_ETHERNET,      UF_LINKTYPE_RAW,       UF_LINKTYPE_IPV4,
-    UF_LINKTYPE_IPV6,
+    UF_LINKTYPE_IPV6,          UF_LINKTYPE_WIRESHARK_UPPER_PDU,
 };
 #define UF_LINKTYPE_PRIVATE_WTAP 0x10000u
 
@@ -49,6 +50,10 @@ static void wiretap_init_once(void)
 {
     static gsize done = 0;
     if (g_once_init_enter(&done)) {
+        /* Wiretap's log is ours to quieten: its debug chatter is not for
+         * our users, its warnings and errors still reach stderr. */
+        ws_log_init("udsflash", NULL);
+        ws_log_set_level(LOG_LEVEL_WARNING);
         wtap_init(FALSE);
         g_once_init_leave(&done, 1);
     }

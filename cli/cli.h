@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * What the udsflash subcommands share: analysis options (GOptionGroup),
+ * the read loop from a reader into the analyzer, and the exit statuses of
+ * DESIGN.md (0 clean, 1 findings, 2 usage, 3 unreadable or damaged input).
+ */
+#ifndef UF_CLI_H
+#define UF_CLI_H
+
+#include "uf_analyzer.h"
+
+#include <glib.h>
+
+enum uf_exit {
+    UF_EXIT_OK = 0,
+    UF_EXIT_FINDINGS = 1,
+    UF_EXIT_USAGE = 2,
+    UF_EXIT_INPUT = 3,
+};
+
+/* ---- analysis options -------------------------------------------------------*/
+
+typedef struct uf_cli_analysis {
+    char *addressing;
+    char **pairs;
+    char **functional;
+    gboolean all_ids;
+    gint max_message;
+    gint n_bs_ms, n_cr_ms;
+    gint stmin_tolerance_us;
+    gint n_wft_max;
+    char *padding;
+    /* Parsed. */
+    uf_isotp_pair *pair_list;
+    uint32_t *functional_list;
+} uf_cli_analysis;
+
+/* A group with --addressing, --pair, --functional, ... bound to opts. */
+GOptionGroup *uf_cli_analysis_group(uf_cli_analysis *opts);
+/* Fills cfg from the options; on a bad value prints why and returns false. */
+bool uf_cli_analysis_config(uf_cli_analysis *opts, uf_analyzer_config *cfg, uf_error *err);
+void uf_cli_analysis_free(uf_cli_analysis *opts);
+
+/* "0x7E0" -> 0x7E0; "0x18DA10F1" or any id written with more than three hex
+ * digits is a 29-bit id (UF_ISOTP_EFF). */
+bool uf_cli_parse_can_id(const char *s, uint32_t *out);
+
+/* ---- the read loop ------------------------------------------------------------*/
+
+typedef struct uf_cli_input {
+    uf_reader *reader;
+    uf_time base;      /* time of the first record: report times are relative */
+    uint64_t frames;
+    bool damaged;
+    uf_error damage;   /* the reader's sentence when damaged */
+} uf_cli_input;
+
+/* Opens a file or a live interface. Prints the error and returns false. */
+bool uf_cli_open(uf_cli_input *in, const char *path, const char *iface);
+/* Reads everything into the analyzer (SIGINT ends a live capture), then
+ * finishes it. A damaged input leaves in->damaged set. */
+void uf_cli_run(uf_cli_input *in, uf_analyzer *a);
+void uf_cli_close(uf_cli_input *in);
+
+/* Time relative to the capture start, or UF_TIME_NONE. */
+static inline uf_time uf_cli_rel(const uf_cli_input *in, uf_time t)
+{
+    return (t == UF_TIME_NONE || in->base == UF_TIME_NONE) ? UF_TIME_NONE : t - in->base;
+}
+
+/* ---- commands ---------------------------------------------------------------*/
+
+int uf_cmd_messages(int argc, char **argv);
+
+#endif /* UF_CLI_H */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The read loop: one reader (file or live interface) into the analyzer.
+ * SIGINT ends a live capture cleanly (the report is still written); a second
+ * SIGINT kills the process as usual.
+ */
+#include "cli.h"
+
+#include <signal.h>
+#include <string.h>
+
+static uf_reader *volatile live_reader;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (live_reader)
+        uf_reader_break(live_reader);
+    signal(SIGINT, SIG_DFL);
+}
+
+bool uf_cli_open(uf_cli_input *in, const char *path, const char *iface)
+{
+    memset(in, 0, sizeof(*in));
+    in->base = UF_TIME_NONE;
+    uf_error err;
+    in->reader = iface ? uf_reader_open_live(iface, &err) : uf_reader_open(path, &err);
+    if (!in->reader) {
+        fprintf(stderr, "udsflash: %s\n", err.msg);
+        return false;
+    }
+    if (iface) {
+        live_reader = in->reader;
+        signal(SIGINT, on_sigint);
+    }
+    return true;
+}
+
+void uf_cli_run(uf_cli_input *in, uf_analyzer *a)
+{
+    uf_record rec;
+    int rc;
+    while ((rc = uf_reader_next(in->reader, &rec, &in->damage)) == 1) {
+        if (in->base == UF_TIME_NONE && rec.time != UF_TIME_NONE)
+            in->base = rec.time;
+        in->frames++;
+        uf_analyzer_record(a, &rec);
+    }
+    if (rc < 0)
+        in->damaged = true;
+    uf_analyzer_finish(a);
+}
+
+void uf_cli_close(uf_cli_input *in)
+{
+    if (live_reader == in->reader) {
+        signal(SIGINT, SIG_DFL);
+        live_reader = NULL;
+    }
+    uf_reader_close(in->reader);
+    in->reader = NULL;
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Simulated flash sessions (ISO 14229-1:2020 programming sequence) on a
+ * virtual timeline. Messages are segmented with the project's ISO-TP codec;
+ * the receiver answers each first frame and each full block with a flow
+ * control, and consecutive frames keep the receiver's STmin. Timing has a
+ * small deterministic jitter so that every gap is a real measurement.
+ */
+#include "uf_samplegen.h"
+
+#include <string.h>
+
+void sg_trace_init(sg_trace *t)
+{
+    t->frames = g_array_new(FALSE, FALSE, sizeof(sg_frame));
+    t->buses = g_ptr_array_new_with_free_func(g_free);
+}
+
+void sg_trace_free(sg_trace *t)
+{
+    g_array_free(t->frames, TRUE);
+    g_ptr_array_free(t->buses, TRUE);
+}
+
+uint32_t sg_trace_bus(sg_trace *t, const char *name)
+{
+    for (guint i = 0; i < t->buses->len; i++)
+        if (strcmp(g_ptr_array_index(t->buses, i), name) == 0)
+            return i;
+    g_ptr_array_add(t->buses, g_strdup(name));
+    return t->buses->len - 1;
+}
+
+static gint by_time(gconstpointer a, gconstpointer b)
+{
+    const sg_frame *x = a, *y = b;
+    return x->time < y->time ? -1 : x->time > y->time;
+}
+
+void sg_trace_finish(sg_trace *t)
+{
+    g_array_sort(t->frames, by_time); /* stable since GLib 2.32 */
+}
+
+/* xorshift64*: deterministic, good enough for jitter and image bytes. */
+static uint64_t next_random(uint64_t *s)
+{
+    uint64_t x = *s ? *s : 0x9E3779B97F4A7C15u;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1Du;
+}
+
+/* A delay of base_us plus up to jitter_us, rounded to whole microseconds
+ * so that every format (pcap, candump, ASC) stores it exactly. */
+static uf_time delay(sg_link *l, uint32_t base_us, uint32_t jitter_us)
+{
+    uint32_t j = jitter_us ? (uint32_t)(next_random(&l->rng) % (jitter_us + 1)) : 0;
+    return (uf_time)(base_us + j) * UF_NS_PER_US;
+}
+
+void sg_image(uint8_t *out, uint32_t len, uint32_t seed)
+{
+    uint64_t s = seed | (uint64_t)seed << 32;
+    for (uint32_t i = 0; i < len; i++)
+        out[i] = (uint8_t)(next_random(&s) >> 56);
+}
+
+static void put_frame(sg_trace *t, sg_link *l, uint32_t id, bool from_tester, uf_time time,
+                      uf_can_frame *f)
+{
+    sg_frame sf;
+    sf.time = time;
+    sf.bus = l->bus;
+    sf.f = *f;
+    sf.f.id = id & ~UF_ISOTP_EFF;
+    sf.f.flags |= (id & UF_ISOTP_EFF) ? UF_CAN_EFF : 0;
+    sf.f.flags |= from_tester ? UF_CAN_DIR_TX : UF_CAN_DIR_RX;
+    g_array_append_val(t->frames, sf);
+}
+
+uf_time sg_send(sg_trace *trace, sg_link *l, bool from_tester, bool functional, uf_time t,
+                const uint8_t *msg, uint32_t len)
+{
+    const uf_isotp_tx_params *p = functional ? &l->functional_tx
+                                  : from_tester ? &l->tester_tx : &l->ecu_tx;
+    uint32_t id = functional ? l->functional_id : from_tester ? l->tester_id : l->ecu_id;
+    /* The receiver's flow control. */
+    const uf_isotp_tx_params *rp = from_tester ? &l->ecu_tx : &l->tester_tx;
+    uint32_t rid = from_tester ? l->ecu_id : l->tester_id;
+    uint8_t bs = from_tester ? l->ecu_bs : l->tester_bs;
+    uint8_t stmin = from_tester ? l->ecu_stmin : l->tester_stmin;
+
+    uf_isotp_tx tx;
+    uf_isotp_tx_start(&tx, p, msg, len);
+    uf_can_frame f;
+    memset(&f, 0, sizeof(f));
+    uf_isotp_tx_next(&tx, &f);
+    put_frame(trace, l, id, from_tester, t, &f);
+    if (!uf_isotp_tx_multi(&tx))
+        return t;
+    uint32_t gap_us = uf_stmin_us(stmin);
+    uint32_t frame_us = (uint32_t)(l->frame_time / UF_NS_PER_US);
+    for (;;) {
+        t += delay(l, 800, 400); /* receiver's FC after about a millisecond */
+        memset(&f, 0, sizeof(f));
+        uf_isotp_fc_frame(rp, UF_FS_CTS, bs, stmin, &f);
+        put_frame(trace, l, rid, !from_tester, t, &f);
+        t += delay(l, frame_us + 100, 100);
+        for (uint32_t n = 0; bs == 0 || n < bs; n++) {
+            if (n > 0)
+                t += delay(l, (gap_us > frame_us ? gap_us : frame_us) + 20, 60);
+            memset(&f, 0, sizeof(f));
+            if (!uf_isotp_tx_next(&tx, &f))
+                return t;
+            put_frame(trace, l, id, from_tester, t, &f);
+            if (tx.sent >= tx.len)
+                return t;
+        }
+    }
+}
+
+/* Request, then the ECU's answers after their delays (ms, with jitter);
+ * returns when the tester may speak again. */
+static uf_time exchange(sg_trace *tr, sg_link *l, uf_time t, const uint8_t *req, uint32_t req_len,
+                        const uint8_t *resp, uint32_t resp_len, uint32_t delay_ms)
+{
+    t = sg_send(tr, l, true, false, t, req, req_len);
+    if (resp) {
+        t += delay(l, delay_ms * 1000u, 1500);
+        t = sg_send(tr, l, false, false, t, resp, resp_len);
+    }
+    return t + delay(l, 2000, 3000); /* the tester's think time */
+}
+
+static uint32_t crc32_of(const uint8_t *p, uint32_t n)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (uint32_t)-(int32_t)(crc & 1));
+    }
+    return ~crc;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+uf_time sg_flash_session(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t)
+{
+    static const uint8_t timing[4] = {0x00, 0x32, 0x01, 0xF4}; /* P2 50 ms, P2* 5000 ms */
+    /* Pre-programming: extended session, preconditions, DTCs and
+     * communication off, identification. */
+    uint8_t dsc_ext[] = {0x10, 0x03};
+    uint8_t dsc_ext_r[] = {0x50, 0x03, timing[0], timing[1], timing[2], timing[3]};
+    t = exchange(tr, l, t, dsc_ext, sizeof(dsc_ext), dsc_ext_r, sizeof(dsc_ext_r), 4);
+    uint8_t pre[] = {0x31, 0x01, 0x02, 0x03};
+    uint8_t pre_r[] = {0x71, 0x01, 0x02, 0x03, 0x00};
+    t = exchange(tr, l, t, pre, sizeof(pre), pre_r, sizeof(pre_r), 12);
+    uint8_t dtc_off[] = {0x85, 0x82};          /* DTC setting off, no positive response */
+    uint8_t comm_off[] = {0x28, 0x83, 0x01};   /* disableRxAndTx, normal messages */
+    if (fl->functional_pre) {
+        t = sg_send(tr, l, true, true, t, dtc_off, sizeof(dtc_off)) + delay(l, 20000, 2000);
+        t = sg_send(tr, l, true, true, t, comm_off, sizeof(comm_off)) + delay(l, 20000, 2000);
+    } else {
+        t = exchange(tr, l, t, dtc_off, sizeof(dtc_off), NULL, 0, 0) + delay(l, 20000, 0);
+        t = exchange(tr, l, t, comm_off, sizeof(comm_off), NULL, 0, 0) + delay(l, 20000, 0);
+    }
+    uint8_t vin_q[] = {0x22, 0xF1, 0x90};
+    uint8_t vin_r[3 + 17] = {0x62, 0xF1, 0x90};
+    memcpy(vin_r + 3, "WVWZZZ1KZBW000042", 17);
+    t = exchange(tr, l, t, vin_q, sizeof(vin_q), vin_r, sizeof(vin_r), 5);
+    uint8_t sw_q[] = {0x22, 0xF1, 0x95};
+    uint8_t sw_r[3 + 8] = {0x62, 0xF1, 0x95};
+    memcpy(sw_r + 3, "01.00.00", 8);
+    t = exchange(tr, l, t, sw_q, sizeof(sw_q), sw_r, sizeof(sw_r), 5);
+
+    /* Programming: session, security access, fingerprint, erase, download. */
+    uint8_t dsc_prog[] = {0x10, 0x02};
+    uint8_t dsc_prog_r[] = {0x50, 0x02, timing[0], timing[1], timing[2], timing[3]};
+    t = exchange(tr, l, t, dsc_prog, sizeof(dsc_prog), dsc_prog_r, sizeof(dsc_prog_r), 30);
+    uint8_t seed_q[] = {0x27, 0x11};
+    uint8_t seed_r[6] = {0x67, 0x11};
+    put_be32(seed_r + 2, fl->seed);
+    t = exchange(tr, l, t, seed_q, sizeof(seed_q), seed_r, sizeof(seed_r), 8);
+    uint8_t key_q[6] = {0x27, 0x12};
+    put_be32(key_q + 2, fl->seed ^ 0x5A3CC3A5u);
+    uint8_t key_r[] = {0x67, 0x12};
+    t = exchange(tr, l, t, key_q, sizeof(key_q), key_r, sizeof(key_r), 15);
+    uint8_t fp[3 + 9] = {0x2E, 0xF1, 0x84, 0x26, 0x11, 0x21, 'T', 'S', 'T', '0', '0', '1'};
+    uint8_t fp_r[] = {0x6E, 0xF1, 0x84};
+    t = exchange(tr, l, t, fp, sizeof(fp), fp_r, sizeof(fp_r), 25);
+
+    /* eraseMemory with its memory range; the ECU answers "pending" first. */
+    uint8_t erase[13] = {0x31, 0x01, 0xFF, 0x00, 0x44};
+    put_be32(erase + 5, fl->address);
+    put_be32(erase + 9, fl->image_size);
+    t = sg_send(tr, l, true, false, t, erase, sizeof(erase));
+    uint8_t pending[] = {0x7F, 0x31, 0x78};
+    uf_time wait = t + delay(l, 15000, 2000);
+    for (uint8_t i = 0; i < fl->erase_pending; i++) {
+        wait = sg_send(tr, l, false, false, wait, pending, sizeof(pending));
+        if (i == 0) {
+            /* Tester present on the functional id while the ECU is busy. */
+            uint8_t tp[] = {0x3E, 0x80};
+            sg_send(tr, l, true, true, wait + delay(l, 500000, 1000), tp, sizeof(tp));
+        }
+        wait += delay(l, 1000000, 20000);
+    }
+    uint8_t erase_r[] = {0x71, 0x01, 0xFF, 0x00, 0x00};
+    t = sg_send(tr, l, false, false, wait, erase_r, sizeof(erase_r)) + delay(l, 3000, 2000);
+
+    uint8_t rd[11] = {0x34, 0x00, 0x44};
+    put_be32(rd + 3, fl->address);
+    put_be32(rd + 7, fl->image_size);
+    uint8_t rd_r[] = {0x74, 0x20, (uint8_t)(fl->max_block >> 8), (uint8_t)fl->max_block};
+    t = exchange(tr, l, t, rd, sizeof(rd), rd_r, sizeof(rd_r), 10);
+
+    uint8_t *image = g_malloc(fl->image_size);
+    sg_image(image, fl->image_size, fl->seed);
+    uint32_t chunk = fl->max_block - 2;
+    uint8_t *block = g_malloc(fl->max_block);
+    uint8_t counter = 1;
+    for (uint32_t off = 0; off < fl->image_size; off += chunk) {
+        uint32_t n = fl->image_size - off < chunk ? fl->image_size - off : chunk;
+        block[0] = 0x36;
+        block[1] = counter;
+        memcpy(block + 2, image + off, n);
+        uint8_t td_r[] = {0x76, counter};
+        t = exchange(tr, l, t, block, n + 2, td_r, sizeof(td_r), 4);
+        counter++; /* wraps 0xFF -> 0x00 (ISO 14229-1:2020 15.4) */
+    }
+    uint8_t rte[] = {0x37};
+    uint8_t rte_r[] = {0x77};
+    t = exchange(tr, l, t, rte, sizeof(rte), rte_r, sizeof(rte_r), 6);
+
+    uint8_t check[8] = {0x31, 0x01, 0x02, 0x02};
+    put_be32(check + 4, crc32_of(image, fl->image_size));
+    uint8_t check_r[] = {0x71, 0x01, 0x02, 0x02, 0x00};
+    t = exchange(tr, l, t, check, sizeof(check), check_r, sizeof(check_r), 45);
+    uint8_t dep[] = {0x31, 0x01, 0xFF, 0x01};
+    uint8_t dep_r[] = {0x71, 0x01, 0xFF, 0x01, 0x00};
+    t = exchange(tr, l, t, dep, sizeof(dep), dep_r, sizeof(dep_r), 20);
+    uint8_t reset[] = {0x11, 0x01};
+    uint8_t reset_r[] = {0x51, 0x01};
+    t = exchange(tr, l, t, reset, sizeof(reset), reset_r, sizeof(reset_r), 5);
+    t += delay(l, 600000, 5000); /* the ECU boots the new software */
+
+    /* Post-programming: default session, clear DTCs, read the new version. */
+    uint8_t dsc_def[] = {0x10, 0x01};
+    uint8_t dsc_def_r[] = {0x50, 0x01, timing[0], timing[1], timing[2], timing[3]};
+    t = exchange(tr, l, t, dsc_def, sizeof(dsc_def), dsc_def_r, sizeof(dsc_def_r), 4);
+    uint8_t clear[] = {0x14, 0xFF, 0xFF, 0xFF};
+    uint8_t clear_r[] = {0x54};
+    t = exchange(tr, l, t, clear, sizeof(clear), clear_r, sizeof(clear_r), 30);
+    memcpy(sw_r + 3, "02.00.00", 8);
+    t = exchange(tr, l, t, sw_q, sizeof(sw_q), sw_r, sizeof(sw_r), 5);
+    g_free(block);
+    g_free(image);
+    return t;
+}
