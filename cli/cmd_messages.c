@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define JSON_DATA_MAX 64         /* payload bytes shown per message */
+#define JSON_DATA_DEFAULT 64     /* payload bytes shown per message */
 #define MAX_BUFFERED 100000      /* findings kept for the JSON tail */
 
 typedef struct report {
@@ -18,6 +18,7 @@ typedef struct report {
     uf_json j;
     uf_cli_input *in;
     uf_uds_names names;
+    uint32_t data_bytes; /* payload bytes in JSON "data"; 0 = all */
     uint64_t messages, requests, positive, negative, incomplete, unanswered;
     uint64_t by_severity[3];
     GArray *findings;   /* uf_finding, JSON only */
@@ -27,7 +28,7 @@ typedef struct report {
 
 static const char *bus_name(const report *r, uint32_t bus)
 {
-    return uf_reader_bus_name(r->in->reader, bus);
+    return bus == UF_BUS_NONE ? "-" : uf_reader_bus_name(r->in->reader, bus);
 }
 
 static const char *ep_name(const uf_isotp_endpoint *ep, bool known, char *buf, size_t size)
@@ -214,7 +215,7 @@ static void json_message(report *r, const uf_uds_message *m)
     uf_json_key(j, "length");
     uf_json_uint(j, tp->declared_len);
     uf_json_key(j, "data");
-    uf_json_hex(j, tp->data, tp->len < JSON_DATA_MAX ? tp->len : JSON_DATA_MAX);
+    uf_json_hex(j, tp->data, r->data_bytes && tp->len > r->data_bytes ? r->data_bytes : tp->len);
     uf_json_key(j, "incomplete");
     uf_json_bool(j, m->incomplete);
     if (m->incomplete) {
@@ -330,11 +331,11 @@ static void input_notes(report *r, uf_finding *notes, size_t *n)
     uf_cli_input *in = r->in;
     *n = 0;
     if (!uf_reader_has_time(in->reader))
-        uf_finding_init(&notes[(*n)++], "capture.no_timestamps", 0, UF_TIME_NONE, 0,
+        uf_finding_init(&notes[(*n)++], "capture.no_timestamps", 0, UF_TIME_NONE, UF_BUS_NONE,
                         "%s has no timestamps: frames are numbered in order and timing rules "
                         "are off", uf_reader_path(in->reader));
     if (in->damaged)
-        uf_finding_init(&notes[(*n)++], "capture.damaged", in->frames, UF_TIME_NONE, 0, "%s",
+        uf_finding_init(&notes[(*n)++], "capture.damaged", in->frames, UF_TIME_NONE, UF_BUS_NONE, "%s",
                         in->damage.msg);
 }
 
@@ -420,19 +421,22 @@ static void write_text_tail(report *r, const uf_finding *notes, size_t n_notes)
             " unanswered; findings: %" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64 " info\n",
             uf_reader_path(r->in->reader), uf_reader_format(r->in->reader), r->in->frames,
             r->messages, r->requests, r->positive, r->negative, r->incomplete, r->unanswered,
-            r->by_severity[UF_SEV_ERROR] + (r->in->damaged ? 0 : 0),
+            r->by_severity[UF_SEV_ERROR],
             r->by_severity[UF_SEV_WARNING], r->by_severity[UF_SEV_INFO]);
 }
 
 int uf_cmd_messages(int argc, char **argv)
 {
     char *format = NULL, *iface = NULL;
+    gint data_bytes = JSON_DATA_DEFAULT;
     uf_cli_analysis an = {0};
     const GOptionEntry entries[] = {
         {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "Output format: text (default) or json",
          "FORMAT"},
         {"interface", 'i', 0, G_OPTION_ARG_STRING, &iface,
          "Capture live from a SocketCAN interface (Ctrl-C ends it)", "IFACE"},
+        {"data-bytes", 0, 0, G_OPTION_ARG_INT, &data_bytes,
+         "Payload bytes shown per message in JSON (default 64, 0 for all)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionContext *ctx = g_option_context_new("FILE - list the UDS messages of a capture");
@@ -460,6 +464,11 @@ int uf_cmd_messages(int argc, char **argv)
         status = UF_EXIT_USAGE;
         goto out;
     }
+    if (data_bytes < 0) {
+        fprintf(stderr, "udsflash messages: --data-bytes must not be negative\n");
+        status = UF_EXIT_USAGE;
+        goto out;
+    }
     if ((iface && argc != 1) || (!iface && argc != 2)) {
         fprintf(stderr, "udsflash messages: give one capture FILE or --interface IFACE "
                         "(see --help)\n");
@@ -483,6 +492,7 @@ int uf_cmd_messages(int argc, char **argv)
     r.out = stdout;
     r.in = &in;
     r.names = cfg.names;
+    r.data_bytes = (uint32_t)data_bytes;
     r.findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
     r.open_reqs = g_array_new(FALSE, FALSE, sizeof(uf_uds_request_ref));
     if (json) {
@@ -494,6 +504,9 @@ int uf_cmd_messages(int argc, char **argv)
         uf_json_string(&r.j, "messages");
         uf_json_key(&r.j, "messages");
         uf_json_begin_array(&r.j);
+    } else {
+        fprintf(stdout, "%12s  %-11s %-6s %-24s %s\n", "time (s)", "frames", "bus",
+                "tester -> ECU", "service and parameters");
     }
     uf_analyzer_sink sink = {&r, on_message, on_unanswered, on_finding};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);

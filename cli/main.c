@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <locale.h>
 #include <string.h>
 
 typedef struct command {
@@ -32,6 +33,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Character set only: numbers keep the C locale's decimal point. */
+    setlocale(LC_CTYPE, "");
     if (argc < 2) {
         usage(stderr);
         return UF_EXIT_USAGE;

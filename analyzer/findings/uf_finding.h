@@ -33,6 +33,7 @@ const uf_rule *uf_rule_find(const char *id);
 const uf_rule *uf_rules_all(size_t *count);
 
 #define UF_FINDING_MESSAGE_MAX 240
+#define UF_BUS_NONE UINT32_MAX /* a finding about the whole input */
 
 typedef struct uf_finding {
     const uf_rule *rule;
@@ -40,7 +41,7 @@ typedef struct uf_finding {
     uint64_t frame;   /* frame number the finding points at (0: none) */
     uint64_t frame2;  /* a related frame (the request of a late response...), 0 if none */
     uf_time time;
-    uint32_t bus;
+    uint32_t bus;     /* or UF_BUS_NONE */
     char message[UF_FINDING_MESSAGE_MAX];
 } uf_finding;
 
