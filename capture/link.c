@@ -128,8 +128,9 @@ int uf_decode_socketcan(const uint8_t *buf, size_t len, uf_id_order *order, bool
         out->flags |= UF_CAN_RTR;
 
     uint8_t dlen = buf[4];
-    /* Older writers mark FD only by the 72-byte canfd_frame record. */
-    bool fd = (fd_flags & CANFD_FDF) || len == CANFD_MTU || dlen > 8;
+    /* Older writers mark FD only by the 72-byte canfd_frame record, and
+     * wiretap's BLF reader only by BRS / ESI, which exist only in CAN FD. */
+    bool fd = (fd_flags & (CANFD_FDF | CANFD_BRS | CANFD_ESI)) || len == CANFD_MTU || dlen > 8;
     if (fd) {
         out->flags |= UF_CAN_FD;
         if (fd_flags & CANFD_BRS)

@@ -26,10 +26,11 @@ typedef struct text_reader {
     bool have_last_bus;
 } text_reader;
 
-/* Next line into (*line, *len) without its newline, *at its file offset. 1 line, 0 end,
+/* Next line into (*line, *len) without its newline, *at its file offset,
+ * *terminated false for a last line without a newline. 1 line, 0 end,
  * -1 line too long or read error (err set). */
 static int next_line(uf_reader *r, text_reader *t, const char **line, size_t *len,
-                     uint64_t *at, uf_error *err)
+                     uint64_t *at, bool *terminated, uf_error *err)
 {
     for (;;) {
         char *start = t->buf + t->pos;
@@ -46,6 +47,7 @@ static int next_line(uf_reader *r, text_reader *t, const char **line, size_t *le
             *line = start;
             *len = n;
             *at = t->offset;
+            *terminated = nl != NULL;
             size_t used = nl ? n + 1 : n;
             t->pos += used;
             t->offset += used;
@@ -93,7 +95,8 @@ static int text_next(uf_reader *r, uf_record *rec, uf_error *err)
         const char *line;
         size_t len;
         uint64_t line_offset;
-        int rc = next_line(r, t, &line, &len, &line_offset, err);
+        bool terminated;
+        int rc = next_line(r, t, &line, &len, &line_offset, &terminated, err);
         if (rc <= 0)
             return rc;
         if (!is_text(line, len)) {
@@ -118,6 +121,14 @@ static int text_next(uf_reader *r, uf_record *rec, uf_error *err)
                 rec->time = cl.time;
             }
             bus_name = cl.iface;
+        }
+        if (!terminated && res != UF_LINE_FRAME && len > 0) {
+            /* A last line without its newline that is not a whole frame:
+             * the file was cut while it was being written. */
+            uf_error_set(err, "%s: line %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT
+                         "): the file ends in the middle of this line", r->path, t->line_no,
+                         line_offset);
+            return -1;
         }
         if (res == UF_LINE_IGNORED)
             continue;

@@ -13,6 +13,8 @@
 #include <wsutil/buffer.h>
 #include <wsutil/wslog.h>
 
+#include <string.h>
+
 typedef struct iface {
     uint32_t bus;
     uint32_t linktype;
@@ -26,6 +28,7 @@ typedef struct wiretap_backend {
     GArray *ifaces; /* struct iface, by interface id */
     int64_t good_end; /* bytes read after the last good record */
     char format[32];
+    char *damage;     /* found by our own check, reported at the end */
 } wiretap_backend;
 
 /* Link types whose wiretap encapsulation we map back; wiretap exports only
@@ -44,6 +47,63 @@ static uint32_t linktype_of_encap(int encap)
         if (wtap_pcap_encap_to_wtap_encap((int)known_linktypes[i]) == encap)
             return known_linktypes[i];
     return UF_LINKTYPE_PRIVATE_WTAP + (uint32_t)encap;
+}
+
+/* Wiretap 4.0's BLF reader stops without an error when the file ends inside
+ * a log container, so a cut BLF would pass as complete. Walk the chain of
+ * top-level objects ("LOBJ" headers, each followed by up to 3 bytes of
+ * padding) and describe the first one that the file cannot hold. Reads 16
+ * bytes per container: about a thousand reads for a 100 MB file. */
+static char *blf_chain_damage(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *damage = NULL;
+    uint8_t h[16];
+    if (fseeko(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    int64_t size = ftello(f);
+    int64_t pos = 0;
+    if (fseeko(f, 4, SEEK_SET) == 0 && fread(h, 1, 4, f) == 4)
+        pos = (int64_t)(h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24);
+    while (pos < size && !damage) {
+        if (fseeko(f, pos, SEEK_SET) != 0)
+            break;
+        size_t got = fread(h, 1, sizeof(h), f);
+        int skip = 0;
+        while (skip < 4 && (size_t)skip + 4 <= got && memcmp(h + skip, "LOBJ", 4) != 0) {
+            if (h[skip] != 0)
+                break;
+            skip++;
+        }
+        if ((size_t)skip == got)
+            break; /* zero padding up to the end of the file */
+        if ((size_t)skip + 16 > got && (size_t)skip + 4 <= got && memcmp(h + skip, "LOBJ", 4) == 0) {
+            damage = g_strdup_printf("%s: damaged at byte %" G_GINT64_FORMAT
+                                     ": the file ends inside a BLF object header", path, pos + skip);
+            break;
+        }
+        if ((size_t)skip + 4 > got || memcmp(h + skip, "LOBJ", 4) != 0) {
+            damage = g_strdup_printf("%s: damaged at byte %" G_GINT64_FORMAT
+                                     ": no BLF object where one must start", path, pos + skip);
+            break;
+        }
+        pos += skip;
+        if (fseeko(f, pos + 8, SEEK_SET) != 0 || fread(h, 1, 4, f) != 4)
+            break;
+        int64_t len = (int64_t)(h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24);
+        if (len < 16 || pos + len > size)
+            damage = g_strdup_printf("%s: damaged at byte %" G_GINT64_FORMAT
+                                     ": a BLF object of %" G_GINT64_FORMAT
+                                     " bytes starts there, but the file ends at byte %"
+                                     G_GINT64_FORMAT, path, pos, len, size);
+        pos += len;
+    }
+    fclose(f);
+    return damage;
 }
 
 static void wiretap_init_once(void)
@@ -87,6 +147,10 @@ static int wiretap_next(uf_reader *r, uf_record *rec, uf_error *err)
     gint64 offset = 0;
     wtap_rec_reset(&b->rec);
     if (!wtap_read(b->wth, &b->rec, &b->buf, &wt_err, &err_info, &offset)) {
+        if (wt_err == 0 && b->damage) {
+            uf_error_set(err, "%s (after frame %" G_GUINT64_FORMAT ")", b->damage, r->count);
+            return -1;
+        }
         if (wt_err == 0)
             return 0;
         uf_error_set(err, "%s: damaged at byte %" G_GINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
@@ -134,6 +198,7 @@ static void wiretap_close(uf_reader *r)
     ws_buffer_free(&b->buf);
     wtap_close(b->wth);
     g_array_free(b->ifaces, TRUE);
+    g_free(b->damage);
     g_free(b);
 }
 
@@ -163,6 +228,8 @@ int wiretap_file_open(uf_reader *r, uf_error *err)
     b->ifaces = g_array_new(FALSE, TRUE, sizeof(iface));
     g_strlcpy(b->format, wtap_file_type_subtype_name(wtap_file_type_subtype(wth)),
               sizeof(b->format));
+    if (strcmp(b->format, "blf") == 0)
+        b->damage = blf_chain_damage(r->path);
     r->backend = b;
     r->ops = &wiretap_ops;
     r->format = b->format;

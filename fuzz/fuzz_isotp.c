@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * ISO-TP reassembly and UDS pairing over arbitrary frame sequences.
+ * Input: one configuration byte, then records of
+ *   flags (bit 0 EFF, bit 1 FD, bit 2 RTR), id (4 bytes, LE), time step (ms),
+ *   length, data.
+ * Invariants: stored message bytes never exceed the configured maximum; the
+ * analyzer finishes on any input (ASan / UBSan check the rest).
+ */
+#include "fuzz.h"
+#include "uf_analyzer.h"
+
+#include <assert.h>
+#include <string.h>
+
+static void on_message(void *ctx, const uf_uds_message *m)
+{
+    (void)ctx;
+    assert(m->tp->len <= 4096);
+    assert(m->tp->len <= m->tp->declared_len || !m->tp->complete || m->tp->frames == 1);
+    char buf[256];
+    uf_uds_describe(&m->d, NULL, buf, sizeof(buf));
+}
+
+static void on_finding(void *ctx, const uf_finding *f)
+{
+    (void)ctx;
+    assert(f->rule && memchr(f->message, 0, sizeof(f->message)) != NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    static const uf_addressing modes[] = {UF_ADDR_AUTO, UF_ADDR_NORMAL, UF_ADDR_EXTENDED,
+                                          UF_ADDR_MIXED};
+    cfg.isotp.default_addressing = modes[data[0] & 3];
+    cfg.isotp.all_ids = (data[0] & 4) != 0;
+    cfg.isotp.timing = (data[0] & 8) == 0;
+    cfg.isotp.padding_required = (data[0] & 16) != 0;
+    cfg.isotp.max_message = 4096;
+    cfg.isotp.max_flows = 64;
+    uf_analyzer_sink sink = {NULL, on_message, NULL, on_finding};
+    uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
+    size_t at = 1;
+    uf_time t = 1000 * UF_NS_PER_S;
+    uint64_t number = 0;
+    while (size - at >= 7) {
+        uf_record rec;
+        memset(&rec, 0, sizeof(rec));
+        uint8_t flags = data[at];
+        uint32_t id = (uint32_t)data[at + 1] | (uint32_t)data[at + 2] << 8 |
+                      (uint32_t)data[at + 3] << 16 | (uint32_t)data[at + 4] << 24;
+        t += (uf_time)data[at + 5] * UF_NS_PER_MS;
+        uint8_t len = data[at + 6];
+        at += 7;
+        rec.kind = UF_REC_CAN;
+        rec.number = ++number;
+        rec.time = t;
+        rec.bus = flags >> 6;
+        rec.can.flags = (flags & 1 ? UF_CAN_EFF : 0) | (flags & 2 ? UF_CAN_FD : 0) |
+                        (flags & 4 ? UF_CAN_RTR : 0);
+        rec.can.id = id & (flags & 1 ? UF_CAN_EFF_MASK : UF_CAN_SFF_MASK);
+        len = (flags & 2) ? uf_can_dlc_to_len(uf_can_len_to_dlc(len % 65)) : len % 9;
+        if (size - at < len)
+            break;
+        memcpy(rec.can.data, data + at, len);
+        rec.can.len = len;
+        at += len;
+        uf_analyzer_record(a, &rec);
+    }
+    uf_analyzer_finish(a);
+    uf_analyzer_free(a);
+    return 0;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Writes the small seed corpora in fuzz/corpus/ from samples/ and a few
+hand-made edge cases. A developer tool: the seeds are committed, so neither
+the build nor CI runs this. Usage: fuzz/make-seeds.py (from the top folder)."""
+import os
+import struct
+
+S = "samples"
+C = "fuzz/corpus"
+
+
+def put(target, name, data):
+    os.makedirs(f"{C}/{target}", exist_ok=True)
+    with open(f"{C}/{target}/{name}", "wb") as f:
+        f.write(data)
+
+
+def pcap_records(path, limit):
+    data = open(path, "rb").read()
+    at, out = 24, []
+    while at + 16 <= len(data) and len(out) < limit:
+        caplen = struct.unpack_from("<I", data, at + 8)[0]
+        out.append(data[at + 16 : at + 16 + caplen])
+        at += 16 + caplen
+    return out
+
+
+# link: selector byte (0 SocketCAN, 1 SLL, 2 SLL2, 3 exported PDU) + record
+for i, r in enumerate(pcap_records(f"{S}/flash-11bit.pcap", 3)):
+    put("link", f"socketcan-{i}", b"\x00" + r)
+for i, r in enumerate(pcap_records(f"{S}/flash-11bit-scapy-le.pcap", 2)):
+    put("link", f"socketcan-le-{i}", b"\x00" + r)
+put("link", "socketcan-fd", b"\x00" + pcap_records(f"{S}/flash-29bit-fd.pcap", 1)[0])
+put("link", "sll", b"\x01" + pcap_records(f"{S}/flash-11bit-sll.pcap", 1)[0])
+put("link", "sll2", b"\x02" + pcap_records(f"{S}/flash-two-buses-sll2.pcap", 1)[0])
+put("link", "exported-pdu", b"\x03" + bytes.fromhex(
+    "000c0010" + b"can-hostendian\0\0".hex() + "00000000" + "e0070000020000001003000000000000"))
+put("link", "short", b"\x00\x00\x00\x07")
+put("link", "fd-bad-length", b"\x00" + bytes.fromhex("000007e00d040000") + b"\x11" * 64)
+
+# text: the head of each text format, and odd lines
+for name in ("flash-11bit.candump", "flash-11bit-console.candump", "flash-11bit.asc",
+             "flash-29bit-fd.asc", "flash-29bit-fd.candump"):
+    lines = open(f"{S}/{name}", "rb").read().split(b"\n")
+    put("text", name, b"\n".join(lines[:25]) + b"\n")
+put("text", "odd-lines", b"(1.5) can0 7E0#R3\n(1.5) can0 7E0##3021003\n(1.5) can0 7E0#1122334455667788_C\n"
+    b"  can0  7E0   [3]  remote request\n   0.010600 1  ErrorFrame\nbase dec  timestamps relative\n"
+    b"   1.0 1  2016  Tx   d 2 2 16\n(99999999999999999999.1) x 7E0#\n")
+
+# isotp: records of flags, id (LE), time step, length, data
+def frames_of(path, limit):
+    recs = []
+    for r in pcap_records(path, limit):
+        word = struct.unpack_from(">I", r, 0)[0]
+        length = r[4]
+        fd = len(r) == 72 or (r[5] & 4)
+        flags = (1 if word & 0x80000000 else 0) | (2 if fd else 0)
+        recs.append(bytes([flags]) + struct.pack("<I", word & 0x1FFFFFFF) + bytes([1, length])
+                    + r[8 : 8 + length])
+    return recs
+
+put("isotp", "classic", b"\x00" + b"".join(frames_of(f"{S}/flash-11bit.pcap", 120)))
+put("isotp", "fd", b"\x00" + b"".join(frames_of(f"{S}/flash-29bit-fd.pcap", 60)))
+put("isotp", "extended", b"\x00" + b"".join(frames_of(f"{S}/flash-extended.pcap", 80)))
+put("isotp", "extended-configured", b"\x02" + b"".join(frames_of(f"{S}/flash-extended.pcap", 40)))
+put("isotp", "interleaved", b"\x00" + b"".join(frames_of(f"{S}/flash-two-ecus.pcap", 150)))
+def rec(i, data, step=1, flags=0):
+    return bytes([flags]) + struct.pack("<I", i) + bytes([step, len(data)]) + data
+put("isotp", "anomalies", b"\x00" + rec(0x7E8, bytes.fromhex("2100000000000000"))
+    + rec(0x7E0, bytes.fromhex("101a360100010203")) + rec(0x7E8, bytes.fromhex("300200"), 200)
+    + rec(0x7E0, bytes.fromhex("2104050607080900")) + rec(0x7E0, bytes.fromhex("2304050607080900"))
+    + rec(0x7E0, bytes.fromhex("1000ffffffff3601")) + rec(0x7E8, bytes.fromhex("320000"))
+    + rec(0x7E0, bytes.fromhex("45")) + rec(0x7E8, bytes.fromhex("350000")))
+
+# uds: payloads of the flashing services, good and bad
+for name, hexs in {
+    "dsc": "5002003201f4", "rd": "3400440001000000000bb8", "rd-resp": "74200102",
+    "td": "3605000102", "rc": "3101ff0044000100000000001000", "neg": "7f3178",
+    "rdbi": "62f1905756575a5a5a", "sa": "671112345678", "bad-alfid": "34000001",
+    "empty": "", "wdbi": "2ef18401020304",
+}.items():
+    put("uds", name, bytes.fromhex(hexs))
+
+# reader: heads of each file format (so most are truncated on purpose)
+for name in ("flash-11bit.pcap", "flash-11bit.pcapng", "flash-11bit.blf", "flash-11bit.busmaster",
+             "flash-11bit.candump", "flash-11bit.asc", "flash-29bit-fd.pcapng",
+             "flash-two-buses-sll2.pcap", "flash-11bit-console.candump"):
+    put("reader", name, open(f"{S}/{name}", "rb").read()[:3000])

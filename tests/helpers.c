@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "helpers.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+size_t th_hex(const char *hex, uint8_t *out, size_t max)
+{
+    size_t n = 0;
+    int hi = -1;
+    for (const char *p = hex; *p; p++) {
+        if (isspace((unsigned char)*p))
+            continue;
+        int v = g_ascii_xdigit_value(*p);
+        g_assert(v >= 0);
+        if (hi < 0) {
+            hi = v;
+        } else {
+            g_assert(n < max);
+            out[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    g_assert(hi < 0);
+    return n;
+}
+
+char *th_to_hex(const uint8_t *p, size_t n)
+{
+    char *s = g_malloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++)
+        snprintf(s + 2 * i, 3, "%02x", p[i]);
+    s[2 * n] = '\0';
+    return s;
+}
+
+uf_can_frame th_frame(uint32_t id, const char *hex)
+{
+    uf_can_frame f;
+    memset(&f, 0, sizeof(f));
+    f.id = id & ~UF_ISOTP_EFF;
+    if (id & UF_ISOTP_EFF)
+        f.flags |= UF_CAN_EFF;
+    f.len = (uint8_t)th_hex(hex, f.data, sizeof(f.data));
+    if (f.len > 8)
+        f.flags |= UF_CAN_FD;
+    return f;
+}
+
+uf_can_frame th_fd_frame(uint32_t id, const char *hex)
+{
+    uf_can_frame f = th_frame(id, hex);
+    uint8_t len = uf_can_dlc_to_len(uf_can_len_to_dlc(f.len));
+    memset(f.data + f.len, 0xCC, (size_t)(len - f.len));
+    f.len = len;
+    f.flags |= UF_CAN_FD | UF_CAN_BRS;
+    return f;
+}
+
+/* ---- ISO-TP ---------------------------------------------------------------*/
+
+static void keep_msg(void *ctx, const uf_isotp_message *m)
+{
+    th_isotp *h = ctx;
+    th_msg *c = g_new0(th_msg, 1);
+    c->m = *m;
+    c->bytes = g_memdup2(m->data, m->len ? m->len : 1);
+    c->m.data = c->bytes;
+    g_ptr_array_add(h->msgs, c);
+}
+
+static void keep_finding(void *ctx, const uf_finding *f)
+{
+    th_isotp *h = ctx;
+    g_array_append_val(h->findings, *f);
+}
+
+static void free_msg(gpointer p)
+{
+    th_msg *m = p;
+    g_free(m->bytes);
+    g_free(m);
+}
+
+void th_isotp_init(th_isotp *h, const uf_isotp_config *cfg)
+{
+    uf_isotp_config c;
+    if (!cfg) {
+        uf_analyzer_config ac;
+        uf_analyzer_config_defaults(&ac);
+        c = ac.isotp;
+        cfg = &c;
+    }
+    h->msgs = g_ptr_array_new_with_free_func(free_msg);
+    h->findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
+    h->next_frame = 1;
+    uf_isotp_sink sink = {h, keep_msg, keep_finding};
+    h->t = uf_isotp_new(cfg, &sink);
+}
+
+void th_isotp_free(th_isotp *h)
+{
+    uf_isotp_free(h->t);
+    g_ptr_array_free(h->msgs, TRUE);
+    g_array_free(h->findings, TRUE);
+}
+
+uint64_t th_feed(th_isotp *h, double ms, const uf_can_frame *f)
+{
+    uint64_t n = h->next_frame++;
+    uf_time t = (uf_time)(ms * 1e6 + 0.5) + INT64_C(1700000000) * UF_NS_PER_S;
+    uf_isotp_frame(h->t, n, t, 0, f);
+    return n;
+}
+
+uint64_t th_feed_hex(th_isotp *h, double ms, uint32_t id, const char *hex)
+{
+    uf_can_frame f = th_frame(id, hex);
+    return th_feed(h, ms, &f);
+}
+
+size_t th_count(const th_isotp *h, const char *rule)
+{
+    size_t n = 0;
+    for (guint i = 0; i < h->findings->len; i++)
+        if (strcmp(g_array_index(h->findings, uf_finding, i).rule->id, rule) == 0)
+            n++;
+    return n;
+}
+
+const uf_finding *th_first(const th_isotp *h, const char *rule)
+{
+    for (guint i = 0; i < h->findings->len; i++)
+        if (strcmp(g_array_index(h->findings, uf_finding, i).rule->id, rule) == 0)
+            return &g_array_index(h->findings, uf_finding, i);
+    return NULL;
+}
+
+const char *th_findings_text(const th_isotp *h)
+{
+    static char buf[4096];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (guint i = 0; i < h->findings->len && n < sizeof(buf) - 1; i++) {
+        const uf_finding *f = &g_array_index(h->findings, uf_finding, i);
+        int w = snprintf(buf + n, sizeof(buf) - n, "%s: %s\n", f->rule->id, f->message);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+    return buf;
+}
+
+const th_msg *th_msg_at(const th_isotp *h, guint i)
+{
+    return i < h->msgs->len ? g_ptr_array_index(h->msgs, i) : NULL;
+}
+
+/* ---- analyzer -------------------------------------------------------------*/
+
+static void free_uds_msg(gpointer p)
+{
+    th_uds_msg *m = p;
+    g_free(m->data);
+    g_free(m);
+}
+
+void th_analysis_init(th_analysis *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->msgs = g_ptr_array_new_with_free_func(free_uds_msg);
+    a->findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
+    a->unanswered = g_array_new(FALSE, FALSE, sizeof(uf_uds_request_ref));
+    a->buses = g_ptr_array_new_with_free_func(g_free);
+}
+
+void th_analysis_free(th_analysis *a)
+{
+    g_ptr_array_free(a->msgs, TRUE);
+    g_array_free(a->findings, TRUE);
+    g_array_free(a->unanswered, TRUE);
+    g_ptr_array_free(a->buses, TRUE);
+}
+
+static void an_message(void *ctx, const uf_uds_message *m)
+{
+    th_analysis *a = ctx;
+    th_uds_msg *c = g_new0(th_uds_msg, 1);
+    c->index = m->index;
+    c->first_frame = m->tp->first_frame;
+    c->last_frame = m->tp->last_frame;
+    c->t_first = m->tp->t_first;
+    c->t_last = m->tp->t_last;
+    c->request_index = m->request ? m->request->index : 0;
+    c->response_time = m->response_time;
+    c->since_pending = m->since_pending;
+    c->kind = m->d.kind;
+    c->sid = m->d.sid;
+    c->nrc = m->d.nrc;
+    c->incomplete = m->incomplete;
+    c->functional = m->functional;
+    c->bus = m->tp->src.bus;
+    if (m->tester_known)
+        uf_isotp_endpoint_name(&m->tester, c->tester, sizeof(c->tester));
+    if (m->ecu_known)
+        uf_isotp_endpoint_name(&m->ecu, c->ecu, sizeof(c->ecu));
+    c->data = g_memdup2(m->tp->data, m->tp->len ? m->tp->len : 1);
+    c->len = m->tp->len;
+    g_ptr_array_add(a->msgs, c);
+}
+
+static void an_unanswered(void *ctx, const uf_uds_request_ref *r)
+{
+    th_analysis *a = ctx;
+    g_array_append_val(a->unanswered, *r);
+}
+
+static void an_finding(void *ctx, const uf_finding *f)
+{
+    th_analysis *a = ctx;
+    g_array_append_val(a->findings, *f);
+}
+
+bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config *cfg)
+{
+    uf_reader *r = uf_reader_open(path, &a->err);
+    if (!r)
+        return false;
+    uf_analyzer_config c;
+    if (!cfg) {
+        uf_analyzer_config_defaults(&c);
+        cfg = &c;
+    }
+    uf_analyzer_config local = *cfg;
+    local.isotp.timing = uf_reader_has_time(r);
+    uf_analyzer_sink sink = {a, an_message, an_unanswered, an_finding};
+    uf_analyzer *an = uf_analyzer_new(&local, &sink);
+    uf_record rec;
+    int rc;
+    while ((rc = uf_reader_next(r, &rec, &a->err)) == 1) {
+        a->frames++;
+        uf_analyzer_record(an, &rec);
+    }
+    a->damaged = rc < 0;
+    uf_analyzer_finish(an);
+    g_strlcpy(a->format, uf_reader_format(r), sizeof(a->format));
+    for (uint32_t b = 0; b < uf_reader_bus_count(r); b++)
+        g_ptr_array_add(a->buses, g_strdup(uf_reader_bus_name(r, b)));
+    uf_analyzer_free(an);
+    uf_reader_close(r);
+    return true;
+}
+
+void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg)
+{
+    uf_analyzer_config c;
+    if (!cfg) {
+        uf_analyzer_config_defaults(&c);
+        cfg = &c;
+    }
+    uf_analyzer_sink sink = {a, an_message, an_unanswered, an_finding};
+    uf_analyzer *an = uf_analyzer_new(cfg, &sink);
+    for (guint i = 0; i < t->frames->len; i++) {
+        const sg_frame *sf = &g_array_index(t->frames, sg_frame, i);
+        uf_record rec;
+        memset(&rec, 0, sizeof(rec));
+        rec.number = i + 1;
+        rec.time = sf->time;
+        rec.bus = sf->bus;
+        rec.kind = UF_REC_CAN;
+        rec.can = sf->f;
+        a->frames++;
+        uf_analyzer_record(an, &rec);
+    }
+    uf_analyzer_finish(an);
+    uf_analyzer_free(an);
+}
+
+size_t th_analysis_count(const th_analysis *a, const char *rule)
+{
+    size_t n = 0;
+    for (guint i = 0; i < a->findings->len; i++)
+        if (strcmp(g_array_index(a->findings, uf_finding, i).rule->id, rule) == 0)
+            n++;
+    return n;
+}
+
+/* ---- environment ----------------------------------------------------------*/
+
+char *th_tmpdir(void)
+{
+    GError *e = NULL;
+    char *d = g_dir_make_tmp("udsflash-test-XXXXXX", &e);
+    g_assert_no_error(e);
+    return d;
+}
+
+char *th_sample(const char *name)
+{
+    return g_build_filename(UF_SOURCE_DIR, "samples", name, NULL);
+}
+
+int th_run(const char *const *argv, char **out, char **err)
+{
+    GError *e = NULL;
+    int status = -1;
+    char *o = NULL, *r = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &o, &r, &status,
+                      &e)) {
+        g_error_free(e);
+        return -1;
+    }
+    if (out)
+        *out = o;
+    else
+        g_free(o);
+    if (err)
+        *err = r;
+    else
+        g_free(r);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool th_have_program(const char *name)
+{
+    char *p = g_find_program_in_path(name);
+    bool ok = p != NULL;
+    g_free(p);
+    return ok;
+}

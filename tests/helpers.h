@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Test helpers: frames from hex strings, sinks that keep what the analyzer
+ * emits, temporary directories, and running the udsflash binary.
+ */
+#ifndef UF_TEST_HELPERS_H
+#define UF_TEST_HELPERS_H
+
+#include "uf_analyzer.h"
+#include "uf_samplegen.h"
+
+#include <glib.h>
+
+/* "02 10 03" or "021003" -> frame data. */
+uf_can_frame th_frame(uint32_t id, const char *hex);
+/* Same, as a CAN FD frame (length rounded up to a DLC with 0xCC). */
+uf_can_frame th_fd_frame(uint32_t id, const char *hex);
+size_t th_hex(const char *hex, uint8_t *out, size_t max);
+char *th_to_hex(const uint8_t *p, size_t n); /* g_free */
+
+/* ---- ISO-TP level ---------------------------------------------------------*/
+
+typedef struct th_msg {
+    uf_isotp_message m; /* data points into bytes */
+    uint8_t *bytes;
+} th_msg;
+
+typedef struct th_isotp {
+    uf_isotp *t;
+    GPtrArray *msgs;     /* th_msg * */
+    GArray *findings;    /* uf_finding */
+    uint64_t next_frame; /* frame numbers 1, 2, ... */
+} th_isotp;
+
+void th_isotp_init(th_isotp *h, const uf_isotp_config *cfg); /* cfg NULL: defaults */
+void th_isotp_free(th_isotp *h);
+/* Feeds a frame at `ms` milliseconds on bus 0; returns its frame number. */
+uint64_t th_feed(th_isotp *h, double ms, const uf_can_frame *f);
+uint64_t th_feed_hex(th_isotp *h, double ms, uint32_t id, const char *hex);
+/* Number of findings with this rule id. */
+size_t th_count(const th_isotp *h, const char *rule);
+const uf_finding *th_first(const th_isotp *h, const char *rule);
+const th_msg *th_msg_at(const th_isotp *h, guint i);
+/* "rule: message" lines of all findings, for assertion messages (static). */
+const char *th_findings_text(const th_isotp *h);
+
+/* ---- whole analyzer over a file --------------------------------------------*/
+
+typedef struct th_uds_msg {
+    uint64_t index, first_frame, last_frame, request_index;
+    uf_time t_first, t_last, response_time, since_pending;
+    uf_uds_kind kind;
+    uint8_t sid, nrc;
+    bool incomplete, functional;
+    uint32_t bus;
+    char tester[32], ecu[32];
+    uint8_t *data;
+    uint32_t len;
+} th_uds_msg;
+
+typedef struct th_analysis {
+    GPtrArray *msgs;      /* th_uds_msg * */
+    GArray *findings;     /* uf_finding */
+    GArray *unanswered;   /* uf_uds_request_ref */
+    uint64_t frames;
+    bool damaged;
+    uf_error err;
+    char format[32];
+    GPtrArray *buses;     /* char * */
+} th_analysis;
+
+void th_analysis_init(th_analysis *a);
+void th_analysis_free(th_analysis *a);
+/* Opens, reads and analyzes a file; false if it could not be opened. */
+bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config *cfg);
+/* Analyzes frames directly (records built from sg_frames). */
+void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg);
+size_t th_analysis_count(const th_analysis *a, const char *rule);
+
+/* ---- environment ----------------------------------------------------------*/
+
+char *th_tmpdir(void); /* created; g_free the name (left for inspection) */
+char *th_sample(const char *name); /* path of samples/NAME in the source tree */
+/* Runs a program; returns its exit status, stdout in *out (g_free). */
+int th_run(const char *const *argv, char **out, char **err);
+bool th_have_program(const char *name);
+
+#endif /* UF_TEST_HELPERS_H */

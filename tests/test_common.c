@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * common/: the streaming JSON writer (escaping, invalid UTF-8, nesting) and
+ * number formatting; the rule catalogue's invariants.
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+static char *write_json(void (*fill)(uf_json *j))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    uf_json j;
+    uf_json_init(&j, f, true);
+    fill(&j);
+    fclose(f);
+    return buf;
+}
+
+static void fill_all(uf_json *j)
+{
+    uf_json_begin_object(j);
+    uf_json_key(j, "text");
+    uf_json_string(j, "quote \" backslash \\ newline \n tab \t ctl \x01 ok \xc3\xa9");
+    uf_json_key(j, "bad_utf8");
+    uf_json_string(j, "a\xff" "b\xc3" "c\xed\xa0\x80" "d");
+    uf_json_key(j, "n");
+    uf_json_int(j, -42);
+    uf_json_key(j, "u");
+    uf_json_uint(j, UINT64_MAX);
+    uf_json_key(j, "d");
+    uf_json_double(j, 1.5, 3);
+    uf_json_key(j, "nan");
+    uf_json_double(j, 0.0 / 0.0, 3);
+    uf_json_key(j, "hex");
+    uf_json_hex(j, (const uint8_t *)"\x01\xab", 2);
+    uf_json_key(j, "t");
+    uf_json_time(j, INT64_C(1500000001));
+    uf_json_key(j, "none");
+    uf_json_time(j, UF_TIME_NONE);
+    uf_json_key(j, "list");
+    uf_json_begin_array(j);
+    uf_json_bool(j, true);
+    uf_json_begin_object(j);
+    uf_json_end_object(j);
+    uf_json_begin_array(j);
+    uf_json_end_array(j);
+    uf_json_end_array(j);
+    uf_json_end_object(j);
+}
+
+Test(json, output_parses_with_json_glib)
+{
+    char *text = write_json(fill_all);
+    JsonParser *p = json_parser_new();
+    GError *e = NULL;
+    cr_assert(json_parser_load_from_data(p, text, -1, &e), "%s\n%s", e ? e->message : "", text);
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    cr_assert_str_eq(json_object_get_string_member(o, "text"),
+                     "quote \" backslash \\ newline \n tab \t ctl \x01 ok \xc3\xa9");
+    cr_assert_str_eq(json_object_get_string_member(o, "bad_utf8"),
+                     "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "d");
+    cr_assert_eq(json_object_get_int_member(o, "n"), -42);
+    cr_assert(json_object_get_null_member(o, "nan"));
+    cr_assert_str_eq(json_object_get_string_member(o, "hex"), "01ab");
+    cr_assert_float_eq(json_object_get_double_member(o, "t"), 1.500000001, 1e-12);
+    cr_assert(json_object_get_null_member(o, "none"));
+    cr_assert_eq(json_array_get_length(json_object_get_array_member(o, "list")), 3);
+    g_object_unref(p);
+    free(text);
+}
+
+Test(format, seconds_and_ms)
+{
+    char b[32];
+    cr_assert_str_eq(uf_format_seconds(b, sizeof(b), 1234567891), "1.234568");
+    cr_assert_str_eq(uf_format_seconds(b, sizeof(b), -1500), "-0.000002");
+    cr_assert_str_eq(uf_format_ms(b, sizeof(b), 4512345), "4.512");
+    cr_assert_str_eq(uf_format_ms(b, sizeof(b), 999999999), "1000.000");
+    cr_assert_str_eq(uf_format_ms(b, sizeof(b), UF_TIME_NONE), "-");
+}
+
+Test(parse, u32)
+{
+    uint32_t v;
+    cr_assert(uf_parse_u32("0x7E0", &v) && v == 0x7E0);
+    cr_assert(uf_parse_u32("4294967295", &v) && v == UINT32_MAX);
+    cr_assert_not(uf_parse_u32("4294967296", &v));
+    cr_assert_not(uf_parse_u32("-1", &v));
+    cr_assert_not(uf_parse_u32("12x", &v));
+    cr_assert_not(uf_parse_u32("", &v));
+}
+
+Test(catalogue, ids_are_unique_and_documented)
+{
+    size_t n;
+    const uf_rule *rules = uf_rules_all(&n);
+    char *doc = NULL;
+    char *path = g_build_filename(UF_SOURCE_DIR, "docs", "rules.md", NULL);
+    cr_assert(g_file_get_contents(path, &doc, NULL, NULL), "docs/rules.md is missing");
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(uf_rule_find(rules[i].id), &rules[i], "duplicate id %s", rules[i].id);
+        char *tick = g_strdup_printf("`%s`", rules[i].id);
+        cr_assert(strstr(doc, tick), "docs/rules.md does not document %s", rules[i].id);
+        g_free(tick);
+    }
+    /* And the doc lists no id the catalogue lacks. */
+    for (const char *p = strstr(doc, "\n| `"); p; p = strstr(p + 1, "\n| `")) {
+        char id[64] = "";
+        sscanf(p, "\n| `%63[^`]`", id);
+        cr_assert_not_null(uf_rule_find(id), "docs/rules.md lists unknown id %s", id);
+    }
+    const char *families[] = {"isotp.", "timing.", "uds.", "flash.", "doip."};
+    for (size_t f = 0; f < UF_ARRAY_LEN(families); f++) {
+        bool seen = false;
+        for (size_t i = 0; i < n; i++)
+            seen |= strncmp(rules[i].id, families[f], strlen(families[f])) == 0;
+        cr_assert(seen, "family %s", families[f]);
+    }
+    g_free(doc);
+    g_free(path);
+}
