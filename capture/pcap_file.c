@@ -64,7 +64,7 @@ static void pcap_close_backend(uf_reader *r)
     }
 }
 
-static const reader_ops pcap_ops = {"pcap", pcap_file_next, pcap_close_backend};
+static const reader_ops pcap_ops = {pcap_file_next, pcap_close_backend};
 
 int pcap_file_open(uf_reader *r, uf_error *err)
 {

@@ -13,7 +13,6 @@
 #include <signal.h>
 
 typedef struct reader_ops {
-    const char *name;
     /* 1 record, 0 end, -1 damaged (err set). number is filled by the front. */
     int (*next)(uf_reader *r, uf_record *rec, uf_error *err);
     void (*close)(uf_reader *r);
@@ -22,7 +21,6 @@ typedef struct reader_ops {
 struct uf_reader {
     const reader_ops *ops;
     char *path;
-    char *display;       /* path as shown in messages (basename-free: as given) */
     const char *format;  /* short name, owned by the backend or static */
     bool has_time;
     bool ended;

@@ -160,8 +160,7 @@ static void text_close(uf_reader *r)
     }
 }
 
-static const reader_ops candump_ops = {"candump", text_next, text_close};
-static const reader_ops asc_ops = {"asc", text_next, text_close};
+static const reader_ops text_ops = {text_next, text_close};
 
 static int text_open(uf_reader *r, bool is_asc, uf_error *err)
 {
@@ -175,7 +174,7 @@ static int text_open(uf_reader *r, bool is_asc, uf_error *err)
     t->is_asc = is_asc;
     uf_asc_init(&t->asc);
     r->backend = t;
-    r->ops = is_asc ? &asc_ops : &candump_ops;
+    r->ops = &text_ops;
     r->format = is_asc ? "asc" : "candump";
     if (!is_asc) {
         /* Console output has no timestamps: look at the first frame line

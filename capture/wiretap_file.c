@@ -202,7 +202,7 @@ static void wiretap_close(uf_reader *r)
     g_free(b);
 }
 
-static const reader_ops wiretap_ops = {"wiretap", wiretap_next, wiretap_close};
+static const reader_ops wiretap_ops = {wiretap_next, wiretap_close};
 
 int wiretap_file_open(uf_reader *r, uf_error *err)
 {

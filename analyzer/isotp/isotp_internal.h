@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Internal state of the passive ISO-TP reassembler, shared by:
+ *   isotp.c       configuration, lifetime, the entry point for each frame
  *   flows.c       id classes, conventions, the flow table and partner links
  *   discovery.c   the hold window that finds diagnostic pairs on unknown ids
  *   reassembly.c  the per-flow state machine and its findings
@@ -163,9 +164,10 @@ id_info *ids_find(const uf_isotp *t, uint32_t bus, uint32_t id);
 /* Marks an id as diagnostic with this addressing (discovery, learning). */
 id_info *ids_promote(uf_isotp *t, uint32_t bus, uint32_t id, uf_addressing addressing);
 
+void flows_init(uf_isotp *t);
+void flows_free(uf_isotp *t);
 flow *flows_get(uf_isotp *t, const id_info *ii, uint32_t bus, int16_t addr);
 flow *flows_find(const uf_isotp *t, const uf_isotp_endpoint *ep);
-void flows_free_all(uf_isotp *t);
 
 void links_add(uf_isotp *t, const uf_isotp_endpoint *a, const uf_isotp_endpoint *b);
 

@@ -151,7 +151,8 @@ static uint32_t option(uint8_t *p, uint16_t code, const void *value, uint16_t le
     p[1] = (uint8_t)(code >> 8);
     p[2] = (uint8_t)len;
     p[3] = (uint8_t)(len >> 8);
-    memcpy(p + 4, value, len);
+    if (len)
+        memcpy(p + 4, value, len);
     uint32_t padded = (uint32_t)len + (4 - len % 4) % 4;
     memset(p + 4 + len, 0, padded - len);
     return 4 + padded;
