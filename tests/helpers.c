@@ -1,4 +1,8 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Test helpers: hex frames, sinks that copy what the analyzer emits (its
+ * pointers are valid only during a callback), and running programs.
+ */
 #include "helpers.h"
 
 #include <ctype.h>

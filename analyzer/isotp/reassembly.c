@@ -32,23 +32,48 @@
 
 #define KEEP_BUFFER_MAX (64u * 1024u) /* buffers up to this size are reused */
 
+/* A finding about flow f, its message prefixed with the flow's name; a
+ * severity of -1 keeps the rule's default. */
+static void vreport(uf_isotp *t, const flow *f, const char *rule, int severity, uint64_t frame,
+                    uf_time time, const char *fmt, va_list ap) UF_PRINTF(7, 0);
+
+static void vreport(uf_isotp *t, const flow *f, const char *rule, int severity, uint64_t frame,
+                    uf_time time, const char *fmt, va_list ap)
+{
+    if (!t->sink.finding)
+        return;
+    char who[32], text[UF_FINDING_MESSAGE_MAX];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    uf_finding fd;
+    uf_finding_init(&fd, rule, frame, time, f->ep.bus, "%s: %s",
+                    uf_isotp_endpoint_name(&f->ep, who, sizeof(who)), text);
+    if (severity >= 0)
+        fd.severity = (uf_severity)severity;
+    t->sink.finding(t->sink.ctx, &fd);
+}
+
 static void report(uf_isotp *t, const flow *f, const char *rule, uint64_t frame, uf_time time,
                    const char *fmt, ...) UF_PRINTF(6, 7);
 
 static void report(uf_isotp *t, const flow *f, const char *rule, uint64_t frame, uf_time time,
                    const char *fmt, ...)
 {
-    if (!t->sink.finding)
-        return;
-    char who[32], text[UF_FINDING_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    vreport(t, f, rule, -1, frame, time, fmt, ap);
     va_end(ap);
-    uf_finding fd;
-    uf_finding_init(&fd, rule, frame, time, f->ep.bus, "%s: %s",
-                    uf_isotp_endpoint_name(&f->ep, who, sizeof(who)), text);
-    t->sink.finding(t->sink.ctx, &fd);
+}
+
+static void report_as(uf_isotp *t, const flow *f, const char *rule, uf_severity severity,
+                      uint64_t frame, uf_time time, const char *fmt, ...) UF_PRINTF(7, 8);
+
+static void report_as(uf_isotp *t, const flow *f, const char *rule, uf_severity severity,
+                      uint64_t frame, uf_time time, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(t, f, rule, (int)severity, frame, time, fmt, ap);
+    va_end(ap);
 }
 
 static double ms(uf_time ns)
@@ -286,17 +311,10 @@ static void on_first(uf_isotp *t, flow *f, const uf_pci *pci, uint64_t number, u
     f->gap_min = f->gap_max = 0;
     f->stmin_violations = 0;
     f->bs_reported = f->wait_reported = f->short_cf_reported = false;
-    if (pci->length > t->cfg.max_message) {
-        uf_finding fd;
-        char who[32];
-        uf_finding_init(&fd, "isotp.length", number, time, f->ep.bus,
-                        "%s: FF_DL %u exceeds the %u bytes kept per message; the rest is counted, "
-                        "not stored", uf_isotp_endpoint_name(&f->ep, who, sizeof(who)),
-                        pci->length, t->cfg.max_message);
-        fd.severity = UF_SEV_WARNING;
-        if (t->sink.finding)
-            t->sink.finding(t->sink.ctx, &fd);
-    }
+    if (pci->length > t->cfg.max_message)
+        report_as(t, f, "isotp.length", UF_SEV_WARNING, number, time,
+                  "FF_DL %u exceeds the %u bytes kept per message; the rest is counted, not stored",
+                  pci->length, t->cfg.max_message);
     uint32_t n = pci->payload_len < pci->length ? pci->payload_len : pci->length;
     store(t, f, pci->payload, n);
     if (!f->functional)
@@ -512,15 +530,9 @@ static void finish_flow(gpointer key, gpointer value, gpointer user)
                f->declared, f->state == RX_WAIT_FC ? "flow control" : "consecutive frame",
                ms(limit));
     } else {
-        uf_finding fd;
-        char who[32];
-        uf_finding_init(&fd, "isotp.n_cr", f->last_frame, since, f->ep.bus,
-                        "%s: message cut by the end of the capture after %u of %u bytes",
-                        uf_isotp_endpoint_name(&f->ep, who, sizeof(who)), f->received,
-                        f->declared);
-        fd.severity = UF_SEV_INFO;
-        if (t->sink.finding)
-            t->sink.finding(t->sink.ctx, &fd);
+        report_as(t, f, "isotp.n_cr", UF_SEV_INFO, f->last_frame, since,
+                  "message cut by the end of the capture after %u of %u bytes", f->received,
+                  f->declared);
     }
     end_message(t, f, false);
 }

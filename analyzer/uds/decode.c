@@ -39,6 +39,35 @@ static uint64_t be(const uint8_t *p, unsigned n)
     return v;
 }
 
+/* The bytes from `at` on are the service's record (data, seed, options). */
+static void take_record(const uint8_t *p, size_t n, size_t at, uf_uds_decoded *d)
+{
+    d->record = p + at;
+    d->record_len = (uint32_t)(n - at);
+}
+
+/* A dataIdentifier at byte 1, or a routineIdentifier at byte 2, followed by
+ * the record; false if the message is too short for it. */
+static bool take_did(const uint8_t *p, size_t n, uf_uds_decoded *d)
+{
+    if (n < 3)
+        return false;
+    d->has_did = true;
+    d->did = (uint16_t)be(p + 1, 2);
+    take_record(p, n, 3, d);
+    return true;
+}
+
+static bool take_routine(const uint8_t *p, size_t n, uf_uds_decoded *d)
+{
+    if (n < 4)
+        return false;
+    d->has_routine = true;
+    d->routine = (uint16_t)be(p + 2, 2);
+    take_record(p, n, 4, d);
+    return true;
+}
+
 /* addressAndLengthFormatIdentifier + address + size (0x23, 0x34, 0x35, 0x3D). */
 static void decode_memory(const uint8_t *p, size_t n, size_t at, uf_uds_decoded *d)
 {
@@ -59,8 +88,7 @@ static void decode_memory(const uint8_t *p, size_t n, size_t at, uf_uds_decoded 
     d->has_memory = true;
     d->address = be(p + at + 1, addr_len);
     d->size = be(p + at + 1 + addr_len, size_len);
-    d->record = p + at + 1 + addr_len + size_len;
-    d->record_len = (uint32_t)(n - (at + 1 + addr_len + size_len));
+    take_record(p, n, at + 1 + addr_len + size_len, d);
 }
 
 static void decode_request(const uint8_t *p, size_t n, uf_uds_decoded *d)
@@ -79,8 +107,7 @@ static void decode_request(const uint8_t *p, size_t n, uf_uds_decoded *d)
     case 0x27:
         d->is_seed = d->subfunction & 1;
         d->security_level = (uint8_t)((d->subfunction + 1) / 2);
-        d->record = p + 2;
-        d->record_len = (uint32_t)(n - 2);
+        take_record(p, n, 2, d);
         if (!d->is_seed && n < 3)
             d->malformed = "sendKey without a key";
         break;
@@ -110,24 +137,12 @@ static void decode_request(const uint8_t *p, size_t n, uf_uds_decoded *d)
     case 0x2E:
     case 0x2F:
     case 0x24:
-        if (n < 3 || (sid != 0x24 && n < 4)) {
+        if (!take_did(p, n, d) || (sid != 0x24 && n < 4))
             d->malformed = "no dataIdentifier or no data";
-            break;
-        }
-        d->has_did = true;
-        d->did = (uint16_t)be(p + 1, 2);
-        d->record = p + 3;
-        d->record_len = (uint32_t)(n - 3);
         break;
     case 0x31:
-        if (n < 4) {
+        if (!take_routine(p, n, d))
             d->malformed = "no routineIdentifier";
-            break;
-        }
-        d->has_routine = true;
-        d->routine = (uint16_t)be(p + 2, 2);
-        d->record = p + 4;
-        d->record_len = (uint32_t)(n - 4);
         break;
     case 0x34:
     case 0x35:
@@ -149,12 +164,10 @@ static void decode_request(const uint8_t *p, size_t n, uf_uds_decoded *d)
         }
         d->has_block = true;
         d->block_counter = p[1];
-        d->record = p + 2;
-        d->record_len = (uint32_t)(n - 2);
+        take_record(p, n, 2, d);
         break;
     case 0x37:
-        d->record = p + 1;
-        d->record_len = (uint32_t)(n - 1);
+        take_record(p, n, 1, d);
         break;
     default:
         break;
@@ -184,30 +197,17 @@ static void decode_positive(const uint8_t *p, size_t n, uf_uds_decoded *d)
     case 0x27:
         d->is_seed = d->subfunction & 1;
         d->security_level = (uint8_t)((d->subfunction + 1) / 2);
-        d->record = p + 2;
-        d->record_len = (uint32_t)(n - 2);
+        take_record(p, n, 2, d);
         break;
     case 0x22:
     case 0x2E:
     case 0x2F:
-        if (n < 3) {
+        if (!take_did(p, n, d))
             d->malformed = "positive response without its dataIdentifier";
-            break;
-        }
-        d->has_did = true;
-        d->did = (uint16_t)be(p + 1, 2);
-        d->record = p + 3;
-        d->record_len = (uint32_t)(n - 3);
         break;
     case 0x31:
-        if (n < 4) {
+        if (!take_routine(p, n, d))
             d->malformed = "positive response without its routineIdentifier";
-            break;
-        }
-        d->has_routine = true;
-        d->routine = (uint16_t)be(p + 2, 2);
-        d->record = p + 4;
-        d->record_len = (uint32_t)(n - 4);
         break;
     case 0x34:
     case 0x35: {
@@ -231,8 +231,7 @@ static void decode_positive(const uint8_t *p, size_t n, uf_uds_decoded *d)
         }
         d->has_block = true;
         d->block_counter = p[1];
-        d->record = p + 2;
-        d->record_len = (uint32_t)(n - 2);
+        take_record(p, n, 2, d);
         break;
     default:
         break;

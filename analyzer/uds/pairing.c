@@ -89,14 +89,22 @@ static channel *functional_for(uf_uds *u, const uf_isotp_endpoint *ep)
     return c;
 }
 
+/* Who is who, from the ISO-TP endpoints: a request comes from the tester,
+ * a response from the ECU; the other side is the partner if it is known. */
+static void assign_roles(uf_uds_message *m)
+{
+    const uf_isotp_message *tp = m->tp;
+    bool request = m->d.kind == UF_UDS_REQUEST;
+    m->tester = request ? tp->src : tp->dst;
+    m->tester_known = request || tp->dst_known;
+    m->ecu = request ? tp->dst : tp->src;
+    m->ecu_known = !request || tp->dst_known;
+    m->functional = tp->functional;
+}
+
 static void on_request(uf_uds *u, uf_uds_message *m)
 {
     const uf_isotp_message *tp = m->tp;
-    m->tester = tp->src;
-    m->tester_known = true;
-    m->ecu = tp->dst;
-    m->ecu_known = tp->dst_known;
-    m->functional = tp->functional;
     channel *c = tp->functional ? functional_for(u, &tp->src) : channel_for(u, &tp->src, true);
     close_request(u, c);
     memset(&c->req, 0, sizeof(c->req));
@@ -161,12 +169,6 @@ static channel *find_request(uf_uds *u, const uf_isotp_message *tp, const uf_uds
 static void on_response(uf_uds *u, uf_uds_message *m)
 {
     const uf_isotp_message *tp = m->tp;
-    m->ecu = tp->src;
-    m->ecu_known = true;
-    m->tester = tp->dst;
-    m->tester_known = tp->dst_known;
-    m->response_time = UF_TIME_NONE;
-    m->since_pending = UF_TIME_NONE;
     channel *c = find_request(u, tp, &m->d);
     if (!c)
         return;
@@ -199,20 +201,10 @@ void uf_uds_message_in(uf_uds *u, const uf_isotp_message *tp)
     m.response_time = UF_TIME_NONE;
     m.since_pending = UF_TIME_NONE;
     uf_uds_decode(tp->data, tp->len, &m.d);
+    assign_roles(&m);
     if (!tp->complete || tp->truncated) {
         /* A partial payload decodes only as far as it goes; no pairing. */
         m.incomplete = !tp->complete;
-        m.tester = tp->src;
-        m.ecu = tp->dst;
-        m.ecu_known = tp->dst_known;
-        if (m.d.kind == UF_UDS_REQUEST)
-            m.tester_known = true;
-        else {
-            m.ecu = tp->src;
-            m.tester = tp->dst;
-            m.tester_known = tp->dst_known;
-            m.ecu_known = true;
-        }
         if (m.incomplete)
             m.d.malformed = NULL;
         if (u->sink.message)
