@@ -173,8 +173,12 @@ static void on_response(uf_uds *u, uf_uds_message *m)
     if (!c)
         return;
     m->request = &c->req;
-    m->tester = c->req.tester;
-    m->tester_known = true;
+    if (!m->tester_known) {
+        /* The ECU's partner is unknown: the tester is who asked. An answer to
+         * a functional request otherwise keeps the ECU's physical partner. */
+        m->tester = c->req.tester;
+        m->tester_known = true;
+    }
     m->functional = c->req.functional;
     m->pending_before = c->req.pending_count;
     if (tp->t_first != UF_TIME_NONE && c->req.t_end != UF_TIME_NONE) {
