@@ -97,7 +97,7 @@ static bool parse_seconds(const char *t, size_t n, uf_time *out)
         return false;
     for (; fd < 9; fd++)
         frac *= 10;
-    *out = (uf_time)(sec * (uint64_t)UF_NS_PER_S + frac);
+    *out = uf_time_from_parts((int64_t)sec, (int64_t)frac);
     return true;
 }
 
@@ -166,8 +166,8 @@ static bool parse_date(cursor *c, uf_time *out)
             hh += 12;
         n = token(c, &t);
     }
-    if (!parse_uint(t, n, 10, 9999, &year) || year < 1970)
-        return false;
+    if (!parse_uint(t, n, 10, 2261, &year) || year < 1970)
+        return false; /* uf_time ends in 2262 */
     int64_t days = days_from_civil(year, month, day);
     *out = ((days * 86400 + hh * 3600 + mm * 60 + ss) * 1000 + ms) * UF_NS_PER_MS;
     return true;
@@ -354,10 +354,10 @@ uf_line_result uf_asc_parse_line(uf_asc_state *st, const char *line, size_t len,
     }
 
     if (st->relative) {
-        st->last_rel += ts;
+        st->last_rel = uf_time_add(st->last_rel, ts);
         ts = st->last_rel;
     }
-    *time = st->start + ts;
+    *time = uf_time_add(st->start, ts);
 
     n = token(&c, &t);
     uint32_t ch;

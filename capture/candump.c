@@ -85,7 +85,7 @@ static bool parse_timestamp(const char *s, size_t n, uf_time *out)
         frac *= 10;
         frac_digits++;
     }
-    *out = (uf_time)(sec * (uint64_t)UF_NS_PER_S + frac);
+    *out = uf_time_from_parts((int64_t)sec, (int64_t)frac);
     return true;
 }
 

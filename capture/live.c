@@ -55,7 +55,7 @@ static int live_next(uf_reader *r, uf_record *rec, uf_error *err)
                          r->count, pcap_geterr(b->p));
             return -1;
         }
-        rec->time = (uf_time)h->ts.tv_sec * UF_NS_PER_S + (uf_time)h->ts.tv_usec;
+        rec->time = uf_time_from_parts(h->ts.tv_sec, h->ts.tv_usec); /* ns precision */
         uint32_t ifindex = 0;
         if (uf_decode_link(b->linktype, data, h->caplen, &r->link, rec, &ifindex, &rec->problem) <
             0)

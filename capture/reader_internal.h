@@ -43,7 +43,12 @@ uint32_t reader_bus_for_ifindex(uf_reader *r, uint32_t base_bus, uint32_t ifinde
 
 /* Backends: each returns 0 and sets r->ops / r->backend, or -1 with err. */
 int pcap_file_open(uf_reader *r, uf_error *err);
-int wiretap_file_open(uf_reader *r, uf_error *err);
+/* Wiretap with an explicit reader, never its auto-detection: only the
+ * readers we route to see untrusted bytes. */
+int pcapng_file_open(uf_reader *r, uf_error *err);
+int blf_file_open(uf_reader *r, uf_error *err);
+int busmaster_file_open(uf_reader *r, uf_error *err);
+int gzip_file_open(uf_reader *r, uf_error *err);
 int candump_file_open(uf_reader *r, uf_error *err);
 int asc_file_open(uf_reader *r, uf_error *err);
 int live_open(uf_reader *r, const char *iface, uf_error *err);
@@ -56,5 +61,10 @@ typedef enum text_kind {
     TEXT_BUSMASTER,
 } text_kind;
 text_kind text_classify(const char *head, size_t len);
+
+/* Wiretap 4.0's Busmaster scanner ends the whole process on a header
+ * statement ("***...") that does not close with "***" on its line. False,
+ * with *why, for such a line. */
+bool busmaster_line_is_safe(const char *line, size_t len, const char **why);
 
 #endif /* UF_READER_INTERNAL_H */

@@ -2,8 +2,10 @@
  *
  * Files read through Wireshark's wiretap: pcapng (libpcap merges pcapng
  * interfaces and refuses mixed link types, wiretap keeps them apart as
- * buses), Vector BLF, Busmaster logs, gzip-compressed captures and every
- * other format wiretap knows. Each pcapng interface, or BLF channel, is a bus.
+ * buses), Vector BLF, Busmaster logs, and gzip-compressed pcapng / pcap.
+ * Each is opened with its named wiretap reader, never by wiretap's
+ * auto-detection, so that only readers we test meet untrusted bytes. Each
+ * pcapng interface, or BLF channel, is a bus.
  */
 #include "reader_internal.h"
 
@@ -13,6 +15,7 @@
 #include <wsutil/buffer.h>
 #include <wsutil/wslog.h>
 
+#include <errno.h>
 #include <string.h>
 
 typedef struct iface {
@@ -165,7 +168,7 @@ static int wiretap_next(uf_reader *r, uf_record *rec, uf_error *err)
 
     rec->offset = (uint64_t)offset;
     rec->time = (b->rec.presence_flags & WTAP_HAS_TS)
-                    ? (uf_time)b->rec.ts.secs * UF_NS_PER_S + b->rec.ts.nsecs
+                    ? uf_time_from_parts(b->rec.ts.secs, b->rec.ts.nsecs)
                     : UF_TIME_NONE;
     if (b->rec.rec_type != REC_TYPE_PACKET) {
         rec->kind = UF_REC_SKIPPED;
@@ -204,17 +207,22 @@ static void wiretap_close(uf_reader *r)
 
 static const reader_ops wiretap_ops = {wiretap_next, wiretap_close};
 
-int wiretap_file_open(uf_reader *r, uf_error *err)
+/* Opens with one named wiretap reader ("Wireshark/... - pcapng", ...). */
+static int wiretap_open_as(uf_reader *r, const char *reader, uf_error *err)
 {
     wiretap_init_once();
+    unsigned int type = open_info_name_to_type(reader);
+    if (type == WTAP_TYPE_AUTO) {
+        uf_error_set(err, "%s: this wiretap has no \"%s\" reader", r->path, reader);
+        return -1;
+    }
     int wt_err = 0;
     gchar *err_info = NULL;
-    wtap *wth = wtap_open_offline(r->path, WTAP_TYPE_AUTO, &wt_err, &err_info, FALSE);
+    wtap *wth = wtap_open_offline(r->path, type, &wt_err, &err_info, FALSE);
     if (!wth) {
         if (wt_err == WTAP_ERR_FILE_UNKNOWN_FORMAT)
-            uf_error_set(err, "%s: not a capture format udsflash reads (pcap, pcapng, BLF, "
-                         "Busmaster, candump, Vector ASC, or another format Wireshark reads)",
-                         r->path);
+            uf_error_set(err, "%s: not a valid %s file%s%s", r->path, reader,
+                         err_info ? ": " : "", err_info ? err_info : "");
         else
             uf_error_set(err, "%s: cannot read: %s%s%s", r->path, wtap_strerror(wt_err),
                          err_info ? ": " : "", err_info ? err_info : "");
@@ -235,4 +243,60 @@ int wiretap_file_open(uf_reader *r, uf_error *err)
     r->format = b->format;
     take_new_interfaces(r, b);
     return 0;
+}
+
+int pcapng_file_open(uf_reader *r, uf_error *err)
+{
+    return wiretap_open_as(r, "Wireshark/... - pcapng", err);
+}
+
+int blf_file_open(uf_reader *r, uf_error *err)
+{
+    return wiretap_open_as(r, "BLF Logfile", err);
+}
+
+/* Checks every line before wiretap's Busmaster scanner sees the file: on
+ * one kind of bad header line it ends the process (as tshark does). */
+int busmaster_file_open(uf_reader *r, uf_error *err)
+{
+    FILE *f = fopen(r->path, "rb");
+    if (!f) {
+        uf_error_set(err, "%s: cannot open: %s", r->path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    uint64_t line_no = 0, offset = 0;
+    int rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        size_t n = strlen(line);
+        line_no++;
+        const char *why = NULL;
+        size_t content = n && line[n - 1] == '\n' ? n - 1 : n;
+        if (n == sizeof(line) - 1 && line[n - 1] != '\n')
+            why = "a line longer than 4096 bytes";
+        else if (memchr(line, '\0', n) != NULL)
+            why = "binary data";
+        else
+            busmaster_line_is_safe(line, content, &why); /* sets why when unsafe */
+        if (why) {
+            uf_error_set(err, "%s: line %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT
+                         "): %s; not read further", r->path, line_no, offset, why);
+            rc = -1;
+            break;
+        }
+        offset += n;
+    }
+    fclose(f);
+    return rc < 0 ? rc : wiretap_open_as(r, "Busmaster log", err);
+}
+
+/* gzip-compressed pcapng or pcap, decompressed by wiretap as it reads. */
+int gzip_file_open(uf_reader *r, uf_error *err)
+{
+    if (wiretap_open_as(r, "Wireshark/... - pcapng", err) == 0)
+        return 0;
+    if (wiretap_open_as(r, "Wireshark/tcpdump/... - pcap", err) == 0)
+        return 0;
+    uf_error_set(err, "%s: a gzip file that holds neither pcapng nor pcap", r->path);
+    return -1;
 }

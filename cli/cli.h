@@ -65,7 +65,7 @@ void uf_cli_close(uf_cli_input *in);
 /* Time relative to the capture start, or UF_TIME_NONE. */
 static inline uf_time uf_cli_rel(const uf_cli_input *in, uf_time t)
 {
-    return (t == UF_TIME_NONE || in->base == UF_TIME_NONE) ? UF_TIME_NONE : t - in->base;
+    return uf_time_diff(t, in->base);
 }
 
 /* ---- commands ---------------------------------------------------------------*/

@@ -25,6 +25,34 @@ void uf_error_clear(uf_error *err)
         err->msg[0] = '\0';
 }
 
+uf_time uf_time_from_parts(int64_t sec, int64_t nsec)
+{
+    const int64_t max_sec = INT64_MAX / UF_NS_PER_S - 1;
+    if (sec > max_sec)
+        return INT64_MAX;
+    if (sec < -max_sec)
+        return INT64_MIN + 1; /* INT64_MIN is UF_TIME_NONE */
+    return uf_time_add(sec * UF_NS_PER_S, nsec);
+}
+
+uf_time uf_time_add(uf_time a, uf_time b)
+{
+    if (a == UF_TIME_NONE || b == UF_TIME_NONE)
+        return UF_TIME_NONE;
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN + 1 - b)
+        return INT64_MIN + 1;
+    return a + b;
+}
+
+uf_time uf_time_diff(uf_time a, uf_time b)
+{
+    if (a == UF_TIME_NONE || b == UF_TIME_NONE)
+        return UF_TIME_NONE;
+    return uf_time_add(a, b == INT64_MIN + 1 ? INT64_MAX : -b);
+}
+
 static const char *format_fixed(char *buf, size_t size, uf_time ns, int64_t unit, int decimals)
 {
     if (ns == UF_TIME_NONE) {

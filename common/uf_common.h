@@ -31,6 +31,13 @@ typedef int64_t uf_time;
 #define UF_NS_PER_MS INT64_C(1000000)
 #define UF_NS_PER_S INT64_C(1000000000)
 
+/* Seconds and nanoseconds to uf_time, saturating at the ends of the range
+ * (year 1677 .. 2262): a corrupt timestamp must not overflow. */
+uf_time uf_time_from_parts(int64_t sec, int64_t nsec);
+/* a + b and a - b, saturating; UF_TIME_NONE in gives UF_TIME_NONE out. */
+uf_time uf_time_add(uf_time a, uf_time b);
+uf_time uf_time_diff(uf_time a, uf_time b);
+
 /* An error is a full sentence for a human, naming the file and the byte
  * offset where that is known ("trace.asc: line 12 (byte 403): ..."). */
 typedef struct uf_error {

@@ -84,6 +84,20 @@ Test(format, seconds_and_ms)
     cr_assert_str_eq(uf_format_ms(b, sizeof(b), UF_TIME_NONE), "-");
 }
 
+Test(time, saturates_instead_of_overflowing)
+{
+    cr_assert_eq(uf_time_from_parts(1, 5), UF_NS_PER_S + 5);
+    cr_assert_eq(uf_time_from_parts(INT64_C(18444952543), 0), INT64_MAX);
+    cr_assert_eq(uf_time_from_parts(-INT64_C(18444952543), 0), INT64_MIN + 1);
+    cr_assert_eq(uf_time_add(INT64_MAX - 1, 10), INT64_MAX);
+    cr_assert_eq(uf_time_add(INT64_MIN + 2, -10), INT64_MIN + 1);
+    cr_assert_eq(uf_time_diff(INT64_MAX, INT64_MIN + 1), INT64_MAX);
+    cr_assert_eq(uf_time_diff(INT64_MIN + 1, INT64_MAX), INT64_MIN + 1);
+    cr_assert_eq(uf_time_diff(5, 7), -2);
+    cr_assert_eq(uf_time_diff(UF_TIME_NONE, 7), UF_TIME_NONE);
+    cr_assert_eq(uf_time_add(3, UF_TIME_NONE), UF_TIME_NONE);
+}
+
 Test(parse, u32)
 {
     uint32_t v;

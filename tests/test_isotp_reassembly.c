@@ -479,6 +479,23 @@ Test(reassembly, no_timing_without_timestamps)
     cr_assert_eq(h.msgs->len, 1);
 }
 
+Test(reassembly, extreme_timestamps_do_not_overflow)
+{
+    /* A corrupt capture can carry times at both ends of the range; every
+     * gap and limit check must still be defined behaviour (UBSan checks). */
+    uf_can_frame ff = th_frame(0x7E0, "10 14 36 01 00 01 02 03");
+    uf_can_frame fc = th_frame(0x7E8, "30 02 05");
+    uf_can_frame cf1 = th_frame(0x7E0, "21 04 05 06 07 08 09 0A");
+    uf_can_frame cf2 = th_frame(0x7E0, "22 0B 0C 0D 0E 0F 10 11");
+    uf_isotp_frame(h.t, 1, INT64_MIN + 1, 0, &ff);
+    uf_isotp_frame(h.t, 2, INT64_MAX, 0, &fc);
+    uf_isotp_frame(h.t, 3, INT64_MIN + 1, 0, &cf1);
+    uf_isotp_frame(h.t, 4, INT64_MAX, 0, &cf2);
+    uf_isotp_finish(h.t);
+    cr_assert_eq(th_count(&h, "isotp.n_bs"), 1);
+    cr_assert_geq(th_count(&h, "isotp.n_cr"), 1);
+}
+
 Test(reassembly, flow_table_is_bounded)
 {
     th_isotp_free(&h);

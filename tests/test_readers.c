@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <gio/gio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -441,6 +442,60 @@ Test(readers, unreadable_inputs)
     g_free(junk);
     g_free(missing);
     g_free(shorthdr);
+}
+
+Test(readers, gzip_compressed_pcapng_and_pcap)
+{
+    sg_trace t;
+    make_trace(&t, true);
+    uf_error err;
+    char *ng = path_of("t.pcapng"), *pc = path_of("t.pcap");
+    cr_assert_eq(sg_write_pcapng(&t, ng, &err), 0);
+    cr_assert_eq(sg_write_pcap(&t, pc, SG_PCAP_SLL2, &err), 0);
+    const char *names[] = {"can0", "can1"};
+    const char *ifindex_names[] = {"if0/ifindex1", "if0/ifindex2"};
+    const char *srcs[] = {ng, pc};
+    for (int i = 0; i < 2; i++) {
+        char *gz = g_strconcat(srcs[i], ".gz", NULL);
+        char *data;
+        gsize n;
+        cr_assert(g_file_get_contents(srcs[i], &data, &n, NULL));
+        GZlibCompressor *c = g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+        GOutputStream *mem = g_memory_output_stream_new_resizable();
+        GOutputStream *z = g_converter_output_stream_new(mem, G_CONVERTER(c));
+        cr_assert(g_output_stream_write_all(z, data, n, NULL, NULL, NULL));
+        cr_assert(g_output_stream_close(z, NULL, NULL));
+        GMemoryOutputStream *m = G_MEMORY_OUTPUT_STREAM(mem);
+        cr_assert(g_file_set_contents(gz, g_memory_output_stream_get_data(m),
+                                      (gssize)g_memory_output_stream_get_data_size(m), NULL));
+        g_object_unref(z);
+        g_object_unref(mem);
+        g_object_unref(c);
+        g_free(data);
+        read_result rr = read_all(gz);
+        cr_assert_str_eq(rr.format, i == 0 ? "pcapng" : "pcap");
+        expect_same(&t, &rr, 0, i == 0 ? names : ifindex_names, true);
+        free_result(&rr);
+        g_free(gz);
+    }
+    g_free(ng);
+    g_free(pc);
+    sg_trace_free(&t);
+}
+
+/* Wiretap 4.0's Busmaster scanner ends the process on this header line
+ * (found by fuzz_reader); the reader must refuse it first. */
+Test(readers, busmaster_header_that_would_kill_wiretap)
+{
+    char *p = path_of("bad.busmaster");
+    const char text[] = "***BUSMASTERRx 1 0x7E8 s 8 30 10 01 AA AA AA AA AA\n"
+                        "10:0:0:2728 Tx 1 0x7E0 s 8 21 54 53 54 30 30 31 CC\n";
+    cr_assert(g_file_set_contents(p, text, sizeof(text) - 1, NULL));
+    uf_error err;
+    cr_assert_null(uf_reader_open(p, &err));
+    cr_assert(strstr(err.msg, p) && strstr(err.msg, "line 1") && strstr(err.msg, "***"), "%s",
+              err.msg);
+    g_free(p);
 }
 
 Test(readers, live_capture_fails_cleanly_without_the_interface)

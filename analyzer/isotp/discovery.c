@@ -38,7 +38,7 @@ static bool recent(const uf_isotp *t, uf_time then, uf_time now, uf_time span)
 {
     if (!t->cfg.timing || then == UF_TIME_NONE || now == UF_TIME_NONE)
         return true; /* without timestamps only the slot count bounds it */
-    return now - then <= span;
+    return uf_time_diff(now, then) <= span;
 }
 
 static bool same_ep(const uf_isotp_endpoint *a, const uf_isotp_endpoint *b)

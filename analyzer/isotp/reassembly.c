@@ -190,11 +190,11 @@ static void abandon(uf_isotp *t, flow *f, uint64_t number, uf_time time, const c
         return;
     }
     bool timed = t->cfg.timing && time != UF_TIME_NONE;
-    if (f->state == RX_WAIT_FC && timed && time - f->t_block_end > t->cfg.n_bs) {
+    if (f->state == RX_WAIT_FC && timed && uf_time_diff(time, f->t_block_end) > t->cfg.n_bs) {
         report(t, f, "isotp.n_bs", f->last_frame, f->t_block_end,
                "no flow control within N_Bs %.0f ms; message abandoned after %u of %u bytes",
                ms(t->cfg.n_bs), f->received, f->declared);
-    } else if (f->state == RX_CF && timed && time - f->t_last_event > t->cfg.n_cr) {
+    } else if (f->state == RX_CF && timed && uf_time_diff(time, f->t_last_event) > t->cfg.n_cr) {
         report(t, f, "isotp.n_cr",
                f->last_frame, f->t_last_event,
                "no consecutive frame within N_Cr %.0f ms; message abandoned after %u of %u bytes",
@@ -350,10 +350,10 @@ static void on_consecutive(uf_isotp *t, flow *f, const uf_pci *pci, uint64_t num
         break;
     }
 
-    if (timed && time - f->t_last_event > t->cfg.n_cr)
+    if (timed && uf_time_diff(time, f->t_last_event) > t->cfg.n_cr)
         report(t, f, "isotp.n_cr", number, time,
                "consecutive frame %.3f ms after the previous frame > N_Cr %.0f ms",
-               ms(time - f->t_last_event), ms(t->cfg.n_cr));
+               ms(uf_time_diff(time, f->t_last_event)), ms(t->cfg.n_cr));
 
     if (pci->sn != f->next_sn) {
         report(t, f, "isotp.sequence", number, time,
@@ -366,15 +366,15 @@ static void on_consecutive(uf_isotp *t, flow *f, const uf_pci *pci, uint64_t num
         return;
     }
 
-    if (f->in_block && timed) {
-        uf_time gap = time - f->t_prev_cf;
+    uf_time gap = uf_time_diff(time, f->t_prev_cf);
+    if (f->in_block && timed && gap != UF_TIME_NONE) {
         if (f->cf_gaps == 0 || gap < f->gap_min)
             f->gap_min = gap;
         if (f->cf_gaps == 0 || gap > f->gap_max)
             f->gap_max = gap;
         f->cf_gaps++;
         uf_time limit = (uf_time)f->stmin_us * UF_NS_PER_US;
-        if (f->fc_count > 0 && gap + t->cfg.stmin_tolerance < limit) {
+        if (f->fc_count > 0 && uf_time_add(gap, t->cfg.stmin_tolerance) < limit) {
             if (f->stmin_violations == 0 || gap < f->stmin_smallest)
                 f->stmin_smallest = gap;
             if (f->stmin_violations++ == 0) {
@@ -449,9 +449,9 @@ static void on_flow_control(uf_isotp *t, flow *r, const uf_pci *pci, uint64_t nu
         return;
     }
     bool timed = t->cfg.timing && time != UF_TIME_NONE;
-    if (timed && time - s->t_block_end > t->cfg.n_bs)
+    if (timed && uf_time_diff(time, s->t_block_end) > t->cfg.n_bs)
         report(t, s, "isotp.n_bs", number, time,
-               "flow control %.3f ms after the %s > N_Bs %.0f ms", ms(time - s->t_block_end),
+               "flow control %.3f ms after the %s > N_Bs %.0f ms", ms(uf_time_diff(time, s->t_block_end)),
                s->fc_count == 0 ? "first frame" : "block's last frame", ms(t->cfg.n_bs));
     s->fc_count++;
     switch ((uf_flow_status)pci->fs) {
@@ -524,7 +524,7 @@ static void finish_flow(gpointer key, gpointer value, gpointer user)
     bool timed = t->cfg.timing && t->last_time != UF_TIME_NONE;
     uf_time since = f->state == RX_WAIT_FC ? f->t_block_end : f->t_last_event;
     uf_time limit = f->state == RX_WAIT_FC ? t->cfg.n_bs : t->cfg.n_cr;
-    if (timed && t->last_time - since > limit) {
+    if (timed && uf_time_diff(t->last_time, since) > limit) {
         report(t, f, f->state == RX_WAIT_FC ? "isotp.n_bs" : "isotp.n_cr", f->last_frame, since,
                "message never completed: %u of %u bytes, no %s within %.0f ms", f->received,
                f->declared, f->state == RX_WAIT_FC ? "flow control" : "consecutive frame",

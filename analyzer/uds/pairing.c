@@ -182,9 +182,9 @@ static void on_response(uf_uds *u, uf_uds_message *m)
     m->functional = c->req.functional;
     m->pending_before = c->req.pending_count;
     if (tp->t_first != UF_TIME_NONE && c->req.t_end != UF_TIME_NONE) {
-        m->response_time = tp->t_first - c->req.t_end;
+        m->response_time = uf_time_diff(tp->t_first, c->req.t_end);
         if (c->last_pending != UF_TIME_NONE)
-            m->since_pending = tp->t_first - c->last_pending;
+            m->since_pending = uf_time_diff(tp->t_first, c->last_pending);
     }
     if (m->d.kind == UF_UDS_NEGATIVE && m->d.nrc == NRC_RESPONSE_PENDING) {
         c->req.pending_count++;
