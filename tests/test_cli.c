@@ -117,6 +117,31 @@ Test(cli, every_format_gives_the_same_messages)
     }
 }
 
+Test(cli, explicit_pair_gives_the_discovered_result)
+{
+    char *auto_out = NULL, *pair_out = NULL;
+    cr_assert_eq(udsflash(&auto_out, NULL, "messages", "-f", "json", "samples/flash-extended.pcap"), 0);
+    cr_assert_eq(udsflash(&pair_out, NULL, "messages", "--pair=0x6F1:0x612:extended",
+                          "--format=json", "samples/flash-extended.pcap"), 0);
+    GPtrArray *a = message_keys(auto_out), *b = message_keys(pair_out);
+    cr_assert_eq(a->len, 57);
+    cr_assert_eq(b->len, a->len);
+    for (guint i = 0; i < a->len; i++)
+        cr_assert_str_eq(g_ptr_array_index(a, i), g_ptr_array_index(b, i));
+    /* Reading it with normal addressing instead finds no UDS. */
+    char *normal_out = NULL;
+    cr_assert_eq(udsflash(&normal_out, NULL, "messages", "--addressing=normal", "--format=json",
+                          "samples/flash-extended.pcap"), 0);
+    GPtrArray *c = message_keys(normal_out);
+    cr_assert_lt(c->len, 5, "%u messages", c->len);
+    g_ptr_array_free(a, TRUE);
+    g_ptr_array_free(b, TRUE);
+    g_ptr_array_free(c, TRUE);
+    g_free(auto_out);
+    g_free(pair_out);
+    g_free(normal_out);
+}
+
 Test(cli, text_output)
 {
     char *out = NULL;

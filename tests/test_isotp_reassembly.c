@@ -444,6 +444,21 @@ Test(reassembly, padding_changes)
     cr_assert_eq(th_first(&h, "isotp.padding")->severity, UF_SEV_INFO);
 }
 
+Test(reassembly, fd_frame_longer_than_needed)
+{
+    /* 10 bytes of data in a 64-byte frame: a 12-byte frame holds them. */
+    uf_can_frame sf = th_frame(EFF | 0x18DA10F1u, "00 0A 11 11 11 11 11 11 11 11 11 11");
+    sf.len = 64;
+    memset(sf.data + 12, 0xCC, 52);
+    sf.flags |= UF_CAN_FD;
+    th_feed(&h, 0, &sf);
+    uf_isotp_finish(h.t);
+    cr_assert_eq(h.msgs->len, 1);
+    cr_assert_eq(th_count(&h, "isotp.padding"), 1);
+    cr_assert(strstr(th_first(&h, "isotp.padding")->message, "12 bytes would hold them"), "%s",
+              th_first(&h, "isotp.padding")->message);
+}
+
 Test(reassembly, padding_required)
 {
     th_isotp_free(&h);

@@ -22,7 +22,8 @@
  *   more than N_WFTmax FC.WAIT in a row    isotp.fc_wait       9.7
  *   FC.OVFLW                               isotp.fc_overflow   9.6.5.2
  *   bad SF_DL / FF_DL / short frames       isotp.length        9.6.2, 9.6.3
- *   padding that changes within a flow     isotp.padding       10.4.2
+ *   padding that changes within a flow,
+ *   CAN FD frame longer than its data needs isotp.padding      10.4.2
  *   reserved PCI type or flow status       isotp.pci           9.6.1
  * Timing rules are skipped when the capture has no timestamps.
  */
@@ -212,20 +213,30 @@ static void abandon(uf_isotp *t, flow *f, uint64_t number, uf_time time, const c
 static void check_padding(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned used,
                           uint64_t number, uf_time time)
 {
-    if (cf->len > 8 || used > cf->len)
-        return; /* CAN FD lengths are quantised: padding is implied */
-    if (cf->len == used && used == 8)
+    if (used > cf->len || f->pad_reported)
+        return;
+    if (cf->len > 8) {
+        /* CAN FD: lengths are quantised, so the frame is padded up to the
+         * smallest DLC that holds its data, and no further (9.5, 10.4.2). */
+        uint8_t need = uf_can_dlc_to_len(uf_can_len_to_dlc((uint8_t)used));
+        if (cf->len > need) {
+            report(t, f, "isotp.padding", number, time,
+                   "CAN FD frame of %u bytes carries %u; %u bytes would hold them", cf->len,
+                   used, need);
+            f->pad_reported = true;
+            return;
+        }
+    }
+    if (cf->len == used && (used == 8 || cf->len > 8))
         return; /* a full frame says nothing about padding */
     bool padded = cf->len > used;
     uint8_t value = padded ? cf->data[used] : 0;
-    if (t->cfg.padding_required && cf->len < 8 && !f->pad_reported) {
+    if (t->cfg.padding_required && cf->len < 8) {
         report(t, f, "isotp.padding", number, time,
                "frame of %u bytes is not padded to 8 bytes (padding is required)", cf->len);
         f->pad_reported = true;
         return;
     }
-    if (f->pad_reported)
-        return;
     for (unsigned i = used; i < cf->len; i++) {
         if (cf->data[i] != value) {
             report(t, f, "isotp.padding", number, time,
@@ -234,7 +245,7 @@ static void check_padding(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned
             return;
         }
     }
-    if (padded && cf->len < 8) {
+    if (padded && cf->len < 8 && !(cf->flags & UF_CAN_FD)) {
         report(t, f, "isotp.padding", number, time,
                "frame padded to %u bytes, neither to its data nor to 8", cf->len);
         f->pad_reported = true;
