@@ -3,8 +3,8 @@
  * Link-layer decoding of CAN records: LINKTYPE_CAN_SOCKETCAN (227, the
  * Linux struct can_frame / canfd_frame with a big-endian id), CAN inside
  * LINUX_SLL (113) / LINUX_SLL2 (276), where the id is in host byte order,
- * and LINKTYPE_WIRESHARK_UPPER_PDU (252), which wiretap's Busmaster and
- * candump readers emit: TLV tags (tag 12 names the payload's dissector,
+ * and LINKTYPE_WIRESHARK_UPPER_PDU (252), which wiretap's text readers
+ * (Busmaster, candump) emit: TLV tags (tag 12 names the payload's dissector,
  * "can-hostendian", "can-bigendian" or "canfd"), tag 0 ends them.
  * CAN FD lengths follow ISO 11898-1:2015 table 5.
  *

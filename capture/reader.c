@@ -61,21 +61,6 @@ uint32_t reader_bus(uf_reader *r, const char *name)
     return index;
 }
 
-bool busmaster_line_is_safe(const char *line, size_t len, const char **why)
-{
-    const char *stars = g_strstr_len(line, (gssize)len, "***");
-    if (!stars)
-        return true;
-    size_t end = len;
-    while (end > 0 && (line[end - 1] == ' ' || line[end - 1] == '\t' || line[end - 1] == '\r'))
-        end--;
-    size_t open_at = (size_t)(stars - line);
-    if (end >= open_at + 6 && memcmp(line + end - 3, "***", 3) == 0)
-        return true;
-    *why = "a Busmaster header statement (\"***...\") that does not end with \"***\"";
-    return false;
-}
-
 uint32_t reader_bus_for_ifindex(uf_reader *r, uint32_t base_bus, uint32_t ifindex,
                                 uint32_t *cache_key, uint32_t *cache_bus)
 {

@@ -47,10 +47,10 @@ int pcap_file_open(uf_reader *r, uf_error *err);
  * readers we route to see untrusted bytes. */
 int pcapng_file_open(uf_reader *r, uf_error *err);
 int blf_file_open(uf_reader *r, uf_error *err);
-int busmaster_file_open(uf_reader *r, uf_error *err);
 int gzip_file_open(uf_reader *r, uf_error *err);
 int candump_file_open(uf_reader *r, uf_error *err);
 int asc_file_open(uf_reader *r, uf_error *err);
+int busmaster_file_open(uf_reader *r, uf_error *err);
 int live_open(uf_reader *r, const char *iface, uf_error *err);
 
 /* Text-format classification of a file head, used by the probe. */
@@ -61,10 +61,5 @@ typedef enum text_kind {
     TEXT_BUSMASTER,
 } text_kind;
 text_kind text_classify(const char *head, size_t len);
-
-/* Wiretap 4.0's Busmaster scanner ends the whole process on a header
- * statement ("***...") that does not close with "***" on its line. False,
- * with *why, for such a line. */
-bool busmaster_line_is_safe(const char *line, size_t len, const char **why);
 
 #endif /* UF_READER_INTERNAL_H */

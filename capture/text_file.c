@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Streaming readers for the text formats (candump, Vector ASC): a fixed
+ * Streaming readers for the text formats (candump, Vector ASC, Busmaster): a fixed
  * buffer, lines up to MAX_LINE bytes, and damage reported with the line
  * number and byte offset. Memory does not grow with the file.
  */
@@ -19,8 +19,9 @@ typedef struct text_reader {
     bool eof;
     uint64_t offset; /* file offset of buf[pos] */
     uint64_t line_no;
+    text_kind kind;
     uf_asc_state asc;
-    bool is_asc;
+    uf_busmaster_state busmaster;
     char last_iface[32];
     uint32_t last_bus;
     bool have_last_bus;
@@ -110,9 +111,13 @@ static int text_next(uf_reader *r, uf_record *rec, uf_error *err)
         const char *bus_name;
         char channel[24];
         uf_candump_line cl;
-        if (t->is_asc) {
+        if (t->kind == TEXT_ASC) {
             res = uf_asc_parse_line(&t->asc, line, len, &rec->can, &rec->time, &why);
             snprintf(channel, sizeof(channel), "ch%u", t->asc.channel);
+            bus_name = channel;
+        } else if (t->kind == TEXT_BUSMASTER) {
+            res = uf_busmaster_parse_line(&t->busmaster, line, len, &rec->can, &rec->time, &why);
+            snprintf(channel, sizeof(channel), "ch%u", t->busmaster.channel);
             bus_name = channel;
         } else {
             res = uf_candump_parse_line(line, len, &cl, &why);
@@ -162,7 +167,7 @@ static void text_close(uf_reader *r)
 
 static const reader_ops text_ops = {text_next, text_close};
 
-static int text_open(uf_reader *r, bool is_asc, uf_error *err)
+static int text_open(uf_reader *r, text_kind kind, uf_error *err)
 {
     text_reader *t = g_new0(text_reader, 1);
     t->f = fopen(r->path, "rb");
@@ -171,12 +176,13 @@ static int text_open(uf_reader *r, bool is_asc, uf_error *err)
         g_free(t);
         return -1;
     }
-    t->is_asc = is_asc;
+    t->kind = kind;
     uf_asc_init(&t->asc);
+    uf_busmaster_init(&t->busmaster);
     r->backend = t;
     r->ops = &text_ops;
-    r->format = is_asc ? "asc" : "candump";
-    if (!is_asc) {
+    r->format = kind == TEXT_ASC ? "asc" : kind == TEXT_BUSMASTER ? "busmaster" : "candump";
+    if (kind == TEXT_CANDUMP) {
         /* Console output has no timestamps: look at the first frame line
          * so that the format name says which kind this is before reading. */
         char head[4096];
@@ -205,10 +211,15 @@ static int text_open(uf_reader *r, bool is_asc, uf_error *err)
 
 int candump_file_open(uf_reader *r, uf_error *err)
 {
-    return text_open(r, false, err);
+    return text_open(r, TEXT_CANDUMP, err);
 }
 
 int asc_file_open(uf_reader *r, uf_error *err)
 {
-    return text_open(r, true, err);
+    return text_open(r, TEXT_ASC, err);
+}
+
+int busmaster_file_open(uf_reader *r, uf_error *err)
+{
+    return text_open(r, TEXT_BUSMASTER, err);
 }

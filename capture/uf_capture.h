@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * capture/: every source of frames behind one streaming reader.
- * pcap (libpcap), pcapng / BLF / Busmaster (Wireshark's wiretap), candump
- * logs and console output, Vector ASC, and live SocketCAN through libpcap.
+ * pcap (libpcap), pcapng / BLF (Wireshark's wiretap), candump logs and
+ * console output, Vector ASC, Busmaster, and live SocketCAN through libpcap.
  * Link layers: LINKTYPE_CAN_SOCKETCAN (227), LINUX_SLL (113), LINUX_SLL2 (276);
  * other link layers (Ethernet, raw IP) pass through as packets for DoIP.
  */
@@ -139,6 +139,25 @@ typedef struct uf_asc_state {
 void uf_asc_init(uf_asc_state *st);
 uf_line_result uf_asc_parse_line(uf_asc_state *st, const char *line, size_t len,
                                  uf_can_frame *frame, uf_time *time, const char **why);
+
+/* Busmaster logs: header state (data mode, time mode, start) between lines. */
+typedef enum uf_busmaster_mode {
+    UF_BUSMASTER_SYSTEM,   /* time of day, on the START DATE */
+    UF_BUSMASTER_ABSOLUTE, /* since the start of logging */
+    UF_BUSMASTER_RELATIVE, /* since the previous message */
+} uf_busmaster_mode;
+
+typedef struct uf_busmaster_state {
+    bool dec;              /* ***DEC***: ids and bytes in decimal */
+    uf_busmaster_mode mode;
+    uf_time day, start;    /* midnight of the start date, and the start */
+    uf_time last;          /* previous message, or UF_TIME_NONE */
+    uint32_t channel;      /* channel of the last message */
+} uf_busmaster_state;
+
+void uf_busmaster_init(uf_busmaster_state *st);
+uf_line_result uf_busmaster_parse_line(uf_busmaster_state *st, const char *line, size_t len,
+                                       uf_can_frame *frame, uf_time *time, const char **why);
 
 /* ---- Readers --------------------------------------------------------------*/
 

@@ -2,7 +2,7 @@
  *
  * Files read through Wireshark's wiretap: pcapng (libpcap merges pcapng
  * interfaces and refuses mixed link types, wiretap keeps them apart as
- * buses), Vector BLF, Busmaster logs, and gzip-compressed pcapng / pcap.
+ * buses), Vector BLF, and gzip-compressed pcapng / pcap.
  * Each is opened with its named wiretap reader, never by wiretap's
  * auto-detection, so that only readers we test meet untrusted bytes. Each
  * pcapng interface, or BLF channel, is a bus.
@@ -15,7 +15,6 @@
 #include <wsutil/buffer.h>
 #include <wsutil/wslog.h>
 
-#include <errno.h>
 #include <string.h>
 
 typedef struct iface {
@@ -253,41 +252,6 @@ int pcapng_file_open(uf_reader *r, uf_error *err)
 int blf_file_open(uf_reader *r, uf_error *err)
 {
     return wiretap_open_as(r, "BLF Logfile", err);
-}
-
-/* Checks every line before wiretap's Busmaster scanner sees the file: on
- * one kind of bad header line it ends the process (as tshark does). */
-int busmaster_file_open(uf_reader *r, uf_error *err)
-{
-    FILE *f = fopen(r->path, "rb");
-    if (!f) {
-        uf_error_set(err, "%s: cannot open: %s", r->path, strerror(errno));
-        return -1;
-    }
-    char line[4096];
-    uint64_t line_no = 0, offset = 0;
-    int rc = 0;
-    while (fgets(line, sizeof(line), f)) {
-        size_t n = strlen(line);
-        line_no++;
-        const char *why = NULL;
-        size_t content = n && line[n - 1] == '\n' ? n - 1 : n;
-        if (n == sizeof(line) - 1 && line[n - 1] != '\n')
-            why = "a line longer than 4096 bytes";
-        else if (memchr(line, '\0', n) != NULL)
-            why = "binary data";
-        else
-            busmaster_line_is_safe(line, content, &why); /* sets why when unsafe */
-        if (why) {
-            uf_error_set(err, "%s: line %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT
-                         "): %s; not read further", r->path, line_no, offset, why);
-            rc = -1;
-            break;
-        }
-        offset += n;
-    }
-    fclose(f);
-    return rc < 0 ? rc : wiretap_open_as(r, "Busmaster log", err);
 }
 
 /* gzip-compressed pcapng or pcap, decompressed by wiretap as it reads. */

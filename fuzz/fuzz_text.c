@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * candump and Vector ASC line parsers over arbitrary lines (split at '\n').
+ * candump, Vector ASC and Busmaster line parsers over arbitrary lines.
  * Invariant: a parsed frame has a valid length; a bad line says why.
  */
 #include "fuzz.h"
@@ -13,6 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uf_asc_state st;
     uf_asc_init(&st);
+    uf_busmaster_state bst;
+    uf_busmaster_init(&bst);
     const char *p = (const char *)data, *end = p + size;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -28,6 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uf_time t;
         why = NULL;
         r = uf_asc_parse_line(&st, p, n, &f, &t, &why);
+        if (r == UF_LINE_FRAME)
+            assert(f.len <= 64);
+        if (r == UF_LINE_BAD)
+            assert(why != NULL);
+        why = NULL;
+        r = uf_busmaster_parse_line(&bst, p, n, &f, &t, &why);
         if (r == UF_LINE_FRAME)
             assert(f.len <= 64);
         if (r == UF_LINE_BAD)

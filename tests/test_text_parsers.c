@@ -154,3 +154,80 @@ Test(asc, decimal_base_and_relative_timestamps)
     cr_assert_eq(asc(&st, "   0.250000 1  2024  Rx   d 1 81", &f, &t), UF_LINE_FRAME);
     cr_assert_eq(t, 1250 * UF_NS_PER_MS);
 }
+
+static uf_line_result bm(uf_busmaster_state *st, const char *line, uf_can_frame *f, uf_time *t)
+{
+    const char *why = NULL;
+    uf_line_result r = uf_busmaster_parse_line(st, line, strlen(line), f, t, &why);
+    if (r == UF_LINE_BAD)
+        cr_assert_not_null(why);
+    return r;
+}
+
+Test(busmaster, header_and_messages)
+{
+    uf_busmaster_state st;
+    uf_busmaster_init(&st);
+    uf_can_frame f;
+    uf_time t;
+    cr_assert_eq(bm(&st, "***BUSMASTER Ver 3.2.2***", &f, &t), UF_LINE_IGNORED);
+    cr_assert_eq(bm(&st, "***START DATE AND TIME 21:11:2026 10:0:0:000***", &f, &t), UF_LINE_IGNORED);
+    cr_assert_eq(st.start, INT64_C(1795255200) * UF_NS_PER_S);
+    cr_assert_eq(bm(&st, "***HEX***", &f, &t), UF_LINE_IGNORED);
+    cr_assert_eq(bm(&st, "***SYSTEM MODE***", &f, &t), UF_LINE_IGNORED);
+    cr_assert_eq(bm(&st, "10:0:0:1200 Tx 1 0x7E0 s 8 02 10 03 CC CC CC CC CC", &f, &t), UF_LINE_FRAME);
+    cr_assert_eq(f.id, 0x7E0);
+    cr_assert_eq(f.len, 8);
+    cr_assert_eq(f.data[1], 0x10);
+    cr_assert(f.flags & UF_CAN_DIR_TX);
+    cr_assert_eq(t, st.start + 120 * UF_NS_PER_MS);
+    cr_assert_eq(bm(&st, "10:0:0:1254 Rx 2 0x18DAF110 x-fd 12 02 50 01 00 00 00 00 00 00 00 00 00",
+                    &f, &t), UF_LINE_FRAME);
+    cr_assert(f.flags & UF_CAN_EFF);
+    cr_assert(f.flags & UF_CAN_FD);
+    cr_assert_eq(f.len, 12);
+    cr_assert_eq(st.channel, 2);
+    cr_assert_eq(bm(&st, "10:0:0:1300 Rx 1 0x7E8 sr 3", &f, &t), UF_LINE_FRAME);
+    cr_assert(f.flags & UF_CAN_RTR);
+    cr_assert_eq(bm(&st, "10:0:0:1301 Rx 1 0 ERROR_FRAME", &f, &t), UF_LINE_FRAME);
+    cr_assert(f.flags & UF_CAN_ERR);
+    /* Past midnight, the time of day starts again. */
+    cr_assert_eq(bm(&st, "23:59:59:9999 Rx 1 0x7E8 s 1 01", &f, &t), UF_LINE_FRAME);
+    cr_assert_eq(bm(&st, "0:0:0:0001 Rx 1 0x7E8 s 1 01", &f, &t), UF_LINE_FRAME);
+    cr_assert_eq(t, st.start + 14 * 3600 * UF_NS_PER_S + 100 * UF_NS_PER_US);
+}
+
+Test(busmaster, decimal_and_relative_modes)
+{
+    uf_busmaster_state st;
+    uf_busmaster_init(&st);
+    uf_can_frame f;
+    uf_time t;
+    bm(&st, "***START DATE AND TIME 1:1:2024 0:0:0:000***", &f, &t);
+    bm(&st, "***DEC***", &f, &t);
+    bm(&st, "***RELATIVE MODE***", &f, &t);
+    cr_assert_eq(bm(&st, "0:0:1:0000 Rx 1 2016 s 2 2 16", &f, &t), UF_LINE_FRAME);
+    cr_assert_eq(f.id, 2016);
+    cr_assert_eq(f.data[1], 16);
+    cr_assert_eq(t, st.start + UF_NS_PER_S);
+    cr_assert_eq(bm(&st, "0:0:0:0005 Rx 1 2024 s 1 81", &f, &t), UF_LINE_FRAME);
+    cr_assert_eq(t, st.start + UF_NS_PER_S + 500 * UF_NS_PER_US);
+}
+
+Test(busmaster, bad_lines)
+{
+    uf_busmaster_state st;
+    uf_busmaster_init(&st);
+    uf_can_frame f;
+    uf_time t;
+    /* This one made wiretap 4.0 end the process. */
+    cr_assert_eq(bm(&st, "***BUSMASTERRx 1 0x7E8 s 8 30 10 01 AA AA AA AA AA", &f, &t), UF_LINE_BAD);
+    cr_assert_eq(bm(&st, "***START DATE AND TIME 32:13:2026 10:0:0:000***", &f, &t), UF_LINE_BAD);
+    cr_assert_eq(bm(&st, "10:0:0 Tx 1 0x7E0 s 8", &f, &t), UF_LINE_BAD);
+    cr_assert_eq(bm(&st, "10:0:0:1 Tx 1 0x7E0 q 1 00", &f, &t), UF_LINE_BAD);
+    cr_assert_eq(bm(&st, "10:0:0:1 Tx 1 0x800 s 1 00", &f, &t), UF_LINE_BAD);
+    cr_assert_eq(bm(&st, "10:0:0:1 Tx 1 0x7E0 s 9 00", &f, &t), UF_LINE_BAD);
+    cr_assert_eq(bm(&st, "10:0:0:1 Tx 1 0x7E0 s-fd 13 00", &f, &t), UF_LINE_BAD);
+    cr_assert_eq(bm(&st, "10:0:0:1 Tx 1 0x7E0 s 2 00", &f, &t), UF_LINE_BAD);
+    cr_assert_eq(bm(&st, "10:0:0:1 1 0x7E0 61184 DATA 1 2 3 Tx 1 00", &f, &t), UF_LINE_IGNORED);
+}
