@@ -26,6 +26,7 @@ CC=clang cmake -S . -B build-fuzz -DUF_FUZZ=ON -DUF_WERROR=ON -DCMAKE_BUILD_TYPE
 cmake --build build-fuzz -j"$jobs"
 for target in build-fuzz/fuzz/fuzz_*; do
     name=${target##*/fuzz_}
-    "$target" -runs=0 "fuzz/corpus/$name"
+    LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan-wiretap.supp ASAN_OPTIONS=fast_unwind_on_malloc=0 \
+        "$target" -runs=0 "fuzz/corpus/$name"
 done
 echo "== all tests passed"
