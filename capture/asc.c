@@ -17,99 +17,19 @@
  * ESI, DLC (hex), data length (decimal), data, then timing details we skip.
  * The "date" line is read as UTC: ASC stores local time without a zone.
  */
+#include "lexer.h"
 #include "uf_capture.h"
 
 #include <ctype.h>
 #include <string.h>
 
-typedef struct cursor {
-    const char *p, *end;
-} cursor;
-
-static size_t token(cursor *c, const char **start)
-{
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
-        c->p++;
-    *start = c->p;
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
-        c->p++;
-    return (size_t)(c->p - *start);
-}
-
-static bool tok_is(const char *t, size_t n, const char *word)
-{
-    size_t w = strlen(word);
-    if (n != w)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)t[i]) != tolower((unsigned char)word[i]))
-            return false;
-    return true;
-}
-
 static bool parse_uint(const char *t, size_t n, unsigned base, uint32_t max, uint32_t *out)
 {
-    if (n == 0 || n > 10)
+    uint64_t v;
+    if (!lex_number(t, n, base, max, &v))
         return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d;
-        char ch = t[i];
-        if (ch >= '0' && ch <= '9')
-            d = ch - '0';
-        else if (base == 16 && ch >= 'a' && ch <= 'f')
-            d = ch - 'a' + 10;
-        else if (base == 16 && ch >= 'A' && ch <= 'F')
-            d = ch - 'A' + 10;
-        else
-            return false;
-        v = v * base + (uint64_t)d;
-        if (v > max)
-            return false;
-    }
     *out = (uint32_t)v;
     return true;
-}
-
-/* "12.345678" seconds -> ns (up to 9 fraction digits). */
-static bool parse_seconds(const char *t, size_t n, uf_time *out)
-{
-    uint64_t sec = 0, frac = 0;
-    size_t i = 0, fd = 0;
-    while (i < n && isdigit((unsigned char)t[i])) {
-        if (sec > (uint64_t)INT64_MAX / UF_NS_PER_S / 10)
-            return false;
-        sec = sec * 10 + (uint64_t)(t[i++] - '0');
-    }
-    if (i == 0)
-        return false;
-    if (i < n && t[i] == '.') {
-        i++;
-        while (i < n && isdigit((unsigned char)t[i])) {
-            if (fd < 9) {
-                frac = frac * 10 + (uint64_t)(t[i] - '0');
-                fd++;
-            }
-            i++;
-        }
-    }
-    if (i != n)
-        return false;
-    for (; fd < 9; fd++)
-        frac *= 10;
-    *out = uf_time_from_parts((int64_t)sec, (int64_t)frac);
-    return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
 }
 
 static bool month_of(const char *t, size_t n, unsigned *month)
@@ -130,21 +50,21 @@ static bool month_of(const char *t, size_t n, unsigned *month)
 }
 
 /* "Wed Jun 15 10:13:46.000 am 2022" (weekday, milliseconds, am/pm optional). */
-static bool parse_date(cursor *c, uf_time *out)
+static bool parse_date(lex_cursor *c, uf_time *out)
 {
     const char *t;
-    size_t n = token(c, &t);
+    size_t n = lex_token(c, &t);
     unsigned month = 0;
     if (!month_of(t, n, &month)) { /* first token was the weekday */
-        n = token(c, &t);
+        n = lex_token(c, &t);
         if (!month_of(t, n, &month))
             return false;
     }
     uint32_t day, hh, mm, ss, ms = 0, year;
-    n = token(c, &t);
+    n = lex_token(c, &t);
     if (!parse_uint(t, n, 10, 31, &day) || day == 0)
         return false;
-    n = token(c, &t);
+    n = lex_token(c, &t);
     /* hh:mm:ss[.mmm] */
     const char *colon1 = memchr(t, ':', n);
     const char *colon2 = colon1 ? memchr(colon1 + 1, ':', (size_t)(t + n - colon1 - 1)) : NULL;
@@ -158,17 +78,17 @@ static bool parse_date(cursor *c, uf_time *out)
         return false;
     if (dot && !parse_uint(dot + 1, (size_t)(t + n - dot - 1), 10, 999, &ms))
         return false;
-    n = token(c, &t);
-    if (tok_is(t, n, "am") || tok_is(t, n, "pm")) {
+    n = lex_token(c, &t);
+    if (lex_token_is(t, n, "am") || lex_token_is(t, n, "pm")) {
         if (hh == 12)
             hh = 0;
-        if (tok_is(t, n, "pm"))
+        if (lex_token_is(t, n, "pm"))
             hh += 12;
-        n = token(c, &t);
+        n = lex_token(c, &t);
     }
     if (!parse_uint(t, n, 10, 2261, &year) || year < 1970)
         return false; /* uf_time ends in 2262 */
-    int64_t days = days_from_civil(year, month, day);
+    int64_t days = lex_days_from_civil(year, month, day);
     *out = ((days * 86400 + hh * 3600 + mm * 60 + ss) * 1000 + ms) * UF_NS_PER_MS;
     return true;
 }
@@ -180,21 +100,21 @@ void uf_asc_init(uf_asc_state *st)
 
 /* Header lines that change how later lines read: "date ..." and
  * "base hex  timestamps absolute". */
-static void parse_header(uf_asc_state *st, const char *t, size_t n, cursor *c)
+static void parse_header(uf_asc_state *st, const char *t, size_t n, lex_cursor *c)
 {
-    if (tok_is(t, n, "date")) {
+    if (lex_token_is(t, n, "date")) {
         uf_time start;
         if (parse_date(c, &start))
             st->start = start;
         return;
     }
-    if (tok_is(t, n, "base")) {
-        n = token(c, &t);
-        st->base_dec = tok_is(t, n, "dec");
-        n = token(c, &t);
-        if (tok_is(t, n, "timestamps")) {
-            n = token(c, &t);
-            st->relative = tok_is(t, n, "relative");
+    if (lex_token_is(t, n, "base")) {
+        n = lex_token(c, &t);
+        st->base_dec = lex_token_is(t, n, "dec");
+        n = lex_token(c, &t);
+        if (lex_token_is(t, n, "timestamps")) {
+            n = lex_token(c, &t);
+            st->relative = lex_token_is(t, n, "relative");
         }
     }
 }
@@ -216,23 +136,23 @@ static bool parse_asc_id(const uf_asc_state *st, const char *t, size_t n, uf_can
 
 static bool parse_dir(const char *t, size_t n, uf_can_frame *f)
 {
-    if (tok_is(t, n, "rx")) {
+    if (lex_token_is(t, n, "rx")) {
         f->flags |= UF_CAN_DIR_RX;
         return true;
     }
-    if (tok_is(t, n, "tx") || tok_is(t, n, "txrq")) {
+    if (lex_token_is(t, n, "tx") || lex_token_is(t, n, "txrq")) {
         f->flags |= UF_CAN_DIR_TX;
         return true;
     }
     return false;
 }
 
-static uf_line_result parse_bytes(const uf_asc_state *st, cursor *c, uf_can_frame *f,
+static uf_line_result parse_bytes(const uf_asc_state *st, lex_cursor *c, uf_can_frame *f,
                                   unsigned count, const char **why)
 {
     for (unsigned i = 0; i < count; i++) {
         const char *t;
-        size_t n = token(c, &t);
+        size_t n = lex_token(c, &t);
         uint32_t b;
         if (!parse_uint(t, n, st->base_dec ? 10 : 16, 0xFF, &b)) {
             *why = n == 0 ? "fewer data bytes than the frame's length" : "data byte is not a number";
@@ -245,33 +165,33 @@ static uf_line_result parse_bytes(const uf_asc_state *st, cursor *c, uf_can_fram
 }
 
 /* "<ch> <id> <dir> d <dlc> <bytes...>", "<ch> <id> <dir> r [dlc]", "<ch> ErrorFrame" */
-static uf_line_result parse_classic(uf_asc_state *st, cursor *c, uf_can_frame *f, const char **why)
+static uf_line_result parse_classic(uf_asc_state *st, lex_cursor *c, uf_can_frame *f, const char **why)
 {
     const char *t;
-    size_t n = token(c, &t);
-    if (tok_is(t, n, "errorframe")) {
+    size_t n = lex_token(c, &t);
+    if (lex_token_is(t, n, "errorframe")) {
         f->flags |= UF_CAN_ERR;
         return UF_LINE_FRAME;
     }
     if (!parse_asc_id(st, t, n, f))
         return UF_LINE_IGNORED; /* "Statistic:", "SV:", J1939, ... */
-    n = token(c, &t);
+    n = lex_token(c, &t);
     if (!parse_dir(t, n, f))
         return UF_LINE_IGNORED;
-    n = token(c, &t);
-    if (tok_is(t, n, "r")) {
+    n = lex_token(c, &t);
+    if (lex_token_is(t, n, "r")) {
         f->flags |= UF_CAN_RTR;
-        n = token(c, &t);
+        n = lex_token(c, &t);
         uint32_t dlc = 0;
         if (n && parse_uint(t, n, 16, 15, &dlc))
             f->len = (uint8_t)(dlc > 8 ? 8 : dlc);
         return UF_LINE_FRAME;
     }
-    if (!tok_is(t, n, "d")) {
+    if (!lex_token_is(t, n, "d")) {
         *why = "expected \"d\" (data) or \"r\" (remote) after the direction";
         return UF_LINE_BAD;
     }
-    n = token(c, &t);
+    n = lex_token(c, &t);
     uint32_t dlc;
     if (!parse_uint(t, n, 16, 15, &dlc)) {
         *why = "DLC is not a hex digit";
@@ -282,21 +202,21 @@ static uf_line_result parse_classic(uf_asc_state *st, cursor *c, uf_can_frame *f
 }
 
 /* "CANFD <ch> <dir> <id> [name] <brs> <esi> <dlc> <len> <bytes...> ..." */
-static uf_line_result parse_fd(uf_asc_state *st, cursor *c, uf_can_frame *f, const char **why)
+static uf_line_result parse_fd(uf_asc_state *st, lex_cursor *c, uf_can_frame *f, const char **why)
 {
     const char *t;
-    size_t n = token(c, &t);
+    size_t n = lex_token(c, &t);
     uint32_t ch;
     if (!parse_uint(t, n, 10, 0xFFFF, &ch) || ch == 0) {
         *why = "CANFD channel is not a number";
         return UF_LINE_BAD;
     }
     st->channel = ch;
-    n = token(c, &t);
+    n = lex_token(c, &t);
     if (!parse_dir(t, n, f))
         return UF_LINE_IGNORED;
-    n = token(c, &t);
-    if (tok_is(t, n, "errorframe")) {
+    n = lex_token(c, &t);
+    if (lex_token_is(t, n, "errorframe")) {
         f->flags |= UF_CAN_ERR | UF_CAN_FD;
         return UF_LINE_FRAME;
     }
@@ -305,25 +225,25 @@ static uf_line_result parse_fd(uf_asc_state *st, cursor *c, uf_can_frame *f, con
         return UF_LINE_BAD;
     }
     f->flags |= UF_CAN_FD;
-    n = token(c, &t);
+    n = lex_token(c, &t);
     if (!(n == 1 && (t[0] == '0' || t[0] == '1'))) /* a symbolic name */
-        n = token(c, &t);
+        n = lex_token(c, &t);
     uint32_t brs, esi, dlc, len;
     if (!parse_uint(t, n, 10, 1, &brs)) {
         *why = "CANFD BRS field is not 0 or 1";
         return UF_LINE_BAD;
     }
-    n = token(c, &t);
+    n = lex_token(c, &t);
     if (!parse_uint(t, n, 10, 1, &esi)) {
         *why = "CANFD ESI field is not 0 or 1";
         return UF_LINE_BAD;
     }
-    n = token(c, &t);
+    n = lex_token(c, &t);
     if (!parse_uint(t, n, 16, 15, &dlc)) {
         *why = "CANFD DLC is not a hex digit";
         return UF_LINE_BAD;
     }
-    n = token(c, &t);
+    n = lex_token(c, &t);
     if (!parse_uint(t, n, 10, 64, &len) || len != uf_can_dlc_to_len((uint8_t)dlc)) {
         *why = "CANFD data length does not match its DLC";
         return UF_LINE_BAD;
@@ -340,15 +260,13 @@ uf_line_result uf_asc_parse_line(uf_asc_state *st, const char *line, size_t len,
 {
     memset(frame, 0, sizeof(*frame));
     *time = UF_TIME_NONE;
-    cursor c = {line, line + len};
-    while (c.end > c.p && (c.end[-1] == '\n' || c.end[-1] == '\r'))
-        c.end--;
+    lex_cursor c = lex_line(line, len);
     const char *t;
-    size_t n = token(&c, &t);
+    size_t n = lex_token(&c, &t);
     if (n == 0)
         return UF_LINE_IGNORED;
     uf_time ts;
-    if (!parse_seconds(t, n, &ts)) {
+    if (!lex_seconds(t, n, &ts)) {
         parse_header(st, t, n, &c); /* anything else untimed is commentary */
         return UF_LINE_IGNORED;
     }
@@ -359,9 +277,9 @@ uf_line_result uf_asc_parse_line(uf_asc_state *st, const char *line, size_t len,
     }
     *time = uf_time_add(st->start, ts);
 
-    n = token(&c, &t);
+    n = lex_token(&c, &t);
     uint32_t ch;
-    if (tok_is(t, n, "canfd"))
+    if (lex_token_is(t, n, "canfd"))
         return parse_fd(st, &c, frame, why);
     if (parse_uint(t, n, 10, 0xFFFF, &ch) && ch > 0) {
         st->channel = ch;

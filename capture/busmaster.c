@@ -17,47 +17,18 @@
  * The last time field counts tenths of a millisecond. The DLC is always
  * decimal; ids and data bytes follow HEX / DEC.
  */
+#include "lexer.h"
 #include "uf_capture.h"
 
 #include <ctype.h>
 #include <string.h>
 
-typedef struct cursor {
-    const char *p, *end;
-} cursor;
-
-static size_t token(cursor *c, const char **start)
-{
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
-        c->p++;
-    *start = c->p;
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
-        c->p++;
-    return (size_t)(c->p - *start);
-}
-
+/* A decimal or hex number, with an optional 0x prefix (which forces hex). */
 static bool number(const char *t, size_t n, unsigned base, uint64_t max, uint64_t *out)
 {
-    if (n >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
-        t += 2;
-        n -= 2;
-        base = 16;
-    }
-    if (n == 0 || n > 20)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = isdigit((unsigned char)t[i])               ? t[i] - '0'
-                : base == 16 && isxdigit((unsigned char)t[i]) ? tolower((unsigned char)t[i]) - 'a' + 10
-                                                               : -1;
-        if (d < 0)
-            return false;
-        v = v * base + (uint64_t)d;
-        if (v > max)
-            return false;
-    }
-    *out = v;
-    return true;
+    if (n >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+        return lex_number(t + 2, n - 2, 16, max, out);
+    return lex_number(t, n, base, max, out);
 }
 
 /* "a:b:c:d" with `parts` decimal fields. */
@@ -74,16 +45,6 @@ static bool colon_fields(const char *t, size_t n, uint64_t *out, int parts)
         }
     }
     return k == parts;
-}
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
 }
 
 void uf_busmaster_init(uf_busmaster_state *st)
@@ -118,9 +79,9 @@ static uf_line_result parse_header(uf_busmaster_state *st, const char *t, size_t
 #undef IS
     static const char start[] = "START DATE AND TIME ";
     if (len > sizeof(start) - 1 && memcmp(body, start, sizeof(start) - 1) == 0) {
-        cursor c = {body + sizeof(start) - 1, body + len};
+        lex_cursor c = {body + sizeof(start) - 1, body + len};
         const char *d, *h;
-        size_t dn = token(&c, &d), hn = token(&c, &h);
+        size_t dn = lex_token(&c, &d), hn = lex_token(&c, &h);
         uint64_t date[3], tod[4];
         if (!colon_fields(d, dn, date, 3) || !colon_fields(h, hn, tod, 4) || date[1] < 1 ||
             date[1] > 12 || date[0] < 1 || date[0] > 31 || date[2] < 1970 || date[2] > 2261 ||
@@ -128,7 +89,7 @@ static uf_line_result parse_header(uf_busmaster_state *st, const char *t, size_t
             *why = "START DATE AND TIME is not \"day:month:year h:m:s:ms\"";
             return UF_LINE_BAD;
         }
-        int64_t days = days_from_civil((int64_t)date[2], (unsigned)date[1], (unsigned)date[0]);
+        int64_t days = lex_days_from_civil((int64_t)date[2], (unsigned)date[1], (unsigned)date[0]);
         st->day = days * 86400 * UF_NS_PER_S;
         st->start = st->day + (int64_t)((tod[0] * 3600 + tod[1] * 60 + tod[2]) * 1000 + tod[3]) *
                                   UF_NS_PER_MS;
@@ -160,42 +121,39 @@ uf_line_result uf_busmaster_parse_line(uf_busmaster_state *st, const char *line,
 {
     memset(frame, 0, sizeof(*frame));
     *time = UF_TIME_NONE;
-    cursor c = {line, line + len};
-    while (c.end > c.p && (c.end[-1] == '\n' || c.end[-1] == '\r'))
-        c.end--;
-    while (c.p < c.end && (*c.p == ' ' || *c.p == '\t'))
-        c.p++;
+    lex_cursor c = lex_line(line, len);
+    lex_skip_space(&c);
     if (c.p == c.end)
         return UF_LINE_IGNORED;
     if ((size_t)(c.end - c.p) >= 3 && memcmp(c.p, "***", 3) == 0)
         return parse_header(st, c.p, (size_t)(c.end - c.p), why);
 
     const char *t;
-    size_t n = token(&c, &t);
+    size_t n = lex_token(&c, &t);
     uint64_t tf[4];
     if (!colon_fields(t, n, tf, 4) || tf[0] > 23 || tf[1] > 59 || tf[2] > 60 || tf[3] > 9999) {
         *why = "line does not start with a time \"h:m:s:tenths-of-ms\"";
         return UF_LINE_BAD;
     }
-    n = token(&c, &t);
+    n = lex_token(&c, &t);
     if (n == 2 && (t[0] == 'R' || t[0] == 'T') && t[1] == 'x')
         frame->flags |= t[0] == 'T' ? UF_CAN_DIR_TX : UF_CAN_DIR_RX;
     else
         return UF_LINE_IGNORED; /* J1939 and LIN lines put other fields here */
     uint64_t ch, id;
-    n = token(&c, &t);
+    n = lex_token(&c, &t);
     if (!number(t, n, 10, 0xFFFF, &ch)) {
         *why = "channel is not a number";
         return UF_LINE_BAD;
     }
     st->channel = (uint32_t)ch;
-    n = token(&c, &t);
+    n = lex_token(&c, &t);
     if (!number(t, n, st->dec ? 10 : 16, UF_CAN_EFF_MASK, &id)) {
         *why = "CAN id is not a number";
         return UF_LINE_BAD;
     }
     frame->id = (uint32_t)id;
-    n = token(&c, &t);
+    n = lex_token(&c, &t);
     if (n >= 3 && memcmp(t, "ERR", 3) == 0) {
         frame->flags |= UF_CAN_ERR;
         frame->id = 0;
@@ -225,7 +183,7 @@ uf_line_result uf_busmaster_parse_line(uf_busmaster_state *st, const char *line,
         return UF_LINE_BAD;
     }
     uint64_t dlc;
-    n = token(&c, &t);
+    n = lex_token(&c, &t);
     bool fd = (frame->flags & UF_CAN_FD) != 0;
     if (!number(t, n, 10, 64, &dlc) || (!fd && dlc > 8) ||
         (fd && !uf_can_len_is_valid_fd((uint8_t)dlc))) {
@@ -236,7 +194,7 @@ uf_line_result uf_busmaster_parse_line(uf_busmaster_state *st, const char *line,
     if (!(frame->flags & UF_CAN_RTR)) {
         for (uint64_t i = 0; i < dlc; i++) {
             uint64_t b;
-            n = token(&c, &t);
+            n = lex_token(&c, &t);
             if (!number(t, n, st->dec ? 10 : 16, 0xFF, &b)) {
                 *why = n ? "data byte is not a number" : "fewer data bytes than the length";
                 return UF_LINE_BAD;

@@ -15,22 +15,13 @@
  *   (1436509052.249713)  can0  7E0   [3]  02 10 03     console with -ta
  *     can0  7E0   [3]  remote request                  console RTR
  */
+#include "lexer.h"
 #include "uf_capture.h"
 
 #include <ctype.h>
 #include <string.h>
 
 #define CAN_ERR_FLAG 0x20000000u
-
-typedef struct cursor {
-    const char *p, *end;
-} cursor;
-
-static void skip_space(cursor *c)
-{
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
-        c->p++;
-}
 
 static int hexval(char ch)
 {
@@ -43,50 +34,10 @@ static int hexval(char ch)
     return -1;
 }
 
-/* Token: run of non-space characters. */
-static size_t token(cursor *c, const char **start)
-{
-    skip_space(c);
-    *start = c->p;
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
-        c->p++;
-    return (size_t)(c->p - *start);
-}
-
-/* "(1436509052.249713)" -> ns. Accepts 1..9 fraction digits. */
+/* "(1436509052.249713)" -> ns. */
 static bool parse_timestamp(const char *s, size_t n, uf_time *out)
 {
-    if (n < 3 || s[0] != '(' || s[n - 1] != ')')
-        return false;
-    uint64_t sec = 0, frac = 0;
-    size_t i = 1, digits = 0, frac_digits = 0;
-    while (i < n - 1 && isdigit((unsigned char)s[i])) {
-        if (sec > (uint64_t)INT64_MAX / UF_NS_PER_S / 10)
-            return false;
-        sec = sec * 10 + (uint64_t)(s[i] - '0');
-        i++;
-        digits++;
-    }
-    if (digits == 0)
-        return false;
-    if (i < n - 1 && s[i] == '.') {
-        i++;
-        while (i < n - 1 && isdigit((unsigned char)s[i])) {
-            if (frac_digits < 9) {
-                frac = frac * 10 + (uint64_t)(s[i] - '0');
-                frac_digits++;
-            }
-            i++;
-        }
-    }
-    if (i != n - 1)
-        return false;
-    while (frac_digits < 9) {
-        frac *= 10;
-        frac_digits++;
-    }
-    *out = uf_time_from_parts((int64_t)sec, (int64_t)frac);
-    return true;
+    return n >= 3 && s[0] == '(' && s[n - 1] == ')' && lex_seconds(s + 1, n - 2, out);
 }
 
 /* Hex id of 3 (11-bit) or 8 (29-bit, or error frame) digits. */
@@ -180,10 +131,10 @@ static uf_line_result parse_log_payload(const char *s, size_t n, uf_can_frame *f
     return UF_LINE_FRAME;
 }
 
-static uf_line_result parse_log(cursor *c, uf_candump_line *out, const char **why)
+static uf_line_result parse_log(lex_cursor *c, uf_candump_line *out, const char **why)
 {
     const char *tok;
-    size_t n = token(c, &tok);
+    size_t n = lex_token(c, &tok);
     const char *hash = memchr(tok, '#', n);
     if (!hash) {
         *why = "expected <id>#<data> after the interface name";
@@ -197,7 +148,7 @@ static uf_line_result parse_log(cursor *c, uf_candump_line *out, const char **wh
     if (r != UF_LINE_FRAME)
         return r;
     /* Optional direction suffix written by newer can-utils. */
-    n = token(c, &tok);
+    n = lex_token(c, &tok);
     if (n == 1 && (tok[0] == 'T' || tok[0] == 'R'))
         out->frame.flags |= tok[0] == 'T' ? UF_CAN_DIR_TX : UF_CAN_DIR_RX;
     else if (n != 0) {
@@ -207,27 +158,27 @@ static uf_line_result parse_log(cursor *c, uf_candump_line *out, const char **wh
     return UF_LINE_FRAME;
 }
 
-static uf_line_result parse_console(cursor *c, uf_candump_line *out, const char **why)
+static uf_line_result parse_console(lex_cursor *c, uf_candump_line *out, const char **why)
 {
     const char *tok;
-    size_t n = token(c, &tok);
+    size_t n = lex_token(c, &tok);
     /* candump -x inserts "TX|RX" and two flag columns before the id. */
     if (n == 2 && (memcmp(tok, "TX", 2) == 0 || memcmp(tok, "RX", 2) == 0)) {
         out->frame.flags |= tok[0] == 'T' ? UF_CAN_DIR_TX : UF_CAN_DIR_RX;
         for (int k = 0; k < 2; k++) {
-            n = token(c, &tok);
+            n = lex_token(c, &tok);
             if (n == 1 && tok[0] == 'B')
                 out->frame.flags |= UF_CAN_BRS;
             else if (n == 1 && tok[0] == 'E')
                 out->frame.flags |= UF_CAN_ESI;
         }
-        n = token(c, &tok);
+        n = lex_token(c, &tok);
     }
     if (!parse_id(tok, n, &out->frame)) {
         *why = "CAN id is not 3 or 8 hex digits";
         return UF_LINE_BAD;
     }
-    n = token(c, &tok);
+    n = lex_token(c, &tok);
     if (n < 3 || tok[0] != '[' || tok[n - 1] != ']') {
         *why = "expected the length in brackets, \"[8]\"";
         return UF_LINE_BAD;
@@ -248,14 +199,14 @@ static uf_line_result parse_console(cursor *c, uf_candump_line *out, const char 
     }
     if (fd)
         out->frame.flags |= UF_CAN_FD;
-    skip_space(c);
+    lex_skip_space(c);
     if ((size_t)(c->end - c->p) >= 14 && memcmp(c->p, "remote request", 14) == 0) {
         out->frame.flags |= UF_CAN_RTR;
         out->frame.len = (uint8_t)len;
         return UF_LINE_FRAME;
     }
     for (unsigned i = 0; i < len; i++) {
-        n = token(c, &tok);
+        n = lex_token(c, &tok);
         int hi = n == 2 ? hexval(tok[0]) : -1, lo = n == 2 ? hexval(tok[1]) : -1;
         if (hi < 0 || lo < 0) {
             *why = "fewer data bytes than the length in brackets";
@@ -273,10 +224,8 @@ uf_line_result uf_candump_parse_line(const char *line, size_t len, uf_candump_li
 {
     memset(out, 0, sizeof(*out));
     out->time = UF_TIME_NONE;
-    cursor c = {line, line + len};
-    while (c.end > c.p && (c.end[-1] == '\n' || c.end[-1] == '\r'))
-        c.end--;
-    skip_space(&c);
+    lex_cursor c = lex_line(line, len);
+    lex_skip_space(&c);
     if (c.p == c.end)
         return UF_LINE_IGNORED;
     /* Lines under an ERRORFRAME in console output start with a tab and
@@ -288,14 +237,14 @@ uf_line_result uf_candump_parse_line(const char *line, size_t len, uf_candump_li
     size_t n;
     bool had_time = false;
     if (*c.p == '(') {
-        n = token(&c, &tok);
+        n = lex_token(&c, &tok);
         if (!parse_timestamp(tok, n, &out->time)) {
             *why = "timestamp is not \"(seconds.fraction)\"";
             return UF_LINE_BAD;
         }
         had_time = true;
     }
-    n = token(&c, &tok);
+    n = lex_token(&c, &tok);
     if (n == 0) {
         *why = "missing interface name";
         return UF_LINE_BAD;
@@ -303,8 +252,8 @@ uf_line_result uf_candump_parse_line(const char *line, size_t len, uf_candump_li
     memcpy(out->iface, tok, n < sizeof(out->iface) ? n : sizeof(out->iface) - 1);
 
     /* Log format: the next token holds a '#'. */
-    cursor peek = c;
-    n = token(&peek, &tok);
+    lex_cursor peek = c;
+    n = lex_token(&peek, &tok);
     if (n > 0 && memchr(tok, '#', n))
         return had_time ? parse_log(&c, out, why)
                         : (*why = "log line without its \"(timestamp)\"", UF_LINE_BAD);
