@@ -19,8 +19,7 @@
 
 #define SPRMIB 0x80 /* suppressPosRspMsgIndicationBit */
 
-/* Services whose byte 1 is a sub-function with the suppress bit. */
-static bool has_subfunction(uint8_t sid)
+bool uf_uds_has_subfunction(uint8_t sid)
 {
     switch (sid) {
     case 0x10: case 0x11: case 0x27: case 0x28: case 0x29: case 0x2C: case 0x31:
@@ -94,7 +93,7 @@ static void decode_memory(const uint8_t *p, size_t n, size_t at, uf_uds_decoded 
 static void decode_request(const uint8_t *p, size_t n, uf_uds_decoded *d)
 {
     uint8_t sid = p[0];
-    if (has_subfunction(sid)) {
+    if (uf_uds_has_subfunction(sid)) {
         if (n < 2) {
             d->malformed = "no sub-function";
             return;
@@ -177,7 +176,7 @@ static void decode_request(const uint8_t *p, size_t n, uf_uds_decoded *d)
 static void decode_positive(const uint8_t *p, size_t n, uf_uds_decoded *d)
 {
     uint8_t sid = d->sid;
-    if (has_subfunction(sid)) {
+    if (uf_uds_has_subfunction(sid)) {
         if (n < 2) {
             d->malformed = "positive response without its sub-function echo";
             return;
@@ -286,7 +285,7 @@ bool uf_uds_answers(const uint8_t *req, size_t req_len, const uint8_t *resp, siz
     if (resp[0] != (uint8_t)(req[0] | 0x40))
         return false;
     /* Echoed fields must agree where the response has them. */
-    if (has_subfunction(req[0]) && req_len >= 2 && resp_len >= 2)
+    if (uf_uds_has_subfunction(req[0]) && req_len >= 2 && resp_len >= 2)
         return (resp[1] & 0x7F) == (req[1] & 0x7F);
     if ((req[0] == 0x22 || req[0] == 0x2E) && req_len >= 3 && resp_len >= 3)
         return resp[1] == req[1] && resp[2] == req[2];

@@ -7,6 +7,8 @@
  */
 #include "uf_uds.h"
 
+#include <glib.h>
+
 typedef struct name8 {
     uint8_t id;
     const char *name;
@@ -180,6 +182,27 @@ static const char *find8(const name8 *t, size_t n, uint8_t id)
 const char *uf_uds_service_name(uint8_t sid)
 {
     return find8(services, UF_ARRAY_LEN(services), sid);
+}
+
+bool uf_uds_service_by_name(const char *name, uint8_t *sid)
+{
+    for (size_t i = 0; i < UF_ARRAY_LEN(services); i++) {
+        if (g_ascii_strcasecmp(services[i].name, name) == 0) {
+            *sid = services[i].id;
+            return true;
+        }
+    }
+    uint32_t v;
+    if (uf_parse_u32(name, &v) && v <= 0xFF) {
+        *sid = (uint8_t)v;
+        return true;
+    }
+    return false;
+}
+
+bool uf_uds_has_identifier(uint8_t sid)
+{
+    return sid == 0x22 || sid == 0x24 || sid == 0x2E || sid == 0x2F || sid == 0x31;
 }
 
 const char *uf_uds_nrc_name(uint8_t nrc)

@@ -22,6 +22,14 @@ const char *uf_uds_did_name(uint16_t did);
 /* ISO 14229-1:2020 Table F.1 ranges and the two fixed ids (0xFF00, 0xFF01). */
 const char *uf_uds_routine_name(uint16_t rid);
 
+/* "RequestDownload" or "0x34" -> 0x34; false for anything else. */
+bool uf_uds_service_by_name(const char *name, uint8_t *sid);
+/* Byte 1 of the request is a sub-function (with the suppress bit). */
+bool uf_uds_has_subfunction(uint8_t sid);
+/* The request names a DID (0x22, 0x24, 0x2E, 0x2F) or, after its
+ * sub-function, a routine (0x31). */
+bool uf_uds_has_identifier(uint8_t sid);
+
 /* Manufacturer-specific routine names (from a profile) take precedence. */
 typedef struct uf_uds_names {
     const char *(*routine)(void *ctx, uint16_t rid);
