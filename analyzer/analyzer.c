@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Wires the layers: records -> ISO-TP reassembly -> UDS decode and pairing.
- * Records that could not be decoded become capture.malformed findings;
- * packets (Ethernet, IP) are left for the DoIP path.
+ * Wires the layers: records -> ISO-TP reassembly -> UDS decode and pairing
+ * -> flash sessions and their rules -> the sink. Every finding goes through
+ * the session layer, which attributes it and applies the profile. Records
+ * that could not be decoded become capture.malformed findings; packets
+ * (Ethernet, IP) are left for the DoIP path.
  */
 #include "uf_analyzer.h"
 
 #include <glib.h>
 
 struct uf_analyzer {
-    uf_analyzer_sink sink;
     uf_isotp *isotp;
     uf_uds *uds;
+    uf_sessions *sessions;
 };
 
 void uf_analyzer_config_defaults(uf_analyzer_config *c)
@@ -19,8 +21,18 @@ void uf_analyzer_config_defaults(uf_analyzer_config *c)
     uf_isotp_config_defaults(&c->isotp);
     c->isotp.is_request = uf_uds_looks_like_request;
     c->isotp.answers = uf_uds_answers;
-    c->names.routine = NULL;
-    c->names.ctx = NULL;
+    c->profile = NULL;
+    c->ignore = NULL;
+}
+
+void uf_analyzer_config_profile(uf_analyzer_config *c, const uf_profile *p)
+{
+    c->profile = p;
+    if (!p)
+        return;
+    c->isotp.n_bs = p->n_bs;
+    c->isotp.n_cr = p->n_cr;
+    c->isotp.stmin_tolerance = p->stmin_tolerance;
 }
 
 static void on_isotp_message(void *ctx, const uf_isotp_message *m)
@@ -32,32 +44,32 @@ static void on_isotp_message(void *ctx, const uf_isotp_message *m)
 static void on_finding(void *ctx, const uf_finding *f)
 {
     uf_analyzer *a = ctx;
-    if (a->sink.finding)
-        a->sink.finding(a->sink.ctx, f);
+    uf_sessions_finding(a->sessions, f);
 }
 
 static void on_message(void *ctx, const uf_uds_message *m)
 {
     uf_analyzer *a = ctx;
-    if (a->sink.message)
-        a->sink.message(a->sink.ctx, m);
+    /* The session layer writes its labels into the message it passes on. */
+    uf_sessions_message(a->sessions, (uf_uds_message *)m);
 }
 
 static void on_unanswered(void *ctx, const uf_uds_request_ref *r)
 {
     uf_analyzer *a = ctx;
-    if (a->sink.unanswered)
-        a->sink.unanswered(a->sink.ctx, r);
+    uf_sessions_unanswered(a->sessions, r);
 }
 
 uf_analyzer *uf_analyzer_new(const uf_analyzer_config *config, const uf_analyzer_sink *sink)
 {
     uf_analyzer *a = g_new0(uf_analyzer, 1);
-    a->sink = *sink;
+    uf_sessions_config sc = {config->profile, config->isotp.timing, config->ignore};
+    a->sessions = uf_sessions_new(&sc, sink);
     uf_isotp_sink is = {a, on_isotp_message, on_finding};
     a->isotp = uf_isotp_new(&config->isotp, &is);
+    uf_uds_names names = uf_profile_names(config->profile);
     uf_uds_sink us = {a, on_message, on_unanswered, on_finding};
-    a->uds = uf_uds_new(a->isotp, &config->names, &us);
+    a->uds = uf_uds_new(a->isotp, &names, &us);
     return a;
 }
 
@@ -67,6 +79,7 @@ void uf_analyzer_free(uf_analyzer *a)
         return;
     uf_uds_free(a->uds);
     uf_isotp_free(a->isotp);
+    uf_sessions_free(a->sessions);
     g_free(a);
 }
 
@@ -77,12 +90,12 @@ void uf_analyzer_record(uf_analyzer *a, const uf_record *rec)
         uf_isotp_frame(a->isotp, rec->number, rec->time, rec->bus, &rec->can);
         break;
     case UF_REC_SKIPPED:
-        if (rec->problem && a->sink.finding) {
+        if (rec->problem) {
             uf_finding f;
             uf_finding_init(&f, "capture.malformed", rec->number, rec->time, rec->bus,
                             "record at byte %" G_GUINT64_FORMAT ": %s", rec->offset,
                             rec->problem);
-            a->sink.finding(a->sink.ctx, &f);
+            uf_sessions_finding(a->sessions, &f);
         }
         break;
     case UF_REC_PACKET:
@@ -94,6 +107,12 @@ void uf_analyzer_finish(uf_analyzer *a)
 {
     uf_isotp_finish(a->isotp);
     uf_uds_finish(a->uds);
+    uf_sessions_finish(a->sessions);
+}
+
+const uf_sessions *uf_analyzer_sessions(const uf_analyzer *a)
+{
+    return a->sessions;
 }
 
 const uf_isotp *uf_analyzer_isotp(const uf_analyzer *a)

@@ -8,6 +8,19 @@
 
 #include <string.h>
 
+void uf_cli_profile_entries(uf_cli_analysis *o, GOptionContext *ctx)
+{
+    const GOptionEntry entries[] = {
+        {"profile", 'p', 0, G_OPTION_ARG_STRING, &o->profile_name,
+         "Flash sequence and limits: a built-in profile (udsflash profiles) or a profile file; "
+         "default " UF_PROFILE_DEFAULT, "NAME|FILE"},
+        {"ignore", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->ignore,
+         "Never report this rule, or family (isotp, timing.*) (repeatable)", "RULE"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
 GOptionGroup *uf_cli_analysis_group(uf_cli_analysis *o)
 {
     const GOptionEntry entries[] = {
@@ -81,10 +94,33 @@ static bool positive(const char *name, gint value, uf_error *err)
     return true;
 }
 
+/* An --ignore pattern must name a rule or a family of the catalogue. */
+static bool known_pattern(const char *pattern)
+{
+    size_t n;
+    const uf_rule *rules = uf_rules_all(&n);
+    for (size_t i = 0; i < n; i++)
+        if (uf_rule_matches(rules[i].id, pattern))
+            return true;
+    return false;
+}
+
 bool uf_cli_analysis_config(uf_cli_analysis *o, uf_analyzer_config *cfg, uf_error *err)
 {
     uf_analyzer_config_defaults(cfg);
     uf_isotp_config *c = &cfg->isotp;
+    for (char **p = o->ignore; p && *p; p++) {
+        if (!known_pattern(*p)) {
+            uf_error_set(err, "--ignore \"%s\" names no rule (docs/rules.md lists them)",
+                         *p);
+            return false;
+        }
+    }
+    cfg->ignore = (const char *const *)o->ignore;
+    o->profile = uf_profile_open(o->profile_name ? o->profile_name : UF_PROFILE_DEFAULT, err);
+    if (!o->profile)
+        return false;
+    uf_analyzer_config_profile(cfg, o->profile);
     if (o->addressing && (!uf_addressing_parse(o->addressing, &c->default_addressing) ||
                           c->default_addressing == UF_ADDR_NORMAL_FIXED)) {
         uf_error_set(err, "--addressing \"%s\": expected auto, normal, extended or mixed",
@@ -149,6 +185,9 @@ bool uf_cli_analysis_config(uf_cli_analysis *o, uf_analyzer_config *cfg, uf_erro
 
 void uf_cli_analysis_free(uf_cli_analysis *o)
 {
+    g_free(o->profile_name);
+    g_strfreev(o->ignore);
+    uf_profile_free(o->profile);
     g_free(o->addressing);
     g_strfreev(o->pairs);
     g_strfreev(o->functional);

@@ -21,6 +21,8 @@ enum uf_exit {
 /* ---- analysis options -------------------------------------------------------*/
 
 typedef struct uf_cli_analysis {
+    char *profile_name;
+    char **ignore;
     char *addressing;
     char **pairs;
     char **functional;
@@ -31,13 +33,18 @@ typedef struct uf_cli_analysis {
     gint n_wft_max;
     char *padding;
     /* Parsed. */
+    uf_profile *profile;
     uf_isotp_pair *pair_list;
     uint32_t *functional_list;
 } uf_cli_analysis;
 
-/* A group with --addressing, --pair, --functional, ... bound to opts. */
+/* Main options --profile and --ignore (added to entries), and a group with
+ * --addressing, --pair, --functional, the ISO-TP limits, ... */
+void uf_cli_profile_entries(uf_cli_analysis *opts, GOptionContext *ctx);
 GOptionGroup *uf_cli_analysis_group(uf_cli_analysis *opts);
-/* Fills cfg from the options; on a bad value prints why and returns false. */
+/* Loads the profile (default iso14229), then fills cfg: the profile's
+ * limits first, explicit options over them. False with err on a bad option
+ * or profile (both are exit status 2). */
 bool uf_cli_analysis_config(uf_cli_analysis *opts, uf_analyzer_config *cfg, uf_error *err);
 void uf_cli_analysis_free(uf_cli_analysis *opts);
 

@@ -22,7 +22,6 @@ typedef struct report {
     uint64_t messages, requests, positive, negative, incomplete, unanswered;
     uint64_t by_severity[3];
     GArray *findings;   /* uf_finding, JSON only */
-    GArray *open_reqs;  /* uf_uds_request_ref, JSON only */
     uint64_t findings_dropped;
 } report;
 
@@ -76,9 +75,9 @@ static void text_message(report *r, const uf_uds_message *m)
     if (m->incomplete)
         snprintf(incomplete, sizeof(incomplete), "[incomplete %u/%u bytes] ", tp->received_len,
                  tp->declared_len);
-    fprintf(r->out, "%12s  %-11s %-6s %-24s %s%s%s%s%s%s\n", t, frames,
-            bus_name(r, tp->src.bus), chan, incomplete, service, mark, params[0] ? " " : "",
-            params, rt);
+    fprintf(r->out, "%12s  %-11s %-6s %-24s %-20s %s%s%s%s%s%s\n", t, frames,
+            bus_name(r, tp->src.bus), chan, m->step ? m->step : "-", incomplete, service, mark,
+            params[0] ? " " : "", params, rt);
 }
 
 static void text_finding(report *r, const uf_finding *f)
@@ -177,6 +176,19 @@ static void json_fields(report *r, const uf_uds_decoded *d)
     uf_json_end_object(j);
 }
 
+static void json_labels(uf_json *j, uint32_t session, const char *phase, const char *step)
+{
+    uf_json_key(j, "session");
+    if (session)
+        uf_json_uint(j, session);
+    else
+        uf_json_null(j);
+    uf_json_key(j, "phase");
+    uf_json_string(j, phase);
+    uf_json_key(j, "step");
+    uf_json_string(j, step);
+}
+
 static void json_message(report *r, const uf_uds_message *m)
 {
     uf_json *j = &r->j;
@@ -195,6 +207,7 @@ static void json_message(report *r, const uf_uds_message *m)
     uf_json_uint(j, tp->frames);
     uf_json_key(j, "bus");
     uf_json_string(j, bus_name(r, tp->src.bus));
+    json_labels(j, m->session, m->phase, m->step);
     json_endpoint(r, "tester", &m->tester, m->tester_known);
     json_endpoint(r, "ecu", &m->ecu, m->ecu_known && !(m->d.kind == UF_UDS_REQUEST && m->functional));
     uf_json_key(j, "functional");
@@ -272,6 +285,7 @@ static void json_finding(report *r, const uf_finding *f)
     uf_json_string(j, f->message);
     uf_json_key(j, "clause");
     uf_json_string(j, f->rule->clause);
+    json_labels(j, f->session, f->phase, f->step);
     uf_json_end_object(j);
 }
 
@@ -294,26 +308,12 @@ static void on_message(void *ctx, const uf_uds_message *m)
         text_message(r, m);
 }
 
-static void on_unanswered(void *ctx, const uf_uds_request_ref *q)
-{
-    report *r = ctx;
-    r->unanswered++;
-    if (r->json) {
-        if (r->open_reqs->len < MAX_BUFFERED)
-            g_array_append_val(r->open_reqs, *q);
-        return;
-    }
-    char t[32], svc[32], who[32];
-    fprintf(r->out, "%12s  . no response to message %" PRIu64 " (%s from %s, frame %" PRIu64 ")\n",
-            uf_format_seconds(t, sizeof(t), uf_cli_rel(r->in, q->t_end)), q->index,
-            uf_uds_display_service(q->sid, svc, sizeof(svc)),
-            uf_isotp_endpoint_name(&q->tester, who, sizeof(who)), q->last_frame);
-}
-
 static void on_finding(void *ctx, const uf_finding *f)
 {
     report *r = ctx;
     r->by_severity[f->severity]++;
+    if (strcmp(f->rule->id, "uds.no_response") == 0)
+        r->unanswered++;
     if (!r->json) {
         text_finding(r, f);
         return;
@@ -343,23 +343,6 @@ static void write_json_tail(report *r, const uf_finding *notes, size_t n_notes)
 {
     uf_json *j = &r->j;
     uf_json_end_array(j); /* messages */
-    uf_json_key(j, "unanswered");
-    uf_json_begin_array(j);
-    char svc[32];
-    for (guint i = 0; i < r->open_reqs->len; i++) {
-        const uf_uds_request_ref *q = &g_array_index(r->open_reqs, uf_uds_request_ref, i);
-        uf_json_begin_object(j);
-        uf_json_key(j, "request");
-        uf_json_uint(j, q->index);
-        uf_json_key(j, "service");
-        uf_json_string(j, uf_uds_display_service(q->sid, svc, sizeof(svc)));
-        uf_json_key(j, "frame");
-        uf_json_uint(j, q->last_frame);
-        uf_json_key(j, "time");
-        uf_json_time(j, uf_cli_rel(r->in, q->t_end));
-        uf_json_end_object(j);
-    }
-    uf_json_end_array(j);
     uf_json_key(j, "findings");
     uf_json_begin_array(j);
     for (size_t i = 0; i < n_notes; i++)
@@ -418,7 +401,8 @@ static void write_text_tail(report *r, const uf_finding *notes, size_t n_notes)
     fprintf(r->out,
             "%s (%s): %" PRIu64 " frames, %" PRIu64 " UDS messages (%" PRIu64 " requests, %" PRIu64
             " positive, %" PRIu64 " negative, %" PRIu64 " incomplete), %" PRIu64
-            " unanswered; findings: %" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64 " info\n",
+            " unanswered; findings: %" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64
+            " info\n",
             uf_reader_path(r->in->reader), uf_reader_format(r->in->reader), r->in->frames,
             r->messages, r->requests, r->positive, r->negative, r->incomplete, r->unanswered,
             r->by_severity[UF_SEV_ERROR],
@@ -445,6 +429,7 @@ int uf_cmd_messages(int argc, char **argv)
         "Busmaster, candump, Vector ASC) or a live SocketCAN interface, and prints one\n"
         "line per UDS message with its ISO-TP findings.");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    uf_cli_profile_entries(&an, ctx);
     g_option_context_add_group(ctx, uf_cli_analysis_group(&an));
     GError *gerr = NULL;
     int status = UF_EXIT_OK;
@@ -491,10 +476,9 @@ int uf_cmd_messages(int argc, char **argv)
     r.json = json;
     r.out = stdout;
     r.in = &in;
-    r.names = cfg.names;
+    r.names = uf_profile_names(cfg.profile);
     r.data_bytes = (uint32_t)data_bytes;
     r.findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
-    r.open_reqs = g_array_new(FALSE, FALSE, sizeof(uf_uds_request_ref));
     if (json) {
         uf_json_init(&r.j, stdout, true);
         uf_json_begin_object(&r.j);
@@ -505,10 +489,10 @@ int uf_cmd_messages(int argc, char **argv)
         uf_json_key(&r.j, "messages");
         uf_json_begin_array(&r.j);
     } else {
-        fprintf(stdout, "%12s  %-11s %-6s %-24s %s\n", "time (s)", "frames", "bus",
-                "tester -> ECU", "service and parameters");
+        fprintf(stdout, "%12s  %-11s %-6s %-24s %-20s %s\n", "time (s)", "frames", "bus",
+                "tester -> ECU", "step", "service and parameters");
     }
-    uf_analyzer_sink sink = {&r, on_message, on_unanswered, on_finding};
+    uf_analyzer_sink sink = {&r, on_message, on_finding, NULL, NULL, NULL};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     uf_cli_run(&in, a);
     /* Timestamps can turn out missing only while reading (candump console). */
@@ -528,7 +512,6 @@ int uf_cmd_messages(int argc, char **argv)
     uf_analyzer_free(a);
     uf_cli_close(&in);
     g_array_free(r.findings, TRUE);
-    g_array_free(r.open_reqs, TRUE);
 out:
     uf_cli_analysis_free(&an);
     g_free(format);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * ISO-TP reassembly and UDS pairing over arbitrary frame sequences.
+ * ISO-TP reassembly, UDS pairing and flash sessions over arbitrary frames.
  * Input: one configuration byte, then records of
  *   flags (bit 0 EFF, bit 1 FD, bit 2 RTR), id (4 bytes, LE), time step (ms),
  *   length, data.
@@ -42,7 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.isotp.padding_required = (data[0] & 16) != 0;
     cfg.isotp.max_message = 4096;
     cfg.isotp.max_flows = 64;
-    uf_analyzer_sink sink = {NULL, on_message, NULL, on_finding};
+    static uf_profile *profile;
+    if (!profile) {
+        uf_error err;
+        profile = uf_profile_open(UF_PROFILE_DEFAULT, &err);
+        assert(profile);
+    }
+    uf_analyzer_config_profile(&cfg, (data[0] & 32) ? profile : NULL);
+    uf_analyzer_sink sink = {NULL, on_message, on_finding, NULL, NULL, NULL};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     size_t at = 1;
     uf_time t = 1000 * UF_NS_PER_S;

@@ -176,7 +176,6 @@ void th_analysis_init(th_analysis *a)
     memset(a, 0, sizeof(*a));
     a->msgs = g_ptr_array_new_with_free_func(free_uds_msg);
     a->findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
-    a->unanswered = g_array_new(FALSE, FALSE, sizeof(uf_uds_request_ref));
     a->buses = g_ptr_array_new_with_free_func(g_free);
 }
 
@@ -184,7 +183,6 @@ void th_analysis_free(th_analysis *a)
 {
     g_ptr_array_free(a->msgs, TRUE);
     g_array_free(a->findings, TRUE);
-    g_array_free(a->unanswered, TRUE);
     g_ptr_array_free(a->buses, TRUE);
 }
 
@@ -206,6 +204,9 @@ static void an_message(void *ctx, const uf_uds_message *m)
     c->incomplete = m->incomplete;
     c->functional = m->functional;
     c->bus = m->tp->src.bus;
+    c->session = m->session;
+    g_strlcpy(c->phase, m->phase ? m->phase : "", sizeof(c->phase));
+    g_strlcpy(c->step, m->step ? m->step : "", sizeof(c->step));
     if (m->tester_known)
         uf_isotp_endpoint_name(&m->tester, c->tester, sizeof(c->tester));
     if (m->ecu_known)
@@ -213,12 +214,6 @@ static void an_message(void *ctx, const uf_uds_message *m)
     c->data = g_memdup2(m->tp->data, m->tp->len ? m->tp->len : 1);
     c->len = m->tp->len;
     g_ptr_array_add(a->msgs, c);
-}
-
-static void an_unanswered(void *ctx, const uf_uds_request_ref *r)
-{
-    th_analysis *a = ctx;
-    g_array_append_val(a->unanswered, *r);
 }
 
 static void an_finding(void *ctx, const uf_finding *f)
@@ -239,7 +234,7 @@ bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config 
     }
     uf_analyzer_config local = *cfg;
     local.isotp.timing = uf_reader_has_time(r);
-    uf_analyzer_sink sink = {a, an_message, an_unanswered, an_finding};
+    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL};
     uf_analyzer *an = uf_analyzer_new(&local, &sink);
     uf_record rec;
     int rc;
@@ -264,7 +259,7 @@ void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_confi
         uf_analyzer_config_defaults(&c);
         cfg = &c;
     }
-    uf_analyzer_sink sink = {a, an_message, an_unanswered, an_finding};
+    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL};
     uf_analyzer *an = uf_analyzer_new(cfg, &sink);
     for (guint i = 0; i < t->frames->len; i++) {
         const sg_frame *sf = &g_array_index(t->frames, sg_frame, i);

@@ -52,7 +52,8 @@ typedef struct th_uds_msg {
     uf_uds_kind kind;
     uint8_t sid, nrc;
     bool incomplete, functional;
-    uint32_t bus;
+    uint32_t bus, session;
+    char phase[32], step[32];
     char tester[32], ecu[32];
     uint8_t *data;
     uint32_t len;
@@ -61,7 +62,6 @@ typedef struct th_uds_msg {
 typedef struct th_analysis {
     GPtrArray *msgs;      /* th_uds_msg * */
     GArray *findings;     /* uf_finding */
-    GArray *unanswered;   /* uf_uds_request_ref */
     uint64_t frames;
     bool damaged;
     uf_error err;

@@ -114,6 +114,16 @@ const uf_rule *uf_rule_find(const char *id)
     return NULL;
 }
 
+bool uf_rule_matches(const char *rule_id, const char *pattern)
+{
+    size_t n = strlen(pattern);
+    if (n >= 2 && pattern[n - 2] == '.' && pattern[n - 1] == '*')
+        n -= 2; /* "isotp.*" selects like "isotp" */
+    if (strncmp(rule_id, pattern, n) != 0)
+        return false;
+    return rule_id[n] == '\0' || rule_id[n] == '.';
+}
+
 const char *uf_severity_name(uf_severity s)
 {
     switch (s) {
@@ -149,6 +159,11 @@ void uf_finding_init(uf_finding *f, const char *rule_id, uint64_t frame, uf_time
     f->frame2 = 0;
     f->time = time;
     f->bus = bus;
+    f->has_id = false;
+    f->id = 0;
+    f->id_addr = -1;
+    f->session = 0;
+    f->phase = f->step = NULL;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(f->message, sizeof(f->message), fmt, ap);

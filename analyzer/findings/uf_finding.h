@@ -42,8 +42,21 @@ typedef struct uf_finding {
     uint64_t frame2;  /* a related frame (the request of a late response...), 0 if none */
     uf_time time;
     uint32_t bus;     /* or UF_BUS_NONE */
+    /* The CAN id (and address byte, or -1) it happened on, if any: lets the
+     * session layer attribute ISO-TP findings. */
+    bool has_id;
+    uint32_t id;
+    int16_t id_addr;
+    /* Filled by the session layer: 0 if outside any flash session. Names
+     * point into the profile. */
+    uint32_t session;
+    const char *phase, *step;
     char message[UF_FINDING_MESSAGE_MAX];
 } uf_finding;
+
+/* True if a rule id is selected by a pattern: the id itself, its family
+ * ("isotp" or "isotp.*"), or "flash.transfer.*" for a sub-family. */
+bool uf_rule_matches(const char *rule_id, const char *pattern);
 
 /* Fills f with the rule's default severity and a formatted message. Aborts
  * on an unknown id: rule ids are compile-time constants. */

@@ -50,6 +50,9 @@ static void vreport(uf_isotp *t, const flow *f, const char *rule, int severity, 
                     uf_isotp_endpoint_name(&f->ep, who, sizeof(who)), text);
     if (severity >= 0)
         fd.severity = (uf_severity)severity;
+    fd.has_id = true;
+    fd.id = f->ep.id;
+    fd.id_addr = f->ep.addr;
     t->sink.finding(t->sink.ctx, &fd);
 }
 

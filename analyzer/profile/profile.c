@@ -7,7 +7,6 @@
  * The format is documented in docs/profiles.md.
  */
 #include "uf_profile.h"
-#include "uf_uds.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -514,12 +513,32 @@ const char *uf_profile_routine_name(const uf_profile *p, uint16_t rid)
     return NULL;
 }
 
+bool uf_profile_severity_override(const uf_profile *p, const uf_rule *rule, uf_severity *out)
+{
+    for (uint32_t i = 0; p && i < p->n_severities; i++) {
+        if (p->severity_rules[i] == rule) {
+            *out = p->severities[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *routine_name_cb(void *ctx, uint16_t rid)
+{
+    return uf_profile_routine_name(ctx, rid);
+}
+
+uf_uds_names uf_profile_names(const uf_profile *p)
+{
+    uf_uds_names n = {p ? routine_name_cb : NULL, (void *)p};
+    return n;
+}
+
 uf_severity uf_profile_severity(const uf_profile *p, const uf_rule *rule)
 {
-    for (uint32_t i = 0; p && i < p->n_severities; i++)
-        if (p->severity_rules[i] == rule)
-            return p->severities[i];
-    return rule->severity;
+    uf_severity sev;
+    return uf_profile_severity_override(p, rule, &sev) ? sev : rule->severity;
 }
 
 bool uf_step_matches(const uf_step *s, uint8_t sid, bool has_sub, uint8_t sub, bool has_id,

@@ -11,6 +11,7 @@
 #define UF_PROFILE_H
 
 #include "uf_finding.h"
+#include "uf_uds.h"
 
 #define UF_STEP_ANY (-1)
 
@@ -75,8 +76,12 @@ const char *uf_profile_builtin_text(size_t i, size_t *len);
 #define UF_PROFILE_DEFAULT "iso14229"
 
 const char *uf_profile_routine_name(const uf_profile *p, uint16_t rid);
+/* Routine names for uf_uds_describe(). */
+uf_uds_names uf_profile_names(const uf_profile *p);
 /* The severity for a rule: the profile's override or the rule's default. */
 uf_severity uf_profile_severity(const uf_profile *p, const uf_rule *rule);
+/* True, with *out, if the profile sets this rule's severity (p may be NULL). */
+bool uf_profile_severity_override(const uf_profile *p, const uf_rule *rule, uf_severity *out);
 
 /* Does a request (decoded fields) fit a step? functional: sent to a
  * functional id. */

@@ -226,6 +226,9 @@ void uf_uds_message_in(uf_uds *u, const uf_isotp_message *tp)
                         "%s: %s %s: %s", uf_isotp_endpoint_name(&tp->src, who, sizeof(who)),
                         uf_uds_display_service(m.d.sid, svc, sizeof(svc)),
                         uf_uds_kind_name(m.d.kind), m.d.malformed);
+        f.has_id = true;
+        f.id = tp->src.id;
+        f.id_addr = tp->src.addr;
         u->sink.finding(u->sink.ctx, &f);
     }
     if (u->sink.message)

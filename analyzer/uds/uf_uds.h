@@ -133,6 +133,11 @@ typedef struct uf_uds_message {
     uf_time response_time;       /* request end -> response start, or UF_TIME_NONE */
     uf_time since_pending;       /* previous 0x78 -> this response, or UF_TIME_NONE */
     uint32_t pending_before;     /* 0x78 answers before this one */
+
+    /* Filled by the session layer: the flash session (0: none), and the
+     * profile's phase and step names for the message (NULL: none). */
+    uint32_t session;
+    const char *phase, *step;
 } uf_uds_message;
 
 typedef struct uf_uds_sink {

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Internal state of the session layer, shared by:
+ *   sessions.c  lifecycle, attribution, labels, UDS rules, the findings path
+ *   sequence.c  the profile's phases and steps: order, missing steps, and
+ *               session / security preconditions
+ *   timing.c    P2, P2*, S3 and 0x78 spacing
+ *   transfer.c  downloads: counters, sizes, block lengths, exit, SHA-256
+ */
+#ifndef UF_SESSION_INTERNAL_H
+#define UF_SESSION_INTERNAL_H
+
+#include "uf_session.h"
+
+#include <glib.h>
+
+#define SESSION_DEFAULT 0x01
+#define SESSION_PROGRAMMING 0x02
+#define LABEL_RING 64
+#define HELD_FINDINGS 64
+#define MAX_LIST 64 /* DIDs, routines, NRCs kept per session */
+
+/* A request, as the checks need it (functional requests are replayed into
+ * sessions that start when an ECU answers them). */
+typedef struct req_info {
+    uint64_t index;
+    uint8_t sid;
+    bool has_sub, has_id, suppress, functional;
+    uint8_t sub;
+    uint16_t id;
+    uint64_t first_frame, last_frame;
+    uf_time t_first, t_last;
+    uint32_t len; /* whole message, SID included */
+} req_info;
+
+/* Labels of a request, kept so that its responses get the same ones. */
+typedef struct label {
+    uint64_t request;
+    int32_t step;   /* index into the profile's steps, or -1 */
+    int32_t anytime; /* index into the profile's anytime steps, or -1 */
+    uint32_t phase;
+} label;
+
+typedef struct session_state {
+    bool closed;
+    uint64_t last_applied; /* index of the last request applied (no double replay) */
+
+    /* Sequence (sequence.c). */
+    int32_t cursor;       /* last step matched, or -1 */
+    uint32_t phase;       /* current phase */
+    uint8_t *requested;   /* per step */
+    uint8_t *done;        /* per step: answered positively (or no answer due) */
+    uint8_t *refused;     /* per step: the last NRC if refused */
+    label labels[LABEL_RING];
+    const char *cur_phase, *cur_step; /* for findings that arrive between messages */
+
+    /* Diagnostic state. */
+    uint8_t diag;         /* current diagnostic session */
+    uint8_t unlocked;     /* security level unlocked now, 0 locked */
+
+    /* Timing (timing.c). */
+    uf_time p2, p2star;   /* limits in force */
+    uf_time last_activity;
+
+    /* Transfer (transfer.c). */
+    bool have_rd;         /* a RequestDownload waits for its answer */
+    req_info rd;
+    uint64_t rd_address, rd_size;
+    uint8_t rd_dfi;
+    int32_t open;         /* index into downloads of the open one, or -1 */
+    GChecksum *sum;
+    int32_t last_counter; /* last accepted block counter, or -1 */
+    bool have_td;         /* a TransferData waits for its answer */
+    req_info td;
+    uint8_t td_counter;
+    uint8_t *td_data;
+    uint32_t td_len, td_cap;
+    uf_time first_block;
+} session_state;
+
+typedef struct functional_req {
+    uint32_t bus;
+    req_info r;
+} functional_req;
+
+struct uf_sessions {
+    uf_sessions_config cfg;
+    char **ignore;          /* owned copy */
+    uf_sessions_sink sink;
+    GPtrArray *all;         /* uf_session *, by index - 1 */
+    GHashTable *by_tester;  /* endpoint key -> open uf_session * */
+    GHashTable *by_ecu;     /* endpoint key -> open uf_session * */
+    GArray *functional;     /* functional_req: the latest one per bus */
+    uf_finding held[HELD_FINDINGS];
+    uint32_t n_held;
+};
+
+/* ---- sessions.c ---------------------------------------------------------*/
+
+/* Reports a finding about a session (s may be NULL): severity from the
+ * profile, labels, ignores, counts, then the sink. */
+void session_report(uf_sessions *ss, uf_session *s, const char *rule, uint64_t frame,
+                    uf_time time, const char *fmt, ...) UF_PRINTF(6, 7);
+void session_emit(uf_sessions *ss, uf_session *s, uf_finding *f);
+const char *session_service(uint8_t sid, char *buf, size_t size);
+
+/* ---- sequence.c -----------------------------------------------------------*/
+
+void sequence_init(const uf_profile *p, uf_session *s);
+void sequence_free(uf_session *s);
+/* Matches a request against the profile; fills its label and reports order,
+ * unexpected services, and session / security preconditions. */
+void sequence_request(uf_sessions *ss, uf_session *s, const req_info *r, label *out);
+/* A final response to a request with this label. */
+void sequence_response(uf_session *s, const label *l, const uf_uds_decoded *d);
+/* The session ends: required steps never done. */
+void sequence_close(uf_sessions *ss, uf_session *s);
+
+/* ---- timing.c -------------------------------------------------------------*/
+
+void timing_request(uf_sessions *ss, uf_session *s, const req_info *r);
+void timing_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m);
+
+/* ---- transfer.c -----------------------------------------------------------*/
+
+void transfer_request(uf_sessions *ss, uf_session *s, const req_info *r, const uf_uds_message *m);
+void transfer_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m);
+void transfer_close(uf_sessions *ss, uf_session *s);
+void transfer_free(uf_session *s);
+
+#endif /* UF_SESSION_INTERNAL_H */
