@@ -102,6 +102,8 @@ uf_time sg_send(sg_trace *trace, sg_link *l, bool from_tester, bool functional, 
     if (!uf_isotp_tx_multi(&tx))
         return t;
     uint32_t gap_us = uf_stmin_us(stmin);
+    if (from_tester && l->tester_cf_gap_us)
+        gap_us = l->tester_cf_gap_us; /* a tester that ignores the ECU's STmin */
     uint32_t frame_us = (uint32_t)(l->frame_time / UF_NS_PER_US);
     for (;;) {
         t += delay(l, 800, 400); /* receiver's FC after about a millisecond */
@@ -111,7 +113,8 @@ uf_time sg_send(sg_trace *trace, sg_link *l, bool from_tester, bool functional, 
         t += delay(l, frame_us + 100, 100);
         for (uint32_t n = 0; bs == 0 || n < bs; n++) {
             if (n > 0)
-                t += delay(l, (gap_us > frame_us ? gap_us : frame_us) + 20, 60);
+                t += delay(l, (gap_us > frame_us || (from_tester && l->tester_cf_gap_us)
+                                   ? gap_us : frame_us) + 20, 60);
             memset(&f, 0, sizeof(f));
             if (!uf_isotp_tx_next(&tx, &f))
                 return t;
@@ -154,116 +157,210 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+static bool has(const sg_flash *fl, uint32_t fault)
+{
+    return (fl->faults & fault) != 0;
+}
+
+/* The erase routine: some 0x78 answers, then done. */
+static uf_time erase(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t)
+{
+    uint8_t req[13] = {0x31, 0x01, 0xFF, 0x00, 0x44};
+    put_be32(req + 5, fl->address);
+    put_be32(req + 9, fl->image_size);
+    t = sg_send(tr, l, true, false, t, req, sizeof(req));
+    uint8_t pending[] = {0x7F, 0x31, 0x78};
+    uf_time at = t + delay(l, 15000, 2000);
+    for (uint8_t i = 0; i < fl->erase_pending; i++) {
+        at = sg_send(tr, l, false, false, at, pending, sizeof(pending));
+        if (i == 0) {
+            /* Tester present on the functional id while the ECU is busy. */
+            uint8_t tp[] = {0x3E, 0x80};
+            sg_send(tr, l, true, true, at + delay(l, 500000, 1000), tp, sizeof(tp));
+        }
+        bool gap = has(fl, SG_PENDING_GAP) && i == 0 && fl->erase_pending > 1;
+        at += gap ? delay(l, 6000000, 0) : delay(l, 1000000, 20000);
+    }
+    if (has(fl, SG_LATE_FINAL))
+        at += delay(l, 5000000, 0); /* 6 s after the last 0x78 in all */
+    else if (has(fl, SG_NEAR_P2STAR))
+        at += delay(l, 3900000, 0); /* 4.9 s */
+    uint8_t done[] = {0x71, 0x01, 0xFF, 0x00, 0x00};
+    return sg_send(tr, l, false, false, at, done, sizeof(done)) + delay(l, 3000, 2000);
+}
+
+static uf_time fingerprint(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t)
+{
+    uint16_t did = fl->fingerprint_did ? fl->fingerprint_did : 0xF184;
+    uint8_t fp[3 + 9] = {0x2E, (uint8_t)(did >> 8), (uint8_t)did, 0x26, 0x11, 0x21,
+                         'T', 'S', 'T', '0', '0', '1'};
+    uint8_t ok[] = {0x6E, (uint8_t)(did >> 8), (uint8_t)did};
+    if (has(fl, SG_NRC)) {
+        uint8_t refused[] = {0x7F, 0x2E, 0x22}; /* conditionsNotCorrect, then a retry */
+        t = exchange(tr, l, t, fp, sizeof(fp), refused, sizeof(refused), 10) + delay(l, 50000, 0);
+    }
+    return exchange(tr, l, t, fp, sizeof(fp), ok, sizeof(ok), 25);
+}
+
+/* RequestDownload .. TransferData .. RequestTransferExit .. check memory for
+ * one region. Returns UF_TIME_NONE if the capture is cut. */
+static uf_time download(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t, uint32_t address,
+                        const uint8_t *image, uint32_t size)
+{
+    uint8_t rd[11] = {0x34, has(fl, SG_COMPRESSED) ? 0x10 : 0x00, 0x44};
+    put_be32(rd + 3, address);
+    put_be32(rd + 7, size);
+    uint8_t rd_r[] = {0x74, 0x20, (uint8_t)(fl->max_block >> 8), (uint8_t)fl->max_block};
+    t = exchange(tr, l, t, rd, sizeof(rd), rd_r, sizeof(rd_r), 10);
+
+    /* With "compression" the tester sends three quarters of the size. */
+    uint32_t total = has(fl, SG_COMPRESSED) ? size * 3 / 4 : size;
+    if (has(fl, SG_SHORT_TRANSFER))
+        total -= 10;
+    uint32_t chunk = fl->max_block - 2;
+    uint8_t *block = g_malloc(fl->max_block + 1);
+    uint8_t counter = 1;
+    uint32_t n_block = 0;
+    for (uint32_t off = 0; off < total; n_block++) {
+        uint32_t n = total - off < chunk ? total - off : chunk;
+        if (has(fl, SG_LONG_BLOCK) && n_block == 1 && off + n < total)
+            n++;
+        if (has(fl, SG_COUNTER_SKIP) && n_block == 2)
+            counter++;
+        block[0] = 0x36;
+        block[1] = counter;
+        memcpy(block + 2, image + off, n);
+        uint8_t td_r[] = {0x76, counter};
+        if (has(fl, SG_STMIN) && n_block == 1)
+            l->tester_cf_gap_us = 300;
+        t = exchange(tr, l, t, block, n + 2, td_r, sizeof(td_r), 4);
+        l->tester_cf_gap_us = 0;
+        if (has(fl, SG_EXTRA_RESPONSE) && n_block == 1)
+            t = sg_send(tr, l, false, false, t, td_r, sizeof(td_r)) + delay(l, 2000, 1000);
+        if (has(fl, SG_RETRY_BLOCK) && n_block == 2) /* the same block, same counter */
+            t = exchange(tr, l, t, block, n + 2, td_r, sizeof(td_r), 4);
+        if (has(fl, SG_CUT) && n_block == 4) {
+            g_free(block);
+            return UF_TIME_NONE;
+        }
+        off += n;
+        counter++; /* wraps 0xFF -> 0x00 (ISO 14229-1:2020 15.4) */
+    }
+    g_free(block);
+    if (!has(fl, SG_NO_EXIT)) {
+        uint8_t rte[] = {0x37}, rte_r[] = {0x77};
+        t = exchange(tr, l, t, rte, sizeof(rte), rte_r, sizeof(rte_r), 6);
+    }
+    uint8_t check[8] = {0x31, 0x01, 0x02, 0x02};
+    put_be32(check + 4, crc32_of(image, size));
+    uint8_t check_r[] = {0x71, 0x01, 0x02, 0x02, 0x00};
+    return exchange(tr, l, t, check, sizeof(check), check_r, sizeof(check_r), 45);
+}
+
 uf_time sg_flash_session(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t)
 {
-    static const uint8_t timing[4] = {0x00, 0x32, 0x01, 0xF4}; /* P2 50 ms, P2* 5000 ms */
+    uint8_t p2_hi = 0x00, p2_lo = has(fl, SG_ANNOUNCE_P2_100) ? 0x64 : 0x32; /* P2 50 or 100 ms */
+    uint8_t timing[4] = {p2_hi, p2_lo, 0x01, 0xF4};                           /* P2* 5000 ms */
+
     /* Pre-programming: extended session, preconditions, DTCs and
      * communication off, identification. */
     uint8_t dsc_ext[] = {0x10, 0x03};
     uint8_t dsc_ext_r[] = {0x50, 0x03, timing[0], timing[1], timing[2], timing[3]};
     t = exchange(tr, l, t, dsc_ext, sizeof(dsc_ext), dsc_ext_r, sizeof(dsc_ext_r), 4);
-    uint8_t pre[] = {0x31, 0x01, 0x02, 0x03};
-    uint8_t pre_r[] = {0x71, 0x01, 0x02, 0x03, 0x00};
-    t = exchange(tr, l, t, pre, sizeof(pre), pre_r, sizeof(pre_r), 12);
-    uint8_t dtc_off[] = {0x85, 0x82};          /* DTC setting off, no positive response */
-    uint8_t comm_off[] = {0x28, 0x83, 0x01};   /* disableRxAndTx, normal messages */
-    if (fl->functional_pre) {
-        t = sg_send(tr, l, true, true, t, dtc_off, sizeof(dtc_off)) + delay(l, 20000, 2000);
-        t = sg_send(tr, l, true, true, t, comm_off, sizeof(comm_off)) + delay(l, 20000, 2000);
-    } else {
-        t = exchange(tr, l, t, dtc_off, sizeof(dtc_off), NULL, 0, 0) + delay(l, 20000, 0);
-        t = exchange(tr, l, t, comm_off, sizeof(comm_off), NULL, 0, 0) + delay(l, 20000, 0);
+    if (!has(fl, SG_SKIP_OPTIONAL)) {
+        uint8_t pre[] = {0x31, 0x01, 0x02, 0x03};
+        uint8_t pre_r[] = {0x71, 0x01, 0x02, 0x03, 0x00};
+        uint32_t ms = has(fl, SG_LATE_RESPONSE) || has(fl, SG_ANNOUNCE_P2_100) ? 80
+                      : has(fl, SG_NEAR_P2) ? 45 : 12;
+        /* Exactly ms: a late answer must not be saved by jitter. */
+        t = sg_send(tr, l, true, false, t, pre, sizeof(pre)) + (uf_time)ms * UF_NS_PER_MS;
+        t = sg_send(tr, l, false, false, t, pre_r, sizeof(pre_r)) + delay(l, 2000, 3000);
+        uint8_t dtc_off[] = {0x85, 0x82};        /* DTC setting off, no positive response */
+        uint8_t comm_off[] = {0x28, 0x83, 0x01}; /* disableRxAndTx, normal messages */
+        if (fl->functional_pre) {
+            t = sg_send(tr, l, true, true, t, dtc_off, sizeof(dtc_off)) + delay(l, 20000, 2000);
+            t = sg_send(tr, l, true, true, t, comm_off, sizeof(comm_off)) + delay(l, 20000, 2000);
+        } else {
+            t = exchange(tr, l, t, dtc_off, sizeof(dtc_off), NULL, 0, 0) + delay(l, 20000, 0);
+            t = exchange(tr, l, t, comm_off, sizeof(comm_off), NULL, 0, 0) + delay(l, 20000, 0);
+        }
     }
     uint8_t vin_q[] = {0x22, 0xF1, 0x90};
     uint8_t vin_r[3 + 17] = {0x62, 0xF1, 0x90};
     memcpy(vin_r + 3, "WVWZZZ1KZBW000042", 17);
-    t = exchange(tr, l, t, vin_q, sizeof(vin_q), vin_r, sizeof(vin_r), 5);
+    t = exchange(tr, l, t, vin_q, sizeof(vin_q), vin_r, has(fl, SG_MALFORMED) ? 2 : sizeof(vin_r), 5);
     uint8_t sw_q[] = {0x22, 0xF1, 0x95};
     uint8_t sw_r[3 + 8] = {0x62, 0xF1, 0x95};
     memcpy(sw_r + 3, "01.00.00", 8);
+    if (has(fl, SG_NO_RESPONSE))
+        t = sg_send(tr, l, true, false, t, sw_q, sizeof(sw_q)) + delay(l, 150000, 0);
     t = exchange(tr, l, t, sw_q, sizeof(sw_q), sw_r, sizeof(sw_r), 5);
 
     /* Programming: session, security access, fingerprint, erase, download. */
-    uint8_t dsc_prog[] = {0x10, 0x02};
-    uint8_t dsc_prog_r[] = {0x50, 0x02, timing[0], timing[1], timing[2], timing[3]};
-    t = exchange(tr, l, t, dsc_prog, sizeof(dsc_prog), dsc_prog_r, sizeof(dsc_prog_r), 30);
-    uint8_t seed_q[] = {0x27, 0x11};
-    uint8_t seed_r[6] = {0x67, 0x11};
-    put_be32(seed_r + 2, fl->seed);
-    t = exchange(tr, l, t, seed_q, sizeof(seed_q), seed_r, sizeof(seed_r), 8);
-    uint8_t key_q[6] = {0x27, 0x12};
-    put_be32(key_q + 2, fl->seed ^ 0x5A3CC3A5u);
-    uint8_t key_r[] = {0x67, 0x12};
-    t = exchange(tr, l, t, key_q, sizeof(key_q), key_r, sizeof(key_r), 15);
-    uint8_t fp[3 + 9] = {0x2E, 0xF1, 0x84, 0x26, 0x11, 0x21, 'T', 'S', 'T', '0', '0', '1'};
-    uint8_t fp_r[] = {0x6E, 0xF1, 0x84};
-    t = exchange(tr, l, t, fp, sizeof(fp), fp_r, sizeof(fp_r), 25);
-
-    /* eraseMemory with its memory range; the ECU answers "pending" first. */
-    uint8_t erase[13] = {0x31, 0x01, 0xFF, 0x00, 0x44};
-    put_be32(erase + 5, fl->address);
-    put_be32(erase + 9, fl->image_size);
-    t = sg_send(tr, l, true, false, t, erase, sizeof(erase));
-    uint8_t pending[] = {0x7F, 0x31, 0x78};
-    uf_time wait = t + delay(l, 15000, 2000);
-    for (uint8_t i = 0; i < fl->erase_pending; i++) {
-        wait = sg_send(tr, l, false, false, wait, pending, sizeof(pending));
-        if (i == 0) {
-            /* Tester present on the functional id while the ECU is busy. */
-            uint8_t tp[] = {0x3E, 0x80};
-            sg_send(tr, l, true, true, wait + delay(l, 500000, 1000), tp, sizeof(tp));
-        }
-        wait += delay(l, 1000000, 20000);
+    if (!has(fl, SG_NO_PROGRAMMING)) {
+        uint8_t dsc_prog[] = {0x10, 0x02};
+        uint8_t dsc_prog_r[] = {0x50, 0x02, timing[0], timing[1], timing[2], timing[3]};
+        t = exchange(tr, l, t, dsc_prog, sizeof(dsc_prog), dsc_prog_r, sizeof(dsc_prog_r), 30);
     }
-    uint8_t erase_r[] = {0x71, 0x01, 0xFF, 0x00, 0x00};
-    t = sg_send(tr, l, false, false, wait, erase_r, sizeof(erase_r)) + delay(l, 3000, 2000);
-
-    uint8_t rd[11] = {0x34, 0x00, 0x44};
-    put_be32(rd + 3, fl->address);
-    put_be32(rd + 7, fl->image_size);
-    uint8_t rd_r[] = {0x74, 0x20, (uint8_t)(fl->max_block >> 8), (uint8_t)fl->max_block};
-    t = exchange(tr, l, t, rd, sizeof(rd), rd_r, sizeof(rd_r), 10);
+    if (!has(fl, SG_NO_SECURITY)) {
+        uint8_t seed_q[] = {0x27, 0x11};
+        uint8_t seed_r[6] = {0x67, 0x11};
+        put_be32(seed_r + 2, fl->seed);
+        t = exchange(tr, l, t, seed_q, sizeof(seed_q), seed_r, sizeof(seed_r), 8);
+        uint8_t key_q[6] = {0x27, 0x12};
+        put_be32(key_q + 2, fl->seed ^ 0x5A3CC3A5u);
+        uint8_t key_r[] = {0x67, 0x12};
+        t = exchange(tr, l, t, key_q, sizeof(key_q), key_r, sizeof(key_r), 15);
+    }
+    if (has(fl, SG_TESTER_SILENT))
+        t += 6 * UF_NS_PER_S;
+    else if (has(fl, SG_NEAR_S3))
+        t += 4500 * UF_NS_PER_MS;
+    bool fp_after = fl->erase_first || has(fl, SG_FINGERPRINT_LATE);
+    if (!fp_after)
+        t = fingerprint(tr, l, fl, t);
+    if (has(fl, SG_EXTRA_SERVICE)) {
+        uint8_t ioc[] = {0x2F, 0xF1, 0x00, 0x03, 0x01}, ioc_r[] = {0x6F, 0xF1, 0x00, 0x03, 0x01};
+        t = exchange(tr, l, t, ioc, sizeof(ioc), ioc_r, sizeof(ioc_r), 6);
+    }
 
     uint8_t *image = g_malloc(fl->image_size);
     sg_image(image, fl->image_size, fl->seed);
-    uint32_t chunk = fl->max_block - 2;
-    uint8_t *block = g_malloc(fl->max_block);
-    uint8_t counter = 1;
-    for (uint32_t off = 0; off < fl->image_size; off += chunk) {
-        uint32_t n = fl->image_size - off < chunk ? fl->image_size - off : chunk;
-        block[0] = 0x36;
-        block[1] = counter;
-        memcpy(block + 2, image + off, n);
-        uint8_t td_r[] = {0x76, counter};
-        t = exchange(tr, l, t, block, n + 2, td_r, sizeof(td_r), 4);
-        counter++; /* wraps 0xFF -> 0x00 (ISO 14229-1:2020 15.4) */
+    uint32_t regions = has(fl, SG_TWO_REGIONS) ? 2 : 1;
+    uint32_t region_size = fl->image_size / regions;
+    for (uint32_t r = 0; r < regions; r++) {
+        t = erase(tr, l, fl, t);
+        if (fp_after && r == 0)
+            t = fingerprint(tr, l, fl, t);
+        t = download(tr, l, fl, t, fl->address + r * 0x10000u, image + r * region_size,
+                     region_size);
+        if (t == UF_TIME_NONE) {
+            g_free(image);
+            return t; /* the capture ends here */
+        }
     }
-    uint8_t rte[] = {0x37};
-    uint8_t rte_r[] = {0x77};
-    t = exchange(tr, l, t, rte, sizeof(rte), rte_r, sizeof(rte_r), 6);
-
-    uint8_t check[8] = {0x31, 0x01, 0x02, 0x02};
-    put_be32(check + 4, crc32_of(image, fl->image_size));
-    uint8_t check_r[] = {0x71, 0x01, 0x02, 0x02, 0x00};
-    t = exchange(tr, l, t, check, sizeof(check), check_r, sizeof(check_r), 45);
-    uint8_t dep[] = {0x31, 0x01, 0xFF, 0x01};
-    uint8_t dep_r[] = {0x71, 0x01, 0xFF, 0x01, 0x00};
-    t = exchange(tr, l, t, dep, sizeof(dep), dep_r, sizeof(dep_r), 20);
-    uint8_t reset[] = {0x11, 0x01};
-    uint8_t reset_r[] = {0x51, 0x01};
-    t = exchange(tr, l, t, reset, sizeof(reset), reset_r, sizeof(reset_r), 5);
-    t += delay(l, 600000, 5000); /* the ECU boots the new software */
+    g_free(image);
+    if (!has(fl, SG_SKIP_DEPENDENCIES)) {
+        uint8_t dep[] = {0x31, 0x01, 0xFF, 0x01};
+        uint8_t dep_r[] = {0x71, 0x01, 0xFF, 0x01, 0x00};
+        t = exchange(tr, l, t, dep, sizeof(dep), dep_r, sizeof(dep_r), 20);
+    }
+    if (!has(fl, SG_NO_RESET)) {
+        uint8_t reset[] = {0x11, 0x01};
+        uint8_t reset_r[] = {0x51, 0x01};
+        t = exchange(tr, l, t, reset, sizeof(reset), reset_r, sizeof(reset_r), 5);
+        t += delay(l, 600000, 5000); /* the ECU boots the new software */
+    }
 
     /* Post-programming: default session, clear DTCs, read the new version. */
-    uint8_t dsc_def[] = {0x10, 0x01};
-    uint8_t dsc_def_r[] = {0x50, 0x01, timing[0], timing[1], timing[2], timing[3]};
-    t = exchange(tr, l, t, dsc_def, sizeof(dsc_def), dsc_def_r, sizeof(dsc_def_r), 4);
+    if (!has(fl, SG_STAY_PROGRAMMING)) {
+        uint8_t dsc_def[] = {0x10, 0x01};
+        uint8_t dsc_def_r[] = {0x50, 0x01, timing[0], timing[1], timing[2], timing[3]};
+        t = exchange(tr, l, t, dsc_def, sizeof(dsc_def), dsc_def_r, sizeof(dsc_def_r), 4);
+    }
     uint8_t clear[] = {0x14, 0xFF, 0xFF, 0xFF};
     uint8_t clear_r[] = {0x54};
     t = exchange(tr, l, t, clear, sizeof(clear), clear_r, sizeof(clear_r), 30);
     memcpy(sw_r + 3, "02.00.00", 8);
-    t = exchange(tr, l, t, sw_q, sizeof(sw_q), sw_r, sizeof(sw_r), 5);
-    g_free(block);
-    g_free(image);
-    return t;
+    return exchange(tr, l, t, sw_q, sizeof(sw_q), sw_r, sizeof(sw_r), 5);
 }

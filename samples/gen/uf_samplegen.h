@@ -39,7 +39,42 @@ typedef struct sg_link {
     uint8_t tester_bs, tester_stmin; /* FC the tester sends the ECU */
     uf_time frame_time;              /* bus time of one frame */
     uint64_t rng;                    /* deterministic jitter */
+    uint32_t tester_cf_gap_us;       /* if not 0: the tester's CF spacing, whatever STmin says */
 } sg_link;
+
+/* Faults and near misses a simulated flash can carry (bits of sg_flash.faults).
+ * Each names the rule it makes fire, or must not make fire. */
+enum sg_fault {
+    SG_LATE_RESPONSE = 1u << 0,     /* timing.p2: preconditions answered after 80 ms */
+    SG_NEAR_P2 = 1u << 1,           /* no timing.p2: answered after 45 ms (P2 50 ms) */
+    SG_ANNOUNCE_P2_100 = 1u << 2,   /* no timing.p2 at 80 ms: the ECU announces P2 = 100 ms */
+    SG_LATE_FINAL = 1u << 3,        /* timing.p2star: erase done 6 s after the last 0x78 */
+    SG_NEAR_P2STAR = 1u << 4,       /* no timing.p2star: 4.9 s after the last 0x78 */
+    SG_PENDING_GAP = 1u << 5,       /* timing.pending_spacing: two 0x78 6 s apart */
+    SG_TESTER_SILENT = 1u << 6,     /* timing.s3: 6 s silence in the programming session */
+    SG_NEAR_S3 = 1u << 7,           /* no timing.s3: 4.5 s silence */
+    SG_NRC = 1u << 8,               /* uds.nrc: fingerprint refused (0x22) once, then written */
+    SG_NO_RESPONSE = 1u << 9,       /* uds.no_response: a version read unanswered */
+    SG_EXTRA_RESPONSE = 1u << 10,   /* uds.unexpected_response: block 2 answered twice */
+    SG_MALFORMED = 1u << 11,        /* uds.malformed: the VIN answer cut to "62 F1" */
+    SG_SKIP_DEPENDENCIES = 1u << 12,/* flash.sequence.missing: no dependency check */
+    SG_NO_RESET = 1u << 13,         /* flash.sequence.missing: no ECU reset */
+    SG_STAY_PROGRAMMING = 1u << 14, /* flash.sequence.missing: no return to the default session */
+    SG_SKIP_OPTIONAL = 1u << 15,    /* no flash.sequence.missing: optional steps left out */
+    SG_FINGERPRINT_LATE = 1u << 16, /* flash.sequence.order: fingerprint after the erase */
+    SG_EXTRA_SERVICE = 1u << 17,    /* flash.sequence.unexpected: an IOControl while flashing */
+    SG_TWO_REGIONS = 1u << 18,      /* no flash.sequence.order: erase .. check twice */
+    SG_NO_PROGRAMMING = 1u << 19,   /* flash.session: flashed in the extended session */
+    SG_NO_SECURITY = 1u << 20,      /* flash.security: no seed and key */
+    SG_COUNTER_SKIP = 1u << 21,     /* flash.transfer.block_counter: block 3 numbered 4 */
+    SG_RETRY_BLOCK = 1u << 22,      /* no flash.transfer.block_counter: block 3 sent twice */
+    SG_SHORT_TRANSFER = 1u << 23,   /* flash.transfer.size: the last block 10 bytes short */
+    SG_COMPRESSED = 1u << 24,       /* no flash.transfer.size: dfi 0x10, fewer bytes than size */
+    SG_LONG_BLOCK = 1u << 25,       /* flash.transfer.block_length: block 2 one byte too long */
+    SG_NO_EXIT = 1u << 26,          /* flash.transfer.incomplete: no RequestTransferExit */
+    SG_CUT = 1u << 27,              /* the capture ends after block 5 of the transfer */
+    SG_STMIN = 1u << 28,            /* isotp.stmin: block 2's CFs 0.3 ms apart (STmin 1 ms) */
+};
 
 /* Parameters of one simulated flash. */
 typedef struct sg_flash {
@@ -49,6 +84,9 @@ typedef struct sg_flash {
     uint32_t seed;
     uint8_t erase_pending; /* number of 0x78 answers to the erase routine */
     bool functional_pre;  /* pre-programming 0x85 / 0x28 sent functionally */
+    bool erase_first;     /* erase before the fingerprint write (erase-first profile) */
+    uint16_t fingerprint_did; /* 0: 0xF184 */
+    uint32_t faults;      /* enum sg_fault */
 } sg_flash;
 
 /* Appends a complete flash session (pre-programming, programming,
