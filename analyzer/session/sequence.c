@@ -66,6 +66,30 @@ static void preconditions(uf_sessions *ss, uf_session *s, const uf_step *step, c
                        session_service(r->sid, svc, sizeof(svc)), step->name);
 }
 
+/* Findings raised while a request is matched carry its labels. */
+static void label_now(const uf_profile *p, session_state *st, const label *l)
+{
+    st->cur_phase = p->n_phases ? p->phases[l->phase].name : NULL;
+    st->cur_step = l->step >= 0 ? p->steps[l->step].name
+                   : l->anytime >= 0 ? p->anytime[l->anytime].name : NULL;
+}
+
+/* The step an out-of-order request fits: the start of the @repeat block the
+ * session is in (a new memory region), else the latest earlier step. */
+static int32_t earlier_step(const uf_profile *p, const session_state *st, const req_info *r)
+{
+    if (st->cursor < 0)
+        return -1;
+    const uf_phase *cur = &p->phases[p->steps[st->cursor].phase];
+    if (cur->repeat_from >= 0 && st->cursor >= cur->repeat_from && st->cursor <= cur->repeat_to &&
+        fits(&p->steps[cur->repeat_from], r))
+        return cur->repeat_from;
+    for (int32_t i = st->cursor; i >= 0; i--)
+        if (fits(&p->steps[i], r))
+            return i;
+    return -1;
+}
+
 void sequence_request(uf_sessions *ss, uf_session *s, const req_info *r, label *out)
 {
     const uf_profile *p = ss->cfg.profile;
@@ -79,6 +103,7 @@ void sequence_request(uf_sessions *ss, uf_session *s, const req_info *r, label *
     for (uint32_t k = 0; k < p->n_anytime; k++) {
         if (fits(&p->anytime[k], r)) {
             out->anytime = (int32_t)k;
+            label_now(p, st, out);
             preconditions(ss, s, &p->anytime[k], r);
             return;
         }
@@ -96,16 +121,13 @@ void sequence_request(uf_sessions *ss, uf_session *s, const req_info *r, label *
     if (j >= 0) {
         st->cursor = j;
         st->phase = p->steps[j].phase;
+        out->step = j;
+        out->phase = st->phase;
+        label_now(p, st, out);
     } else {
-        /* An earlier step: a retry of the current one, the start of a
-         * repeatable block, or out of order. */
-        for (int32_t i = st->cursor; i >= 0; i--) {
-            if (fits(&p->steps[i], r)) {
-                j = i;
-                break;
-            }
-        }
+        j = earlier_step(p, st, r);
         if (j < 0) {
+            label_now(p, st, out);
             session_report(ss, s, "flash.sequence.unexpected", r->first_frame, r->t_first,
                            "%s is not a step of profile %s (in %s)",
                            session_service(r->sid, svc, sizeof(svc)), p->name,
@@ -115,20 +137,21 @@ void sequence_request(uf_sessions *ss, uf_session *s, const req_info *r, label *
         const uf_phase *ph = &p->phases[p->steps[j].phase];
         bool restart = ph->repeat_from == j && st->cursor >= ph->repeat_from &&
                        st->cursor <= ph->repeat_to;
+        int32_t was = st->cursor;
+        out->step = j;
+        out->phase = p->steps[j].phase;
+        label_now(p, st, out);
         if (restart) {
             st->cursor = j;
             st->phase = p->steps[j].phase;
-        } else if (j != st->cursor) {
-            const uf_step *cur = &p->steps[st->cursor];
+        } else if (j != was) {
             session_report(ss, s, "flash.sequence.order", r->first_frame, r->t_first,
                            "%s (step %s of %s) after step %s: the profile puts it before",
                            uf_step_describe(&p->steps[j], desc, sizeof(desc)), p->steps[j].name,
-                           ph->name, cur->name);
+                           ph->name, p->steps[was].name);
         }
         /* j == cursor: the current step again (a retry), nothing to say. */
     }
-    out->step = j;
-    out->phase = p->steps[j].phase;
     st->requested[j] = 1;
     if (r->suppress)
         st->done[j] = 1; /* no positive response is due */

@@ -379,9 +379,8 @@ static void apply_request(uf_sessions *ss, uf_session *s, const req_info *r,
     touch(s, r->t_first, r->t_last, r->first_frame, r->last_frame);
     s->requests++;
     timing_request(ss, s, r);
-    sequence_request(ss, s, r, out);
+    sequence_request(ss, s, r, out); /* sets the current labels */
     st->labels[r->index % LABEL_RING] = *out;
-    set_labels(ss, out, &st->cur_phase, &st->cur_step);
     transfer_request(ss, s, r, m);
     touch_phase(s, out, r->t_first, r->t_last, r->first_frame, r->last_frame);
     if (m && m->d.sid == 0x2E && m->d.has_did)
@@ -403,6 +402,8 @@ static void apply_response(uf_sessions *ss, uf_session *s, const uf_uds_message 
     label *l = m->request ? find_label(s, m->request->index) : NULL;
     if (l)
         *out = *l;
+    /* Findings about a response carry its request's step. */
+    set_labels(ss, out, &st->cur_phase, &st->cur_step);
     timing_response(ss, s, m);
     bool pending = m->d.kind == UF_UDS_NEGATIVE && m->d.nrc == 0x78;
     if (l && !pending)

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Every session rule both ways, on captures generated in the project: a
+ * flash with one fault where the rule must fire (and point at the right
+ * step), and a near miss where it must not. A clean flash raises nothing.
+ * ISO-TP rules are held to frames directly in test_isotp_reassembly.c;
+ * capture.* in test_readers.c and test_cli.c.
+ */
+#include "helpers.h"
+#include "uf_profile.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#define T0 (INT64_C(1795255200) * UF_NS_PER_S)
+
+static uf_profile *profile;
+
+static void setup(void)
+{
+    uf_error err;
+    profile = uf_profile_open(UF_PROFILE_DEFAULT, &err);
+    cr_assert_not_null(profile, "%s", err.msg);
+}
+
+static void teardown(void)
+{
+    uf_profile_free(profile);
+}
+
+TestSuite(rules, .init = setup, .fini = teardown);
+
+static sg_link test_link(sg_trace *t)
+{
+    sg_link l;
+    memset(&l, 0, sizeof(l));
+    l.bus = sg_trace_bus(t, "can0");
+    l.tester_id = 0x7E0;
+    l.ecu_id = 0x7E8;
+    l.functional_id = 0x7DF;
+    l.tester_tx = (uf_isotp_tx_params){UF_ADDR_NORMAL, 0, 8, false, true, 0xCC};
+    l.ecu_tx = (uf_isotp_tx_params){UF_ADDR_NORMAL, 0, 8, false, true, 0xAA};
+    l.functional_tx = l.tester_tx;
+    l.ecu_bs = 8;
+    l.ecu_stmin = 1;
+    l.frame_time = 230 * UF_NS_PER_US;
+    l.rng = 99;
+    return l;
+}
+
+/* Simulates a flash with these faults and analyzes it with a profile. */
+static void run_with(th_analysis *a, uint32_t faults, const uf_profile *p, const sg_flash *variant)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_link l = test_link(&t);
+    sg_flash f = {.image_size = 2048, .address = 0x00010000, .max_block = 0x102,
+                  .seed = 0x12345678, .erase_pending = 2, .functional_pre = true};
+    if (variant)
+        f = *variant;
+    f.faults = faults;
+    sg_flash_session(&t, &l, &f, T0);
+    sg_trace_finish(&t);
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    uf_analyzer_config_profile(&cfg, p);
+    th_analysis_init(a);
+    th_analyze_trace(a, &t, &cfg);
+    sg_trace_free(&t);
+}
+
+static const uf_finding *first(const th_analysis *a, const char *rule)
+{
+    for (guint i = 0; i < a->findings->len; i++)
+        if (strcmp(g_array_index(a->findings, uf_finding, i).rule->id, rule) == 0)
+            return &g_array_index(a->findings, uf_finding, i);
+    return NULL;
+}
+
+static const char *all_findings(const th_analysis *a)
+{
+    static char buf[8192];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (guint i = 0; i < a->findings->len && n < sizeof(buf) - 1; i++) {
+        const uf_finding *f = &g_array_index(a->findings, uf_finding, i);
+        int w = snprintf(buf + n, sizeof(buf) - n, "%s [%s] %s\n", f->rule->id,
+                         f->step ? f->step : "-", f->message);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+    return buf;
+}
+
+Test(rules, clean_flash_raises_nothing)
+{
+    th_analysis a;
+    run_with(&a, 0, profile, NULL);
+    cr_assert_eq(a.findings->len, 0, "%s", all_findings(&a));
+    cr_assert_gt(a.msgs->len, 40);
+    th_analysis_free(&a);
+}
+
+typedef struct fault_case {
+    uint32_t fault;
+    const char *rule;
+    const char *step; /* the step the finding is attributed to, or NULL */
+    const char *text; /* a piece of the message */
+} fault_case;
+
+static const fault_case fires[] = {
+    {SG_LATE_RESPONSE, "timing.p2", "preconditions", "> P2_server_max 50 ms"},
+    {SG_LATE_FINAL, "timing.p2star", "erase", "> P2*_server_max 5000 ms"},
+    {SG_PENDING_GAP, "timing.pending_spacing", "erase", "after the previous one"},
+    {SG_TESTER_SILENT, "timing.s3", NULL, "> S3_server 5000 ms in programmingSession"},
+    {SG_NRC, "uds.nrc", "fingerprint", "NRC 0x22 conditionsNotCorrect"},
+    {SG_NO_RESPONSE, "uds.no_response", NULL, "no response to ReadDataByIdentifier"},
+    {SG_EXTRA_RESPONSE, "uds.unexpected_response", NULL, "answers no waiting request"},
+    {SG_MALFORMED, "uds.malformed", "read-data", "without its dataIdentifier"},
+    {SG_SKIP_DEPENDENCIES, "flash.sequence.missing", NULL, "check-dependencies"},
+    {SG_NO_RESET, "flash.sequence.missing", NULL, "step reset (ECUReset) of programming never happened"},
+    {SG_STAY_PROGRAMMING, "flash.sequence.missing", NULL, "default-session"},
+    {SG_FINGERPRINT_LATE, "flash.sequence.order", "fingerprint", "after step erase"},
+    {SG_EXTRA_SERVICE, "flash.sequence.unexpected", NULL, "InputOutputControlByIdentifier is not a step"},
+    {SG_NO_PROGRAMMING, "flash.session", "erase", "in extendedDiagnosticSession (0x03)"},
+    {SG_NO_SECURITY, "flash.security", "fingerprint", "without security access granted"},
+    {SG_COUNTER_SKIP, "flash.transfer.block_counter", "transfer-data", "0x04 after 0x02 (expected 0x03)"},
+    {SG_SHORT_TRANSFER, "flash.transfer.size", "transfer-exit", "2038 bytes transferred, RequestDownload announced 2048"},
+    {SG_LONG_BLOCK, "flash.transfer.block_length", "transfer-data", "259 bytes > maxNumberOfBlockLength 258"},
+    {SG_NO_EXIT, "flash.transfer.incomplete", NULL, "no positive RequestTransferExit"},
+    {SG_CUT, "flash.transfer.incomplete", NULL, "the session ended after 1280 bytes in 5 blocks"},
+    {SG_STMIN, "isotp.stmin", "transfer-data", "below STmin 1.000 ms"},
+};
+
+Test(rules, each_fault_fires_its_rule)
+{
+    for (size_t i = 0; i < UF_ARRAY_LEN(fires); i++) {
+        th_analysis a;
+        run_with(&a, fires[i].fault, profile, NULL);
+        const uf_finding *f = first(&a, fires[i].rule);
+        cr_assert_not_null(f, "%s did not fire; findings:\n%s", fires[i].rule, all_findings(&a));
+        cr_assert(strstr(f->message, fires[i].text), "%s: \"%s\" lacks \"%s\"", fires[i].rule,
+                  f->message, fires[i].text);
+        cr_assert_eq(f->session, 1, "%s: session %u", fires[i].rule, f->session);
+        if (fires[i].step)
+            cr_assert(f->step && strcmp(f->step, fires[i].step) == 0, "%s: step %s, expected %s",
+                      fires[i].rule, f->step ? f->step : "-", fires[i].step);
+        th_analysis_free(&a);
+    }
+}
+
+typedef struct near_case {
+    uint32_t fault;
+    const char *rule; /* must not fire */
+} near_case;
+
+static const near_case near_misses[] = {
+    {SG_NEAR_P2, "timing.p2"},                   /* 45 ms, P2 50 ms */
+    {SG_ANNOUNCE_P2_100, "timing.p2"},           /* 80 ms, the ECU announced 100 ms */
+    {SG_NEAR_P2STAR, "timing.p2star"},           /* 4.9 s after the last 0x78 */
+    {SG_NEAR_S3, "timing.s3"},                   /* 4.5 s of silence */
+    {SG_RETRY_BLOCK, "flash.transfer.block_counter"}, /* the same block again */
+    {SG_COMPRESSED, "flash.transfer.size"},      /* fewer bytes, but compressed */
+    {SG_TWO_REGIONS, "flash.sequence.order"},    /* erase .. check twice */
+    {SG_SKIP_OPTIONAL, "flash.sequence.missing"},/* optional steps left out */
+};
+
+Test(rules, near_misses_stay_quiet)
+{
+    for (size_t i = 0; i < UF_ARRAY_LEN(near_misses); i++) {
+        th_analysis a;
+        run_with(&a, near_misses[i].fault, profile, NULL);
+        cr_assert_eq(a.findings->len, 0, "near miss for %s raised:\n%s", near_misses[i].rule,
+                     all_findings(&a));
+        th_analysis_free(&a);
+    }
+}
+
+Test(rules, retried_block_counts_once)
+{
+    th_analysis plain, retried;
+    run_with(&plain, 0, profile, NULL);
+    run_with(&retried, SG_RETRY_BLOCK, profile, NULL);
+    /* The retry adds a request and a response, but no data. */
+    cr_assert_eq(retried.msgs->len, plain.msgs->len + 2);
+    th_analysis_free(&plain);
+    th_analysis_free(&retried);
+}
+
+Test(rules, the_announced_limit_is_what_counts)
+{
+    /* 80 ms is late against the profile's 50 ms ... */
+    th_analysis a;
+    run_with(&a, SG_LATE_RESPONSE, profile, NULL);
+    cr_assert_not_null(first(&a, "timing.p2"));
+    th_analysis_free(&a);
+    /* ... but not once the ECU has announced 100 ms. */
+    run_with(&a, SG_ANNOUNCE_P2_100, profile, NULL);
+    cr_assert_null(first(&a, "timing.p2"), "%s", all_findings(&a));
+    th_analysis_free(&a);
+}
+
+Test(rules, profiles_decide_the_order)
+{
+    uf_error err;
+    uf_profile *ef = uf_profile_open("erase-first", &err);
+    sg_flash v = {.image_size = 2048, .address = 0x00010000, .max_block = 0x102,
+                  .seed = 0x12345678, .erase_pending = 2, .functional_pre = true,
+                  .erase_first = true};
+    th_analysis a;
+    run_with(&a, 0, ef, &v);
+    cr_assert_eq(a.findings->len, 0, "erase-first flash under erase-first:\n%s", all_findings(&a));
+    th_analysis_free(&a);
+    run_with(&a, 0, profile, &v);
+    cr_assert_not_null(first(&a, "flash.sequence.order"), "%s", all_findings(&a));
+    th_analysis_free(&a);
+    uf_profile_free(ef);
+}
+
+Test(rules, his_profile_wants_its_fingerprint_did)
+{
+    uf_error err;
+    uf_profile *his = uf_profile_open("his", &err);
+    sg_flash v = {.image_size = 2048, .address = 0x00010000, .max_block = 0x102,
+                  .seed = 0x12345678, .erase_pending = 2, .functional_pre = true,
+                  .fingerprint_did = 0xF15A};
+    th_analysis a;
+    run_with(&a, 0, his, &v);
+    cr_assert_eq(a.findings->len, 0, "HIS flash under his:\n%s", all_findings(&a));
+    th_analysis_free(&a);
+    v.fingerprint_did = 0xF184; /* the generic DID: not HIS's fingerprint */
+    run_with(&a, 0, his, &v);
+    const uf_finding *m = first(&a, "flash.sequence.missing");
+    cr_assert(m && strstr(m->message, "fingerprint"), "%s", all_findings(&a));
+    th_analysis_free(&a);
+    /* HIS makes an unanswered request an error. */
+    v.fingerprint_did = 0xF15A;
+    run_with(&a, SG_NO_RESPONSE, his, &v);
+    const uf_finding *n = first(&a, "uds.no_response");
+    cr_assert(n && n->severity == UF_SEV_ERROR, "%s", all_findings(&a));
+    th_analysis_free(&a);
+    uf_profile_free(his);
+}
+
+Test(rules, ignored_rules_are_not_reported)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_link l = test_link(&t);
+    sg_flash f = {.image_size = 2048, .address = 0x00010000, .max_block = 0x102,
+                  .seed = 0x12345678, .erase_pending = 2, .functional_pre = true,
+                  .faults = SG_LATE_RESPONSE | SG_NRC};
+    sg_flash_session(&t, &l, &f, T0);
+    sg_trace_finish(&t);
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    uf_analyzer_config_profile(&cfg, profile);
+    const char *ignore[] = {"timing", NULL};
+    cfg.ignore = ignore;
+    th_analysis a;
+    th_analysis_init(&a);
+    th_analyze_trace(&a, &t, &cfg);
+    cr_assert_null(first(&a, "timing.p2"));
+    cr_assert_not_null(first(&a, "uds.nrc"));
+    th_analysis_free(&a);
+    sg_trace_free(&t);
+}
+
+Test(rules, rule_patterns)
+{
+    cr_assert(uf_rule_matches("timing.p2", "timing"));
+    cr_assert(uf_rule_matches("timing.p2", "timing.*"));
+    cr_assert(uf_rule_matches("timing.p2", "timing.p2"));
+    cr_assert_not(uf_rule_matches("timing.p2star", "timing.p2"));
+    cr_assert(uf_rule_matches("flash.transfer.size", "flash.transfer"));
+    cr_assert_not(uf_rule_matches("flash.transfer.size", "flash.trans"));
+}
