@@ -8,6 +8,7 @@
 #define UF_CLI_H
 
 #include "uf_analyzer.h"
+#include "uf_profile.h"
 
 #include <glib.h>
 
@@ -77,6 +78,9 @@ static inline uf_time uf_cli_rel(const uf_cli_input *in, uf_time t)
 
 /* ---- commands ---------------------------------------------------------------*/
 
+int uf_cmd_check(int argc, char **argv);
+int uf_cmd_extract(int argc, char **argv);
 int uf_cmd_messages(int argc, char **argv);
+int uf_cmd_profiles(int argc, char **argv);
 
 #endif /* UF_CLI_H */

@@ -16,7 +16,10 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"messages", uf_cmd_messages, "List the UDS messages of a capture, with ISO-TP findings"},
+    {"check", uf_cmd_check, "Check the flash sessions of a capture: verdicts, phases, downloads, findings"},
+    {"extract", uf_cmd_extract, "Write each download of a capture as .bin and Intel HEX, with a manifest"},
+    {"messages", uf_cmd_messages, "List the UDS messages of a capture, labelled with their steps"},
+    {"profiles", uf_cmd_profiles, "List the built-in profiles, or check and show one"},
 };
 
 static void usage(FILE *out)

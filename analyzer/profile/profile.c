@@ -138,8 +138,9 @@ static bool is_flag(const char *t)
     return false;
 }
 
-/* "SERVICE [SUB|*] [ID|*] [flags...]" into s; *why on error. */
-static bool parse_step(const char *spec, uf_step *s, const char **why, const char **what)
+/* "SERVICE [SUB|*] [ID|*] [flags...]" into s; *why on error, and the word
+ * at fault copied into what. */
+static bool parse_step(const char *spec, uf_step *s, const char **why, char *what, size_t what_size)
 {
     char **tok = g_strsplit_set(spec, " \t", -1);
     size_t n = 0;
@@ -156,7 +157,7 @@ static bool parse_step(const char *spec, uf_step *s, const char **why, const cha
     }
     if (!uf_uds_service_by_name(words[0], &s->sid)) {
         *why = "unknown service";
-        *what = words[0];
+        g_strlcpy(what, words[0], what_size);
         goto out;
     }
     i = 1;
@@ -165,7 +166,7 @@ static bool parse_step(const char *spec, uf_step *s, const char **why, const cha
         if (strcmp(words[i], "*") != 0) {
             if (!uf_parse_u32(words[i], &v) || v > 0x7F) {
                 *why = "sub-function is not a number 0x00..0x7F or *";
-                *what = words[i];
+                g_strlcpy(what, words[i], what_size);
                 goto out;
             }
             s->sub = (int32_t)v;
@@ -177,7 +178,7 @@ static bool parse_step(const char *spec, uf_step *s, const char **why, const cha
         if (strcmp(words[i], "*") != 0) {
             if (!uf_parse_u32(words[i], &v) || v > 0xFFFF) {
                 *why = "identifier is not a number 0x0000..0xFFFF or *";
-                *what = words[i];
+                g_strlcpy(what, words[i], what_size);
                 goto out;
             }
             s->id = (int32_t)v;
@@ -201,7 +202,7 @@ static bool parse_step(const char *spec, uf_step *s, const char **why, const cha
         else {
             *why = "unknown word (flags are optional, repeatable, functional, physical, "
                    "programming, security)";
-            *what = w;
+            g_strlcpy(what, w, what_size);
             goto out;
         }
     }
@@ -317,9 +318,10 @@ static bool read_steps(GKeyFile *kf, const line_index *ix, const char *group, ui
         s.phase = phase;
         s.line = line_of(ix, group, keys[k]);
         char *spec = g_key_file_get_value(kf, group, keys[k], NULL);
-        const char *why = NULL, *what = NULL;
-        if (!parse_step(spec, &s, &why, &what)) {
-            if (what)
+        const char *why = NULL;
+        char what[64] = "";
+        if (!parse_step(spec, &s, &why, what, sizeof(what))) {
+            if (what[0])
                 fail_at(err, ix, s.line, "step \"%s\": %s \"%s\"", keys[k], why, what);
             else
                 fail_at(err, ix, s.line, "step \"%s\": %s", keys[k], why);

@@ -74,6 +74,14 @@ static void label_now(const uf_profile *p, session_state *st, const label *l)
                    : l->anytime >= 0 ? p->anytime[l->anytime].name : NULL;
 }
 
+/* Is the session inside a round of its phase's @repeat block, begun by the
+ * block's first step? Only then may that step start a new round. */
+static bool in_repeat(const uf_phase *ph, const session_state *st)
+{
+    return ph->repeat_from >= 0 && st->cursor >= ph->repeat_from && st->cursor <= ph->repeat_to &&
+           st->requested[ph->repeat_from];
+}
+
 /* The step an out-of-order request fits: the start of the @repeat block the
  * session is in (a new memory region), else the latest earlier step. */
 static int32_t earlier_step(const uf_profile *p, const session_state *st, const req_info *r)
@@ -81,8 +89,7 @@ static int32_t earlier_step(const uf_profile *p, const session_state *st, const 
     if (st->cursor < 0)
         return -1;
     const uf_phase *cur = &p->phases[p->steps[st->cursor].phase];
-    if (cur->repeat_from >= 0 && st->cursor >= cur->repeat_from && st->cursor <= cur->repeat_to &&
-        fits(&p->steps[cur->repeat_from], r))
+    if (in_repeat(cur, st) && fits(&p->steps[cur->repeat_from], r))
         return cur->repeat_from;
     for (int32_t i = st->cursor; i >= 0; i--)
         if (fits(&p->steps[i], r))
@@ -135,8 +142,7 @@ void sequence_request(uf_sessions *ss, uf_session *s, const req_info *r, label *
             return;
         }
         const uf_phase *ph = &p->phases[p->steps[j].phase];
-        bool restart = ph->repeat_from == j && st->cursor >= ph->repeat_from &&
-                       st->cursor <= ph->repeat_to;
+        bool restart = ph->repeat_from == j && in_repeat(ph, st);
         int32_t was = st->cursor;
         out->step = j;
         out->phase = p->steps[j].phase;
@@ -182,6 +188,8 @@ void sequence_close(uf_sessions *ss, uf_session *s)
         char desc[64];
         const char *phase = p->phases[step->phase].name;
         uf_step_describe(step, desc, sizeof(desc));
+        st->cur_phase = phase; /* the finding is about the missing step */
+        st->cur_step = step->name;
         if (st->refused[i]) {
             const char *nrc = uf_uds_nrc_name(st->refused[i]);
             session_report(ss, s, "flash.sequence.missing", s->last_frame, s->t_end,
@@ -196,4 +204,15 @@ void sequence_close(uf_sessions *ss, uf_session *s)
                            "required step %s (%s) of %s never happened", step->name, desc, phase);
         }
     }
+}
+
+uf_step_status uf_session_step_status(const uf_session *s, uint32_t step, uint8_t *nrc)
+{
+    const session_state *st = s->state;
+    *nrc = st->refused[step];
+    if (st->done[step])
+        return UF_STEP_DONE;
+    if (st->refused[step])
+        return UF_STEP_REFUSED;
+    return st->requested[step] ? UF_STEP_UNANSWERED : UF_STEP_NOT_REQUESTED;
 }

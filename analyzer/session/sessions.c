@@ -592,4 +592,8 @@ void uf_sessions_finish(uf_sessions *ss)
     flush_held(ss, NULL);
     for (guint i = 0; i < ss->all->len; i++)
         session_close(ss, g_ptr_array_index(ss->all, i));
+    if (ss->all->len == 0 && ss->cfg.profile && ss->cfg.profile->n_steps)
+        session_report(ss, NULL, "flash.sequence.missing", 0, UF_TIME_NONE,
+                       "no flash session: no tester asked an ECU for a non-default diagnostic "
+                       "session or a flash service");
 }

@@ -119,7 +119,16 @@ void uf_sessions_finish(uf_sessions *s);
 uint32_t uf_sessions_count(const uf_sessions *s);
 const uf_session *uf_sessions_get(const uf_sessions *s, uint32_t index); /* 1-based */
 
-/* Names for reports: "0x7E8" etc. */
+/* "can" or "can-fd". */
 const char *uf_session_transport(const uf_session *s);
+
+/* How a profile step went in a session. */
+typedef enum uf_step_status {
+    UF_STEP_NOT_REQUESTED,
+    UF_STEP_DONE,        /* answered positively (or no answer was due) */
+    UF_STEP_REFUSED,     /* answered negatively; *nrc says how */
+    UF_STEP_UNANSWERED,  /* requested, no positive or negative answer */
+} uf_step_status;
+uf_step_status uf_session_step_status(const uf_session *s, uint32_t step, uint8_t *nrc);
 
 #endif /* UF_SESSION_H */

@@ -199,6 +199,45 @@ static int scenario_two_buses(const char *dir, uf_error *err)
     return rc;
 }
 
+/* Flashes that fail the default profile, and flows of the other profiles. */
+static int scenario_verdicts(const char *dir, uf_error *err)
+{
+    static const struct {
+        const char *name;
+        uint32_t faults;
+        bool erase_first;
+        uint16_t fingerprint;
+    } cases[] = {
+        /* A late answer, a refused fingerprint write, a skipped block counter,
+         * consecutive frames faster than STmin, a version read never answered. */
+        {"flash-11bit-faults", SG_LATE_RESPONSE | SG_NRC | SG_COUNTER_SKIP | SG_STMIN |
+                               SG_NO_RESPONSE, false, 0},
+        /* The capture ends in the middle of the transfer. */
+        {"flash-11bit-cut", SG_CUT, false, 0},
+        /* Erase before the fingerprint write: the erase-first profile. */
+        {"flash-erase-first", 0, true, 0},
+        /* An AUTOSAR / HIS bootloader flow: fingerprint 0xF15A. */
+        {"flash-his", 0, false, 0xF15A},
+    };
+    static const output outs[] = {{".pcap", 0}};
+    for (size_t i = 0; i < UF_ARRAY_LEN(cases); i++) {
+        sg_trace t;
+        sg_trace_init(&t);
+        sg_link l = link_11bit(sg_trace_bus(&t, "can0"), 0x7E0, 0x7E8, 100 + i);
+        sg_flash f = flash_small;
+        f.faults = cases[i].faults;
+        f.erase_first = cases[i].erase_first;
+        f.fingerprint_did = cases[i].fingerprint;
+        sg_flash_session(&t, &l, &f, T0 + 120 * UF_NS_PER_MS);
+        sg_trace_finish(&t);
+        int rc = write_set(&t, dir, cases[i].name, outs, UF_ARRAY_LEN(outs), err);
+        sg_trace_free(&t);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -212,7 +251,7 @@ int main(int argc, char **argv)
     }
     int (*const scenarios[])(const char *, uf_error *) = {
         scenario_11bit, scenario_29bit_fd, scenario_extended, scenario_two_ecus,
-        scenario_two_buses,
+        scenario_two_buses, scenario_verdicts,
     };
     uf_error err;
     for (size_t i = 0; i < UF_ARRAY_LEN(scenarios); i++) {

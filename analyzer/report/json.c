@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The JSON report, the contract of DESIGN.md: sessions[] (ecu, tester,
+ * transport, verdict, phases[], downloads[] with address, size, bytes,
+ * blocks, sha256) and findings[] (rule, severity, frame, time, message),
+ * with more besides: clause and labels on findings, the session's security
+ * level, sessions entered, DIDs, routine results and NRCs.
+ */
+#include "uf_report.h"
+
+#include <glib.h>
+
+static void key_str(uf_json *j, const char *k, const char *v)
+{
+    uf_json_key(j, k);
+    uf_json_string(j, v);
+}
+
+static void key_uint(uf_json *j, const char *k, uint64_t v)
+{
+    uf_json_key(j, k);
+    uf_json_uint(j, v);
+}
+
+static void key_bool(uf_json *j, const char *k, bool v)
+{
+    uf_json_key(j, k);
+    uf_json_bool(j, v);
+}
+
+static void key_time(uf_json *j, const char *k, uf_time t)
+{
+    uf_json_key(j, k);
+    uf_json_time(j, t);
+}
+
+static void key_hex(uf_json *j, const char *k, uint64_t v, int width)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "0x%0*" G_GINT64_MODIFIER "X", width, (guint64)v);
+    key_str(j, k, buf);
+}
+
+static void key_endpoint(uf_json *j, const char *k, const uf_isotp_endpoint *e, bool known)
+{
+    char buf[32];
+    uf_json_key(j, k);
+    if (known)
+        uf_json_string(j, uf_isotp_endpoint_name(e, buf, sizeof(buf)));
+    else
+        uf_json_null(j);
+}
+
+static void severities(uf_json *j, const char *k, const uint32_t v32[3], const uint64_t v64[3])
+{
+    uf_json_key(j, k);
+    uf_json_begin_object(j);
+    for (int s = UF_SEV_ERROR; s >= UF_SEV_INFO; s--)
+        key_uint(j, uf_severity_name((uf_severity)s), v32 ? v32[s] : v64[s]);
+    uf_json_end_object(j);
+}
+
+/* Printable values as text, others as hex; both as strings. */
+static void did_value(uf_json *j, const char *k, const uint8_t *v, uint8_t n)
+{
+    bool text = n > 0;
+    for (uint8_t i = 0; i < n && text; i++)
+        text = v[i] >= 0x20 && v[i] < 0x7F;
+    uf_json_key(j, k);
+    if (text)
+        uf_json_string_len(j, (const char *)v, n);
+    else
+        uf_json_hex(j, v, n);
+}
+
+static void phases(uf_json *j, const uf_check_result *r, const uf_session *s)
+{
+    const uf_profile *p = r->profile;
+    uf_json_key(j, "phases");
+    uf_json_begin_array(j);
+    for (uint32_t i = 0; p && i < p->n_phases; i++) {
+        const uf_session_phase *ph = &s->phases[i];
+        uf_json_begin_object(j);
+        key_str(j, "name", p->phases[i].name);
+        key_bool(j, "seen", ph->seen);
+        if (ph->seen) {
+            key_time(j, "start", uf_report_rel(r, ph->t_start));
+            key_time(j, "end", uf_report_rel(r, ph->t_end));
+            key_time(j, "duration", uf_time_diff(ph->t_end, ph->t_start));
+            key_uint(j, "first_frame", ph->first_frame);
+            key_uint(j, "last_frame", ph->last_frame);
+            key_uint(j, "messages", ph->messages);
+        }
+        uf_json_end_object(j);
+    }
+    uf_json_end_array(j);
+}
+
+static void downloads(uf_json *j, const uf_session *s)
+{
+    uf_json_key(j, "downloads");
+    uf_json_begin_array(j);
+    for (guint i = 0; i < s->downloads->len; i++) {
+        const uf_download *d = &g_array_index(s->downloads, uf_download, i);
+        uf_json_begin_object(j);
+        key_uint(j, "index", d->index);
+        key_uint(j, "address", d->address);
+        key_hex(j, "address_hex", d->address, 8);
+        key_uint(j, "size", d->size);
+        key_uint(j, "bytes", d->bytes);
+        key_uint(j, "blocks", d->blocks);
+        key_uint(j, "retries", d->retries);
+        key_uint(j, "data_format", d->dfi);
+        key_bool(j, "compressed", (d->dfi & 0xF0) != 0);
+        key_bool(j, "encrypted", (d->dfi & 0x0F) != 0);
+        uf_json_key(j, "max_block_length");
+        if (d->has_max_block)
+            uf_json_uint(j, d->max_block_len);
+        else
+            uf_json_null(j);
+        key_time(j, "duration", uf_time_diff(d->t_end, d->t_start));
+        double tp = uf_download_throughput(d);
+        uf_json_key(j, "throughput_bytes_per_s");
+        if (tp >= 0)
+            uf_json_double(j, tp, 1);
+        else
+            uf_json_null(j);
+        key_uint(j, "first_frame", d->first_frame);
+        key_uint(j, "last_frame", d->last_frame);
+        key_bool(j, "complete", d->complete);
+        key_str(j, "sha256", d->sha256);
+        uf_json_end_object(j);
+    }
+    uf_json_end_array(j);
+}
+
+static void records(uf_json *j, const uf_check_result *r, const uf_session *s)
+{
+    char buf[64];
+    uf_json_key(j, "sessions_entered");
+    uf_json_begin_array(j);
+    for (uint8_t i = 0; i < s->n_sessions_entered; i++) {
+        const char *n = uf_uds_session_name(s->sessions_entered[i]);
+        snprintf(buf, sizeof(buf), "0x%02X", s->sessions_entered[i]);
+        uf_json_string(j, n ? n : buf);
+    }
+    uf_json_end_array(j);
+    uf_json_key(j, "dids");
+    uf_json_begin_array(j);
+    for (guint i = 0; i < s->dids->len; i++) {
+        const uf_did_value *v = &g_array_index(s->dids, uf_did_value, i);
+        uf_json_begin_object(j);
+        key_hex(j, "did", v->did, 4);
+        key_str(j, "name", uf_uds_did_name(v->did));
+        key_bool(j, "written", v->written);
+        did_value(j, "first", v->first, v->first_len);
+        did_value(j, "last", v->last, v->last_len);
+        uf_json_end_object(j);
+    }
+    uf_json_end_array(j);
+    uf_json_key(j, "routines");
+    uf_json_begin_array(j);
+    for (guint i = 0; i < s->routines->len; i++) {
+        const uf_routine_result *rr = &g_array_index(s->routines, uf_routine_result, i);
+        uf_json_begin_object(j);
+        key_hex(j, "routine", rr->routine, 4);
+        const char *name = uf_profile_routine_name(r->profile, rr->routine);
+        key_str(j, "name", name ? name : uf_uds_routine_name(rr->routine));
+        key_uint(j, "control", rr->control);
+        key_bool(j, "positive", rr->positive);
+        if (rr->positive) {
+            uf_json_key(j, "status");
+            uf_json_hex(j, rr->status, rr->status_len);
+        } else {
+            key_hex(j, "nrc", rr->nrc, 2);
+        }
+        key_uint(j, "frame", rr->frame);
+        uf_json_end_object(j);
+    }
+    uf_json_end_array(j);
+    uf_json_key(j, "nrcs");
+    uf_json_begin_array(j);
+    for (guint i = 0; i < s->nrcs->len; i++) {
+        const uf_nrc_seen *n = &g_array_index(s->nrcs, uf_nrc_seen, i);
+        uf_json_begin_object(j);
+        key_str(j, "service", uf_uds_display_service(n->sid, buf, sizeof(buf)));
+        key_hex(j, "nrc", n->nrc, 2);
+        key_str(j, "name", uf_uds_nrc_name(n->nrc));
+        key_uint(j, "frame", n->frame);
+        key_time(j, "time", uf_report_rel(r, n->time));
+        uf_json_end_object(j);
+    }
+    uf_json_end_array(j);
+}
+
+static void finding(uf_json *j, const uf_check_result *r, const uf_finding *f)
+{
+    uf_json_begin_object(j);
+    key_str(j, "rule", f->rule->id);
+    key_str(j, "severity", uf_severity_name(f->severity));
+    key_uint(j, "frame", f->frame);
+    key_time(j, "time", uf_report_rel(r, f->time));
+    key_str(j, "bus", f->bus == UF_BUS_NONE ? NULL : uf_report_bus(r, f->bus));
+    key_str(j, "message", f->message);
+    key_str(j, "clause", f->rule->clause);
+    uf_json_key(j, "session");
+    if (f->session)
+        uf_json_uint(j, f->session);
+    else
+        uf_json_null(j);
+    key_str(j, "phase", f->phase);
+    key_str(j, "step", f->step);
+    uf_json_end_object(j);
+}
+
+void uf_report_json(FILE *out, const uf_check_result *r)
+{
+    uf_json j;
+    uf_json_init(&j, out, true);
+    uf_json_begin_object(&j);
+    key_str(&j, "tool", "udsflash");
+    key_str(&j, "command", "check");
+    key_str(&j, "verdict", uf_check_passed(r) ? "pass" : "fail");
+    key_str(&j, "fail_on", uf_severity_name(r->fail_on));
+    uf_json_key(&j, "input");
+    uf_json_begin_object(&j);
+    key_str(&j, "file", r->input.file);
+    key_str(&j, "format", r->input.format);
+    key_bool(&j, "timestamps", r->input.timestamps);
+    key_time(&j, "start_time", r->input.start);
+    key_uint(&j, "frames", r->input.frames);
+    key_uint(&j, "messages", r->input.messages);
+    key_str(&j, "damaged", r->input.damage);
+    uf_json_key(&j, "buses");
+    uf_json_begin_array(&j);
+    for (uint32_t b = 0; b < r->input.n_buses; b++)
+        uf_json_string(&j, r->input.buses[b]);
+    uf_json_end_array(&j);
+    uf_json_end_object(&j);
+    uf_json_key(&j, "profile");
+    uf_json_begin_object(&j);
+    key_str(&j, "name", r->profile ? r->profile->name : NULL);
+    key_str(&j, "source", r->profile ? r->profile->source : NULL);
+    uf_json_end_object(&j);
+
+    uf_json_key(&j, "sessions");
+    uf_json_begin_array(&j);
+    uint32_t n = uf_sessions_count(r->sessions), passed = 0;
+    for (uint32_t i = 1; i <= n; i++) {
+        const uf_session *s = uf_sessions_get(r->sessions, i);
+        bool pass = uf_session_passed(s, r->fail_on);
+        passed += pass;
+        uf_json_begin_object(&j);
+        key_uint(&j, "index", s->index);
+        key_str(&j, "bus", uf_report_bus(r, s->bus));
+        key_endpoint(&j, "ecu", &s->ecu, s->ecu_known);
+        key_endpoint(&j, "tester", &s->tester, true);
+        key_str(&j, "transport", uf_session_transport(s));
+        key_str(&j, "verdict", pass ? "pass" : "fail");
+        key_time(&j, "start", uf_report_rel(r, s->t_start));
+        key_time(&j, "end", uf_report_rel(r, s->t_end));
+        key_uint(&j, "first_frame", s->first_frame);
+        key_uint(&j, "last_frame", s->last_frame);
+        key_uint(&j, "requests", s->requests);
+        key_uint(&j, "responses", s->responses);
+        key_bool(&j, "complete", s->reset_done && s->back_in_default);
+        key_uint(&j, "security_level", s->security_level);
+        phases(&j, r, s);
+        downloads(&j, s);
+        records(&j, r, s);
+        severities(&j, "findings", s->findings, NULL);
+        uf_json_end_object(&j);
+    }
+    uf_json_end_array(&j);
+
+    uf_json_key(&j, "findings");
+    uf_json_begin_array(&j);
+    for (size_t i = 0; i < r->n_findings; i++)
+        finding(&j, r, &r->findings[i]);
+    uf_json_end_array(&j);
+
+    uf_json_key(&j, "summary");
+    uf_json_begin_object(&j);
+    key_uint(&j, "sessions", n);
+    key_uint(&j, "pass", passed);
+    key_uint(&j, "fail", n - passed);
+    severities(&j, "findings", NULL, r->by_severity);
+    key_uint(&j, "findings_not_listed", r->findings_not_listed);
+    uf_json_end_object(&j);
+    uf_json_end_object(&j);
+}

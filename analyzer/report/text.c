@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The text report: per session, what a person needs in ten seconds (ECU,
+ * verdict, phases with their durations, downloads with size, throughput and
+ * SHA-256, the security level, sessions entered, versions before and after,
+ * routine results, NRCs), then the findings grouped by rule, each with its
+ * frame and time. Colours only when asked (a terminal, and NO_COLOR unset).
+ */
+#include "uf_report.h"
+
+#include <glib.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define SHOWN_PER_RULE 5
+
+typedef struct out {
+    FILE *f;
+    bool color;
+    const uf_check_result *r;
+} out;
+
+static const char *paint(const out *o, const char *code)
+{
+    return o->color ? code : "";
+}
+#define RED "\033[1;31m"
+#define GREEN "\033[1;32m"
+#define YELLOW "\033[33m"
+#define DIM "\033[2m"
+#define BOLD "\033[1m"
+#define RESET "\033[0m"
+
+static const char *severity_color(uf_severity s)
+{
+    return s == UF_SEV_ERROR ? RED : s == UF_SEV_WARNING ? YELLOW : DIM;
+}
+
+/* "87 ms" or "2.889 s". */
+static const char *duration(char *buf, size_t size, uf_time ns)
+{
+    if (ns == UF_TIME_NONE)
+        snprintf(buf, size, "-");
+    else if (ns < UF_NS_PER_S)
+        snprintf(buf, size, "%.0f ms", (double)ns / 1e6);
+    else
+        snprintf(buf, size, "%.3f s", (double)ns / 1e9);
+    return buf;
+}
+
+static const char *seconds(char *buf, size_t size, uf_time ns)
+{
+    return uf_format_seconds(buf, size, ns);
+}
+
+/* Printable DID values as text, others as hex. */
+static void value(FILE *f, const uint8_t *v, uint8_t n)
+{
+    bool text = n > 0;
+    for (uint8_t i = 0; i < n && text; i++)
+        text = v[i] >= 0x20 && v[i] < 0x7F;
+    if (text) {
+        fprintf(f, "\"%.*s\"", n, (const char *)v);
+        return;
+    }
+    fputs("0x", f);
+    for (uint8_t i = 0; i < n; i++)
+        fprintf(f, "%02x", v[i]);
+}
+
+static int by_importance(gconstpointer a, gconstpointer b)
+{
+    const uf_finding *x = *(const uf_finding *const *)a, *y = *(const uf_finding *const *)b;
+    if (x->severity != y->severity)
+        return x->severity > y->severity ? -1 : 1;
+    int c = strcmp(x->rule->id, y->rule->id);
+    if (c)
+        return c;
+    return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+/* The findings of one session (0: outside sessions), grouped by rule. */
+static void findings(const out *o, uint32_t session, const char *indent)
+{
+    const uf_check_result *r = o->r;
+    GPtrArray *list = g_ptr_array_new();
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (r->findings[i].session == session)
+            g_ptr_array_add(list, (gpointer)&r->findings[i]);
+    g_ptr_array_sort(list, by_importance);
+    for (guint i = 0; i < list->len;) {
+        const uf_finding *head = g_ptr_array_index(list, i);
+        guint n = 0;
+        while (i + n < list->len &&
+               ((const uf_finding *)g_ptr_array_index(list, i + n))->rule == head->rule &&
+               ((const uf_finding *)g_ptr_array_index(list, i + n))->severity == head->severity)
+            n++;
+        fprintf(o->f, "%s%s%-8s%s %s%s%s (%u)  %s\n", indent, paint(o, severity_color(head->severity)),
+                uf_severity_name(head->severity), paint(o, RESET), paint(o, BOLD), head->rule->id,
+                paint(o, RESET), n, head->rule->clause);
+        for (guint k = 0; k < n && k < SHOWN_PER_RULE; k++) {
+            const uf_finding *f = g_ptr_array_index(list, i + k);
+            char t[32];
+            fprintf(o->f, "%s         frame %" PRIu64 " at %s s", indent, f->frame,
+                    seconds(t, sizeof(t), uf_report_rel(r, f->time)));
+            if (f->step || f->phase)
+                fprintf(o->f, " [%s%s%s]", f->phase ? f->phase : "", f->step ? "/" : "",
+                        f->step ? f->step : "");
+            fprintf(o->f, ": %s\n", f->message);
+        }
+        if (n > SHOWN_PER_RULE)
+            fprintf(o->f, "%s         ... and %u more\n", indent, n - SHOWN_PER_RULE);
+        i += n;
+    }
+    g_ptr_array_free(list, TRUE);
+}
+
+static void session_block(const out *o, const uf_session *s)
+{
+    const uf_check_result *r = o->r;
+    const uf_profile *p = r->profile;
+    FILE *f = o->f;
+    char a[32], b[32], c[32], tester[32], ecu[32];
+    bool pass = uf_session_passed(s, r->fail_on);
+    uf_isotp_endpoint_name(&s->tester, tester, sizeof(tester));
+    if (s->ecu_known)
+        uf_isotp_endpoint_name(&s->ecu, ecu, sizeof(ecu));
+    else
+        snprintf(ecu, sizeof(ecu), "?");
+    fprintf(f, "%sSession %u%s  %s  tester %s -> ECU %s  %s  %s%s%s\n", paint(o, BOLD), s->index,
+            paint(o, RESET), uf_report_bus(r, s->bus), tester, ecu, uf_session_transport(s),
+            paint(o, pass ? GREEN : RED), pass ? "PASS" : "FAIL", paint(o, RESET));
+    fprintf(f, "  time       %s .. %s s (%s), frames %" PRIu64 "..%" PRIu64 ", %u requests\n",
+            seconds(a, sizeof(a), uf_report_rel(r, s->t_start)),
+            seconds(b, sizeof(b), uf_report_rel(r, s->t_end)),
+            duration(c, sizeof(c), uf_time_diff(s->t_end, s->t_start)), s->first_frame,
+            s->last_frame, s->requests);
+    if (p && p->n_phases) {
+        fprintf(f, "  phases    ");
+        for (uint32_t i = 0; i < p->n_phases; i++) {
+            const uf_session_phase *ph = &s->phases[i];
+            if (ph->seen)
+                fprintf(f, " %s %s", p->phases[i].name,
+                        duration(a, sizeof(a), uf_time_diff(ph->t_end, ph->t_start)));
+            else
+                fprintf(f, " %s (none)", p->phases[i].name);
+            fputs(i + 1 < p->n_phases ? " |" : "\n", f);
+        }
+    }
+    for (guint i = 0; i < s->downloads->len; i++) {
+        const uf_download *d = &g_array_index(s->downloads, uf_download, i);
+        double tp = uf_download_throughput(d);
+        fprintf(f, "  download %u 0x%08" PRIX64 "  %" PRIu64 " of %" PRIu64 " bytes in %u blocks", d->index,
+                d->address, d->bytes, d->size, d->blocks);
+        if (d->retries)
+            fprintf(f, " (%u retried)", d->retries);
+        fprintf(f, "  %s", duration(a, sizeof(a), uf_time_diff(d->t_end, d->t_start)));
+        if (tp >= 0)
+            fprintf(f, "  %.2f kB/s", tp / 1000.0);
+        if (d->dfi)
+            fprintf(f, "  dfi 0x%02X%s%s", d->dfi, (d->dfi & 0xF0) ? " compressed" : "",
+                    (d->dfi & 0x0F) ? " encrypted" : "");
+        fprintf(f, "%s\n             sha256 %s\n", d->complete ? "" : "  INCOMPLETE", d->sha256);
+    }
+    if (s->security_level)
+        fprintf(f, "  security   level %u unlocked\n", s->security_level);
+    if (s->n_sessions_entered) {
+        fprintf(f, "  sessions  ");
+        for (uint8_t i = 0; i < s->n_sessions_entered; i++) {
+            const char *n = uf_uds_session_name(s->sessions_entered[i]);
+            fprintf(f, "%s%s", i ? ", " : " ", n ? n : "?");
+        }
+        fputc('\n', f);
+    }
+    for (guint i = 0; i < s->dids->len; i++) {
+        const uf_did_value *v = &g_array_index(s->dids, uf_did_value, i);
+        bool changed = v->first_len != v->last_len || memcmp(v->first, v->last, v->first_len) != 0;
+        if (!v->written && !changed)
+            continue; /* an identification read that did not change */
+        const char *name = uf_uds_did_name(v->did);
+        fprintf(f, "  %-10s 0x%04X%s%s ", v->written ? "written" : "read", v->did, name ? " " : "",
+                name ? name : "");
+        value(f, v->first, v->first_len);
+        if (changed) {
+            fputs(" -> ", f);
+            value(f, v->last, v->last_len);
+        }
+        fputc('\n', f);
+    }
+    if (s->routines->len) {
+        fprintf(f, "  routines  ");
+        for (guint i = 0; i < s->routines->len; i++) {
+            const uf_routine_result *rr = &g_array_index(s->routines, uf_routine_result, i);
+            const char *name = uf_profile_routine_name(p, rr->routine);
+            if (!name)
+                name = uf_uds_routine_name(rr->routine);
+            if (rr->positive && name)
+                fprintf(f, " %s ok%s", name, i + 1 < s->routines->len ? "," : "");
+            else if (rr->positive)
+                fprintf(f, " 0x%04X ok%s", rr->routine, i + 1 < s->routines->len ? "," : "");
+            else
+                fprintf(f, " NRC 0x%02X%s", rr->nrc, i + 1 < s->routines->len ? "," : "");
+        }
+        fputc('\n', f);
+    }
+    for (guint i = 0; i < s->nrcs->len; i++) {
+        const uf_nrc_seen *n = &g_array_index(s->nrcs, uf_nrc_seen, i);
+        const char *name = uf_uds_nrc_name(n->nrc);
+        fprintf(f, "  NRC        %s 0x%02X %s (frame %" PRIu64 ")\n",
+                uf_uds_display_service(n->sid, a, sizeof(a)), n->nrc, name ? name : "", n->frame);
+    }
+    uint32_t total = s->findings[0] + s->findings[1] + s->findings[2];
+    if (!total) {
+        fprintf(f, "  findings   none\n");
+    } else {
+        fprintf(f, "  findings   %u errors, %u warnings, %u info\n", s->findings[UF_SEV_ERROR],
+                s->findings[UF_SEV_WARNING], s->findings[UF_SEV_INFO]);
+        findings(o, s->index, "    ");
+    }
+    fputc('\n', f);
+}
+
+void uf_report_text(FILE *f, const uf_check_result *r, const uf_text_style *style)
+{
+    out o = {f, style && style->color, r};
+    fprintf(f, "udsflash check: %s (%s, %" PRIu64 " frames, %" PRIu64 " UDS messages), profile %s\n\n",
+            r->input.file, r->input.format, r->input.frames, r->input.messages,
+            r->profile ? r->profile->name : "none");
+    uint32_t n = uf_sessions_count(r->sessions), passed = 0;
+    for (uint32_t i = 1; i <= n; i++) {
+        const uf_session *s = uf_sessions_get(r->sessions, i);
+        session_block(&o, s);
+        passed += uf_session_passed(s, r->fail_on);
+    }
+    if (n == 0)
+        fprintf(f, "No flash session found (no diagnostic session change or flash service).\n\n");
+    bool outside = false;
+    for (size_t i = 0; i < r->n_findings && !outside; i++)
+        outside = r->findings[i].session == 0;
+    if (outside) {
+        fprintf(f, "%sOutside any session%s\n", paint(&o, BOLD), paint(&o, RESET));
+        findings(&o, 0, "  ");
+        fputc('\n', f);
+    }
+    if (r->findings_not_listed)
+        fprintf(f, "(%" PRIu64 " more findings were counted but not kept.)\n", r->findings_not_listed);
+    if (!r->input.timestamps)
+        fprintf(f, "Note: the capture has no timestamps; timing rules were off.\n");
+    bool pass = uf_check_passed(r);
+    fprintf(f, "Result: %s%s%s - %u session%s (%u pass, %u fail); findings: %" PRIu64 " errors, %" PRIu64
+            " warnings, %" PRIu64 " info (failing on %s and above)\n",
+            paint(&o, pass ? GREEN : RED), pass ? "PASS" : "FAIL", paint(&o, RESET), n,
+            n == 1 ? "" : "s", passed, n - passed, r->by_severity[UF_SEV_ERROR],
+            r->by_severity[UF_SEV_WARNING], r->by_severity[UF_SEV_INFO],
+            uf_severity_name(r->fail_on));
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Reports of a check: the flash sessions, their findings and verdicts, as
+ * text a person reads in ten seconds, as the JSON object of DESIGN.md, or as
+ * JUnit XML for CI (a testsuite per session, a testcase per profile step and
+ * per rule family). Writers take a FILE; what they write is all in the
+ * result they are given.
+ */
+#ifndef UF_REPORT_H
+#define UF_REPORT_H
+
+#include "uf_session.h"
+
+#include <stdio.h>
+
+typedef struct uf_report_input {
+    const char *file;
+    const char *format;   /* "pcap", "asc", ... */
+    bool timestamps;
+    uf_time start;        /* first record, or UF_TIME_NONE */
+    uint64_t frames, messages;
+    const char *damage;   /* NULL, or the reader's sentence */
+    const char *const *buses; /* names by index */
+    uint32_t n_buses;
+} uf_report_input;
+
+typedef struct uf_check_result {
+    uf_report_input input;
+    const uf_profile *profile;
+    const uf_sessions *sessions;
+    const uf_finding *findings; /* as reported, in order; at most UF_REPORT_MAX_FINDINGS */
+    size_t n_findings;
+    uint64_t findings_not_listed;
+    uint64_t by_severity[3];    /* all findings, listed or not */
+    uf_severity fail_on;
+} uf_check_result;
+
+#define UF_REPORT_MAX_FINDINGS 100000
+
+/* "pass" or "fail": a session fails with a finding at or above fail_on. */
+bool uf_session_passed(const uf_session *s, uf_severity fail_on);
+/* The whole check fails with any finding at or above fail_on. */
+bool uf_check_passed(const uf_check_result *r);
+
+typedef struct uf_text_style {
+    bool color; /* ANSI colours (a terminal, and NO_COLOR unset) */
+} uf_text_style;
+
+void uf_report_text(FILE *out, const uf_check_result *r, const uf_text_style *style);
+void uf_report_json(FILE *out, const uf_check_result *r);
+void uf_report_junit(FILE *out, const uf_check_result *r);
+
+/* Shared by the writers. */
+const char *uf_report_bus(const uf_check_result *r, uint32_t bus);
+/* Seconds from the capture start, or UF_TIME_NONE. */
+uf_time uf_report_rel(const uf_check_result *r, uf_time t);
+/* Bytes per second over a download, or -1 if it has no duration. */
+double uf_download_throughput(const uf_download *d);
+
+#endif /* UF_REPORT_H */
