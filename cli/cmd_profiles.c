@@ -19,20 +19,25 @@ static void print_steps(const uf_step *steps, uint32_t first, uint32_t count)
     for (uint32_t i = first; i < first + count; i++) {
         const uf_step *s = &steps[i];
         char desc[64];
-        printf("    %-22s %-40s", s->name, uf_step_describe(s, desc, sizeof(desc)));
+        GString *flags = g_string_new("");
         if (s->optional)
-            printf(" optional");
+            g_string_append(flags, " optional");
         if (s->repeatable)
-            printf(" repeatable");
+            g_string_append(flags, " repeatable");
         if (s->addressing == UF_STEP_FUNCTIONAL)
-            printf(" functional");
+            g_string_append(flags, " functional");
         if (s->addressing == UF_STEP_PHYSICAL)
-            printf(" physical");
+            g_string_append(flags, " physical");
         if (s->needs_programming)
-            printf(" programming");
+            g_string_append(flags, " programming");
         if (s->needs_security)
-            printf(" security");
-        putchar('\n');
+            g_string_append(flags, " security");
+        uf_step_describe(s, desc, sizeof(desc));
+        if (flags->len)
+            printf("    %-22s %-40s%s\n", s->name, desc, flags->str);
+        else
+            printf("    %-22s %s\n", s->name, desc);
+        g_string_free(flags, TRUE);
     }
 }
 

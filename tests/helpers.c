@@ -6,9 +6,11 @@
 #include "helpers.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 size_t th_hex(const char *hex, uint8_t *out, size_t max)
 {
@@ -328,4 +330,53 @@ bool th_have_program(const char *name)
     bool ok = p != NULL;
     g_free(p);
     return ok;
+}
+
+int th_udsflash(char **out, char **err, ...)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)UF_UDSFLASH);
+    va_list ap;
+    va_start(ap, err);
+    for (const char *a; (a = va_arg(ap, const char *));)
+        g_ptr_array_add(argv, (gpointer)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    char *cwd = g_get_current_dir();
+    int rc = -1;
+    if (chdir(UF_SOURCE_DIR) == 0) {
+        rc = th_run((const char *const *)argv->pdata, out, err);
+        if (chdir(cwd) != 0)
+            rc = -1;
+    }
+    g_free(cwd);
+    g_ptr_array_free(argv, TRUE);
+    return rc;
+}
+
+sg_link th_link(sg_trace *t, const char *bus, uint32_t tester_id, uint32_t ecu_id)
+{
+    sg_link l;
+    memset(&l, 0, sizeof(l));
+    l.bus = sg_trace_bus(t, bus);
+    l.tester_id = tester_id;
+    l.ecu_id = ecu_id;
+    l.functional_id = 0x7DF;
+    l.tester_tx = (uf_isotp_tx_params){UF_ADDR_NORMAL, 0, 8, false, true, 0xCC};
+    l.ecu_tx = (uf_isotp_tx_params){UF_ADDR_NORMAL, 0, 8, false, true, 0xAA};
+    l.functional_tx = l.tester_tx;
+    l.ecu_bs = 8;
+    l.ecu_stmin = 1;
+    l.frame_time = 230 * UF_NS_PER_US;
+    l.rng = 99;
+    return l;
+}
+
+char *th_write_pcap(const sg_trace *t, const char *dir, const char *name)
+{
+    uf_error err;
+    char *path = g_build_filename(dir, name, NULL);
+    if (sg_write_pcap(t, path, SG_PCAP_SOCKETCAN, &err) != 0)
+        g_error("%s: %s", path, err.msg);
+    return path;
 }

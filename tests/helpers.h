@@ -77,6 +77,12 @@ bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config 
 void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg);
 size_t th_analysis_count(const th_analysis *a, const char *rule);
 
+/* A classic CAN link of the generator: 11-bit ids, padded 8-byte frames,
+ * the ECU asking for BS 8 / STmin 1 ms, functional id 0x7DF. */
+sg_link th_link(sg_trace *t, const char *bus, uint32_t tester_id, uint32_t ecu_id);
+/* Writes a generated trace as pcap into dir; returns the path (g_free). */
+char *th_write_pcap(const sg_trace *t, const char *dir, const char *name);
+
 /* ---- environment ----------------------------------------------------------*/
 
 char *th_tmpdir(void); /* created; g_free the name (left for inspection) */
@@ -84,5 +90,8 @@ char *th_sample(const char *name); /* path of samples/NAME in the source tree */
 /* Runs a program; returns its exit status, stdout in *out (g_free). */
 int th_run(const char *const *argv, char **out, char **err);
 bool th_have_program(const char *name);
+/* Runs udsflash with the NULL-terminated arguments in the source tree (so
+ * that sample paths in its output are stable); out and err may be NULL. */
+int th_udsflash(char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
 
 #endif /* UF_TEST_HELPERS_H */

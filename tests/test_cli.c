@@ -12,42 +12,51 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Runs udsflash with cwd = source tree, so paths in the output are stable. */
-static int udsflash(char **out, char **err, const char *a1, const char *a2, const char *a3,
-                    const char *a4)
-{
-    const char *argv[] = {UF_UDSFLASH, a1, a2, a3, a4, NULL};
-    char *cwd = g_get_current_dir();
-    cr_assert_eq(chdir(UF_SOURCE_DIR), 0);
-    int rc = th_run(argv, out, err);
-    cr_assert_eq(chdir(cwd), 0);
-    g_free(cwd);
-    return rc;
-}
-
-static const char *const golden_samples[] = {
-    "flash-11bit.pcap",          "flash-29bit-fd.pcapng",  "flash-extended.candump",
-    "flash-two-ecus.asc",        "flash-two-buses.pcapng", "flash-11bit-console.candump",
-    "flash-11bit.blf",           "flash-11bit.busmaster",  "flash-two-buses-sll2.pcap",
-};
-
+/* Every "COMMAND SAMPLE [PROFILE]" of tests/golden/samples.list gives exactly
+ * its reviewed golden file. */
 Test(cli, golden_json)
 {
-    for (size_t i = 0; i < UF_ARRAY_LEN(golden_samples); i++) {
-        char *path = g_strconcat("samples/", golden_samples[i], NULL);
+    char *list = NULL;
+    char *list_path = g_build_filename(UF_SOURCE_DIR, "tests", "golden", "samples.list", NULL);
+    cr_assert(g_file_get_contents(list_path, &list, NULL, NULL), "missing %s", list_path);
+    char **lines = g_strsplit(list, "\n", -1);
+    unsigned compared = 0;
+    for (char **l = lines; *l; l++) {
+        char **w = g_strsplit_set(g_strstrip(*l), " \t", -1);
+        if (!w[0] || !w[0][0] || w[0][0] == '#' || !w[1]) {
+            g_strfreev(w);
+            continue;
+        }
+        const char *command = w[0], *sample = w[1], *profile = w[2];
+        char *path = g_strconcat("samples/", sample, NULL);
+        /* As update-golden.sh runs it: --profile only when the list names one. */
+        char *profile_arg = profile ? g_strconcat("--profile=", profile, NULL) : NULL;
         char *out = NULL, *golden = NULL;
-        int rc = udsflash(&out, NULL, "messages", "--format=json", path, NULL);
-        cr_assert_eq(rc, 0, "%s: exit %d", path, rc);
-        char *gpath = g_strdup_printf("%s/tests/golden/%s.json", UF_SOURCE_DIR, golden_samples[i]);
+        int rc = th_udsflash(&out, NULL, command, "--format=json", profile ? profile_arg : path,
+                             profile ? path : NULL, NULL);
+        if (strcmp(command, "messages") == 0)
+            cr_assert_eq(rc, 0, "%s %s: exit %d", command, path, rc);
+        else
+            cr_assert(rc == 0 || rc == 1, "%s %s: exit %d", command, path, rc);
+        char *name = g_strconcat(sample, profile ? "." : "", profile ? profile : "", ".json", NULL);
+        char *gpath = g_build_filename(UF_SOURCE_DIR, "tests", "golden", command, name, NULL);
         cr_assert(g_file_get_contents(gpath, &golden, NULL, NULL), "missing %s", gpath);
         cr_assert_str_eq(out, golden,
-                         "%s differs from %s (tests/update-golden.sh regenerates it after review)",
-                         path, gpath);
+                         "%s %s differs from %s (tests/update-golden.sh regenerates it after review)",
+                         command, path, gpath);
+        compared++;
         g_free(out);
         g_free(golden);
         g_free(gpath);
+        g_free(name);
+        g_free(profile_arg);
         g_free(path);
+        g_strfreev(w);
     }
+    cr_assert_geq(compared, 20);
+    g_strfreev(lines);
+    g_free(list);
+    g_free(list_path);
 }
 
 /* "service params frames tester ecu data" of each message, for comparing
@@ -95,14 +104,14 @@ Test(cli, every_format_gives_the_same_messages)
     };
     for (size_t s = 0; s < UF_ARRAY_LEN(sets); s++) {
         char *path = g_strconcat("samples/", sets[s].reference, NULL), *out = NULL;
-        cr_assert_eq(udsflash(&out, NULL, "messages", "-f", "json", path), 0);
+        cr_assert_eq(th_udsflash(&out, NULL, "messages", "-f", "json", path, NULL), 0);
         GPtrArray *ref = message_keys(out);
         cr_assert_gt(ref->len, 40);
         g_free(out);
         g_free(path);
         for (size_t k = 0; sets[s].others[k]; k++) {
             path = g_strconcat("samples/", sets[s].others[k], NULL);
-            cr_assert_eq(udsflash(&out, NULL, "messages", "-f", "json", path), 0, "%s", path);
+            cr_assert_eq(th_udsflash(&out, NULL, "messages", "-f", "json", path, NULL), 0, "%s", path);
             GPtrArray *got = message_keys(out);
             cr_assert_eq(got->len, ref->len, "%s: %u messages, %s has %u", path, got->len,
                          sets[s].reference, ref->len);
@@ -120,9 +129,10 @@ Test(cli, every_format_gives_the_same_messages)
 Test(cli, explicit_pair_gives_the_discovered_result)
 {
     char *auto_out = NULL, *pair_out = NULL;
-    cr_assert_eq(udsflash(&auto_out, NULL, "messages", "-f", "json", "samples/flash-extended.pcap"), 0);
-    cr_assert_eq(udsflash(&pair_out, NULL, "messages", "--pair=0x6F1:0x612:extended",
-                          "--format=json", "samples/flash-extended.pcap"), 0);
+    cr_assert_eq(th_udsflash(&auto_out, NULL, "messages", "-f", "json",
+                             "samples/flash-extended.pcap", NULL), 0);
+    cr_assert_eq(th_udsflash(&pair_out, NULL, "messages", "--pair=0x6F1:0x612:extended",
+                             "--format=json", "samples/flash-extended.pcap", NULL), 0);
     GPtrArray *a = message_keys(auto_out), *b = message_keys(pair_out);
     cr_assert_eq(a->len, 57);
     cr_assert_eq(b->len, a->len);
@@ -130,8 +140,8 @@ Test(cli, explicit_pair_gives_the_discovered_result)
         cr_assert_str_eq(g_ptr_array_index(a, i), g_ptr_array_index(b, i));
     /* Reading it with normal addressing instead finds no UDS. */
     char *normal_out = NULL;
-    cr_assert_eq(udsflash(&normal_out, NULL, "messages", "--addressing=normal", "--format=json",
-                          "samples/flash-extended.pcap"), 0);
+    cr_assert_eq(th_udsflash(&normal_out, NULL, "messages", "--addressing=normal", "--format=json",
+                             "samples/flash-extended.pcap", NULL), 0);
     GPtrArray *c = message_keys(normal_out);
     cr_assert_lt(c->len, 5, "%u messages", c->len);
     g_ptr_array_free(a, TRUE);
@@ -145,7 +155,7 @@ Test(cli, explicit_pair_gives_the_discovered_result)
 Test(cli, text_output)
 {
     char *out = NULL;
-    cr_assert_eq(udsflash(&out, NULL, "messages", "samples/flash-11bit.pcap", NULL, NULL), 0);
+    cr_assert_eq(th_udsflash(&out, NULL, "messages", "samples/flash-11bit.pcap", NULL, NULL), 0);
     cr_assert(strstr(out, "RequestDownload addr=0x00010000 size=4096 dfi=0x00"), "%s", out);
     cr_assert(strstr(out, "0x7E0 -> 0x7E8"));
     cr_assert(strstr(out, "rt="));
@@ -156,31 +166,31 @@ Test(cli, text_output)
 Test(cli, exit_statuses)
 {
     char *out = NULL, *err = NULL;
-    cr_assert_eq(udsflash(&out, &err, "--help", NULL, NULL, NULL), 0);
+    cr_assert_eq(th_udsflash(&out, &err, "--help", NULL, NULL, NULL), 0);
     cr_assert(strstr(out, "messages"));
     g_free(out);
     g_free(err);
-    cr_assert_eq(udsflash(&out, &err, "messages", "--help", NULL, NULL), 0);
+    cr_assert_eq(th_udsflash(&out, &err, "messages", "--help", NULL, NULL), 0);
     cr_assert(strstr(out, "--format"));
     cr_assert(strstr(out, "--help-analysis"));
     g_free(out);
     g_free(err);
-    cr_assert_eq(udsflash(NULL, &err, NULL, NULL, NULL, NULL), 2);
+    cr_assert_eq(th_udsflash(NULL, &err, NULL, NULL, NULL, NULL), 2);
     g_free(err);
-    cr_assert_eq(udsflash(NULL, &err, "bogus", NULL, NULL, NULL), 2);
+    cr_assert_eq(th_udsflash(NULL, &err, "bogus", NULL, NULL, NULL), 2);
     g_free(err);
-    cr_assert_eq(udsflash(NULL, &err, "messages", "--format=xml", "samples/flash-11bit.pcap", NULL), 2);
+    cr_assert_eq(th_udsflash(NULL, &err, "messages", "--format=xml", "samples/flash-11bit.pcap", NULL), 2);
     cr_assert(strstr(err, "--format"), "%s", err);
     g_free(err);
-    cr_assert_eq(udsflash(NULL, &err, "messages", "--pair=0x7E0", "samples/flash-11bit.pcap", NULL), 2);
+    cr_assert_eq(th_udsflash(NULL, &err, "messages", "--pair=0x7E0", "samples/flash-11bit.pcap", NULL), 2);
     cr_assert(strstr(err, "--pair"), "%s", err);
     g_free(err);
-    cr_assert_eq(udsflash(NULL, &err, "messages", "--addressing=sideways", "samples/flash-11bit.pcap", NULL), 2);
+    cr_assert_eq(th_udsflash(NULL, &err, "messages", "--addressing=sideways", "samples/flash-11bit.pcap", NULL), 2);
     g_free(err);
-    cr_assert_eq(udsflash(NULL, &err, "messages", "samples/no-such-file.pcap", NULL, NULL), 3);
+    cr_assert_eq(th_udsflash(NULL, &err, "messages", "samples/no-such-file.pcap", NULL, NULL), 3);
     cr_assert(strstr(err, "samples/no-such-file.pcap"), "%s", err);
     g_free(err);
-    cr_assert_eq(udsflash(NULL, &err, "messages", "-i", "udsflashtest0", NULL), 3);
+    cr_assert_eq(th_udsflash(NULL, &err, "messages", "-i", "udsflashtest0", NULL), 3);
     cr_assert(strstr(err, "udsflashtest0"), "%s", err);
     g_free(err);
 }

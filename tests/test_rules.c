@@ -30,30 +30,12 @@ static void teardown(void)
 
 TestSuite(rules, .init = setup, .fini = teardown);
 
-static sg_link test_link(sg_trace *t)
-{
-    sg_link l;
-    memset(&l, 0, sizeof(l));
-    l.bus = sg_trace_bus(t, "can0");
-    l.tester_id = 0x7E0;
-    l.ecu_id = 0x7E8;
-    l.functional_id = 0x7DF;
-    l.tester_tx = (uf_isotp_tx_params){UF_ADDR_NORMAL, 0, 8, false, true, 0xCC};
-    l.ecu_tx = (uf_isotp_tx_params){UF_ADDR_NORMAL, 0, 8, false, true, 0xAA};
-    l.functional_tx = l.tester_tx;
-    l.ecu_bs = 8;
-    l.ecu_stmin = 1;
-    l.frame_time = 230 * UF_NS_PER_US;
-    l.rng = 99;
-    return l;
-}
-
 /* Simulates a flash with these faults and analyzes it with a profile. */
 static void run_with(th_analysis *a, uint32_t faults, const uf_profile *p, const sg_flash *variant)
 {
     sg_trace t;
     sg_trace_init(&t);
-    sg_link l = test_link(&t);
+    sg_link l = th_link(&t, "can0", 0x7E0, 0x7E8);
     sg_flash f = {.image_size = 2048, .address = 0x00010000, .max_block = 0x102,
                   .seed = 0x12345678, .erase_pending = 2, .functional_pre = true};
     if (variant)
@@ -247,7 +229,7 @@ Test(rules, ignored_rules_are_not_reported)
 {
     sg_trace t;
     sg_trace_init(&t);
-    sg_link l = test_link(&t);
+    sg_link l = th_link(&t, "can0", 0x7E0, 0x7E8);
     sg_flash f = {.image_size = 2048, .address = 0x00010000, .max_block = 0x102,
                   .seed = 0x12345678, .erase_pending = 2, .functional_pre = true,
                   .faults = SG_LATE_RESPONSE | SG_NRC};

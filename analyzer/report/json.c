@@ -60,17 +60,23 @@ static void severities(uf_json *j, const char *k, const uint32_t v32[3], const u
     uf_json_end_object(j);
 }
 
-/* Printable values as text, others as hex; both as strings. */
+/* A DID value as "<key>" (hex, always) and "<key>_text" (the value as text when
+ * every byte is printable ASCII, else null), so that a consumer never has to
+ * guess which of the two it got. */
 static void did_value(uf_json *j, const char *k, const uint8_t *v, uint8_t n)
 {
+    char text_key[32];
     bool text = n > 0;
     for (uint8_t i = 0; i < n && text; i++)
         text = v[i] >= 0x20 && v[i] < 0x7F;
     uf_json_key(j, k);
+    uf_json_hex(j, v, n);
+    snprintf(text_key, sizeof(text_key), "%s_text", k);
+    uf_json_key(j, text_key);
     if (text)
         uf_json_string_len(j, (const char *)v, n);
     else
-        uf_json_hex(j, v, n);
+        uf_json_null(j);
 }
 
 static void phases(uf_json *j, const uf_check_result *r, const uf_session *s)

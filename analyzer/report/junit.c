@@ -3,7 +3,7 @@
  * JUnit XML, as CI servers read it: a <testsuite> per flash session with a
  * <testcase> per profile step (failed when a required step was not done or a
  * finding at or above --fail-on points at it; skipped when an optional step
- * did not happen) and per rule family (capture, isotp, timing, uds, flash,
+ * did not happen; steps allowed in any phase are named "anytime/STEP") and per rule family (capture, isotp, timing, uds, flash,
  * doip; failed with the findings of that family). Findings outside sessions
  * get a suite of their own. Text is escaped for XML 1.0, whose character set
  * has no place for most control characters: they become U+FFFD.
@@ -79,8 +79,12 @@ static size_t failure(FILE *f, const uf_check_result *r, uint32_t session, pick_
         const uf_finding *x = &r->findings[i];
         if (x->session == session && counts(r, x) && pick(x, arg)) {
             char t[32];
-            fprintf(f, "%s %s frame %" PRIu64 " at %s s: ", uf_severity_name(x->severity),
-                    x->rule->id, x->frame, uf_format_seconds(t, sizeof(t), uf_report_rel(r, x->time)));
+            fprintf(f, "%s %s", uf_severity_name(x->severity), x->rule->id);
+            if (x->frame > 0)
+                fprintf(f, " frame %" PRIu64, x->frame);
+            if (x->time != UF_TIME_NONE)
+                fprintf(f, " at %s s", uf_format_seconds(t, sizeof(t), uf_report_rel(r, x->time)));
+            fputs(": ", f);
             xml(f, x->message);
             fputc('\n', f);
         }
@@ -122,7 +126,7 @@ static void session_suite(FILE *f, const uf_check_result *r, const uf_session *s
     snprintf(cls, sizeof(cls), "udsflash.session%u", s->index);
 
     /* Count first: the suite's attributes come before its cases. */
-    uint32_t tests = (uint32_t)G_N_ELEMENTS(families) + (p ? p->n_steps : 0);
+    uint32_t tests = (uint32_t)G_N_ELEMENTS(families) + (p ? p->n_steps + p->n_anytime : 0);
     uint32_t failures = 0, skipped = 0;
     GString *body = g_string_new("");
     char *buf = NULL;
@@ -152,6 +156,15 @@ static void session_suite(FILE *f, const uf_check_result *r, const uf_session *s
             fputs("      <skipped message=\"optional step not done\"/>\n", cases);
             skipped++;
         }
+        fputs("    </testcase>\n", cases);
+    }
+    /* Steps allowed anywhere (tester present, reads) only fail on findings. */
+    for (uint32_t i = 0; p && i < p->n_anytime; i++) {
+        fprintf(cases, "    <testcase classname=\"%s.steps\" name=\"anytime/", cls);
+        xml(cases, p->anytime[i].name);
+        fputs("\">\n", cases);
+        if (failure(cases, r, s->index, at_step, p->anytime[i].name, NULL))
+            failures++;
         fputs("    </testcase>\n", cases);
     }
     family_cases(cases, r, s->index, cls, &failures);

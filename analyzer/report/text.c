@@ -101,12 +101,23 @@ static void findings(const out *o, uint32_t session, const char *indent)
         for (guint k = 0; k < n && k < SHOWN_PER_RULE; k++) {
             const uf_finding *f = g_ptr_array_index(list, i + k);
             char t[32];
-            fprintf(o->f, "%s         frame %" PRIu64 " at %s s", indent, f->frame,
-                    seconds(t, sizeof(t), uf_report_rel(r, f->time)));
-            if (f->step || f->phase)
+            bool located = false;
+            fprintf(o->f, "%s        ", indent);
+            /* Capture-wide findings (no timestamps, damaged file) have no frame. */
+            if (f->frame > 0) {
+                fprintf(o->f, " frame %" PRIu64, f->frame);
+                located = true;
+            }
+            if (f->time != UF_TIME_NONE) {
+                fprintf(o->f, " at %s s", seconds(t, sizeof(t), uf_report_rel(r, f->time)));
+                located = true;
+            }
+            if (f->step || f->phase) {
                 fprintf(o->f, " [%s%s%s]", f->phase ? f->phase : "", f->step ? "/" : "",
                         f->step ? f->step : "");
-            fprintf(o->f, ": %s\n", f->message);
+                located = true;
+            }
+            fprintf(o->f, "%s %s\n", located ? ":" : "", f->message);
         }
         if (n > SHOWN_PER_RULE)
             fprintf(o->f, "%s         ... and %u more\n", indent, n - SHOWN_PER_RULE);

@@ -60,6 +60,7 @@ typedef struct session_state {
 
     /* Timing (timing.c). */
     uf_time p2, p2star;   /* limits in force */
+    bool ecu_limits;      /* ... announced by the ECU, not the profile's */
     uf_time last_activity;
 
     /* Transfer (transfer.c). */

@@ -18,6 +18,13 @@ static double ms(uf_time ns)
     return (double)ns / (double)UF_NS_PER_MS;
 }
 
+/* Where the P2 / P2* in force comes from, for the finding's message: a
+ * reader who set the profile's limit must see why another one applied. */
+static const char *limit_source(const session_state *st)
+{
+    return st->ecu_limits ? "announced by the ECU" : "profile";
+}
+
 void timing_request(uf_sessions *ss, uf_session *s, const req_info *r)
 {
     session_state *st = s->state;
@@ -48,18 +55,20 @@ void timing_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m)
         if (m->pending_before == 0) {
             if (m->response_time > st->p2)
                 session_report(ss, s, "timing.p2", m->tp->first_frame, m->tp->t_first,
-                               "%s response after %.3f ms > P2_server_max %.0f ms", service,
-                               ms(m->response_time), ms(st->p2));
+                               "%s response after %.3f ms > P2_server_max %.0f ms (%s)", service,
+                               ms(m->response_time), ms(st->p2), limit_source(st));
         } else if (m->since_pending != UF_TIME_NONE && m->since_pending > st->p2star) {
             if (pending)
                 session_report(ss, s, "timing.pending_spacing", m->tp->first_frame,
                                m->tp->t_first,
-                               "%s: 0x78 %.3f ms after the previous one > P2*_server_max %.0f ms",
-                               service, ms(m->since_pending), ms(st->p2star));
+                               "%s: 0x78 %.3f ms after the previous one > P2*_server_max %.0f ms "
+                               "(%s)", service, ms(m->since_pending), ms(st->p2star),
+                               limit_source(st));
             else
                 session_report(ss, s, "timing.p2star", m->tp->first_frame, m->tp->t_first,
-                               "%s response %.3f ms after the last 0x78 > P2*_server_max %.0f ms",
-                               service, ms(m->since_pending), ms(st->p2star));
+                               "%s response %.3f ms after the last 0x78 > P2*_server_max %.0f ms "
+                               "(%s)", service, ms(m->since_pending), ms(st->p2star),
+                               limit_source(st));
         }
     }
     /* The limits the ECU announces hold from now on (ISO 14229-1:2020 10.2);
@@ -68,8 +77,10 @@ void timing_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m)
         m->d.p2star_ms > 0) {
         st->p2 = (uf_time)m->d.p2_ms * UF_NS_PER_MS;
         st->p2star = (uf_time)m->d.p2star_ms * UF_NS_PER_MS;
+        st->ecu_limits = true;
     } else if (m->d.kind == UF_UDS_POSITIVE && m->d.sid == 0x11 && p) {
         st->p2 = p->p2;
         st->p2star = p->p2star;
+        st->ecu_limits = false;
     }
 }
