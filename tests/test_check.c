@@ -187,6 +187,62 @@ Test(check, concurrent_sessions_are_separate)
     }
 }
 
+/* ---- capture rules, both ways ----------------------------------------------*/
+
+static bool run_has_rule(const char *path, const char *rule, int expect_rc)
+{
+    char *out = NULL;
+    int rc = th_udsflash(&out, NULL, "check", "--format=json", "--fail-on=info", path, NULL);
+    cr_assert_eq(rc, expect_rc, "%s: exit %d", path, rc);
+    report r;
+    report_parse(&r, out, path);
+    bool found = has_rule(r.root, rule);
+    report_free(&r);
+    g_free(out);
+    return found;
+}
+
+Test(check, capture_rules_both_ways)
+{
+    /* A log without timestamps says that timing was not checked. */
+    cr_assert(run_has_rule("samples/flash-11bit-console.candump", "capture.no_timestamps", 1));
+    cr_assert(!run_has_rule("samples/flash-11bit.candump", "capture.no_timestamps", 0));
+
+    /* A SocketCAN record too short for a CAN header, slipped in after the
+     * pcap file header: reported with its byte offset, the rest analyzed. */
+    char *dir = th_tmpdir(), *src = th_sample("flash-11bit.pcap"), *data = NULL;
+    gsize n;
+    cr_assert(g_file_get_contents(src, &data, &n, NULL));
+    cr_assert_eq(memcmp(data, "\xd4\xc3\xb2\xa1", 4), 0, "expected a little-endian pcap");
+    GByteArray *b = g_byte_array_new();
+    g_byte_array_append(b, (const guint8 *)data, 24);
+    g_byte_array_append(b, (const guint8 *)data + 24, 8); /* the first record's time */
+    const guint8 lengths[8] = {3, 0, 0, 0, 3, 0, 0, 0}, stub[3] = {0x00, 0x00, 0x07};
+    g_byte_array_append(b, lengths, sizeof(lengths));
+    g_byte_array_append(b, stub, sizeof(stub));
+    g_byte_array_append(b, (const guint8 *)data + 24, (guint)(n - 24));
+    char *bad = g_build_filename(dir, "short-record.pcap", NULL);
+    cr_assert(g_file_set_contents(bad, (const char *)b->data, b->len, NULL));
+    char *out = NULL;
+    cr_assert_eq(th_udsflash(&out, NULL, "check", "--format=json", bad, NULL), 0);
+    report r;
+    report_parse(&r, out, bad);
+    JsonObject *f = json_array_get_object_element(array(r.root, "findings"), 0);
+    cr_assert_not_null(f);
+    cr_assert_str_eq(str(f, "rule"), "capture.malformed");
+    cr_assert_eq(num(f, "frame"), 1);
+    cr_assert(strstr(str(f, "message"), "byte 24"), "%s", str(f, "message"));
+    cr_assert_str_eq(str(r.root, "verdict"), "pass", "the session after it is intact");
+    report_free(&r);
+    cr_assert(!run_has_rule("samples/flash-11bit.pcap", "capture.malformed", 0));
+    g_free(out);
+    g_free(bad);
+    g_byte_array_free(b, TRUE);
+    g_free(data);
+    g_free(src);
+    g_free(dir);
+}
+
 /* ---- the JSON contract ------------------------------------------------------*/
 
 Test(check, json_report_has_the_documented_fields)

@@ -258,3 +258,37 @@ Test(rules, rule_patterns)
     cr_assert(uf_rule_matches("flash.transfer.size", "flash.transfer"));
     cr_assert_not(uf_rule_matches("flash.transfer.size", "flash.trans"));
 }
+
+/* ISO-TP timing belongs to the session and step it hit (the limits here are
+ * set far below what the simulated links do, so that it fires). */
+Test(rules, isotp_timing_is_attributed_to_session_and_step)
+{
+    size_t len;
+    const char *builtin = uf_profile_builtin_text(0, &len);
+    GString *text = g_string_new_len(builtin, (gssize)len);
+    cr_assert_eq(g_string_replace(text, "n-bs = 1000 ms", "n-bs = 100 us", 1), 1);
+    cr_assert_eq(g_string_replace(text, "n-cr = 1000 ms", "n-cr = 100 us", 1), 1);
+    uf_error err;
+    uf_profile *tight = uf_profile_parse(text->str, text->len, "tight", &err);
+    cr_assert_not_null(tight, "%s", err.msg);
+    th_analysis a;
+    run_with(&a, 0, tight, NULL);
+    const char *rules[] = {"isotp.n_bs", "isotp.n_cr"};
+    for (size_t i = 0; i < UF_ARRAY_LEN(rules); i++) {
+        bool in_transfer = false;
+        for (guint k = 0; k < a.findings->len; k++) {
+            const uf_finding *f = &g_array_index(a.findings, uf_finding, k);
+            if (strcmp(f->rule->id, rules[i]) != 0)
+                continue;
+            cr_assert_eq(f->session, 1, "%s outside the session: %s", rules[i], f->message);
+            cr_assert_not_null(f->step, "%s without a step: %s", rules[i], f->message);
+            in_transfer |= strcmp(f->step, "transfer-data") == 0 &&
+                           strcmp(f->phase, "programming") == 0;
+        }
+        cr_assert(in_transfer, "no %s in programming/transfer-data; findings:\n%s", rules[i],
+                  all_findings(&a));
+    }
+    th_analysis_free(&a);
+    uf_profile_free(tight);
+    g_string_free(text, TRUE);
+}
