@@ -137,9 +137,17 @@ int uf_cmd_check(int argc, char **argv)
         goto done;
     }
 
+    /* Before the analysis, which may take minutes on a large capture. */
+    if (output && !(out = fopen(output, "w"))) {
+        fprintf(stderr, "udsflash check: %s: cannot write: %s\n", output, strerror(errno));
+        status = UF_EXIT_INPUT;
+        goto done;
+    }
     uf_cli_input in;
     if (!uf_cli_open(&in, iface ? NULL : argv[1], iface)) {
         status = UF_EXIT_INPUT;
+        if (out != stdout)
+            fclose(out);
         goto done;
     }
     cfg.isotp.timing = uf_reader_has_time(in.reader);
@@ -166,28 +174,23 @@ int uf_cmd_check(int argc, char **argv)
     };
     memcpy(r.by_severity, c.by_severity, sizeof(r.by_severity));
 
-    if (output && !(out = fopen(output, "w"))) {
-        fprintf(stderr, "udsflash check: %s: cannot write: %s\n", output, strerror(errno));
+    if (format && strcmp(format, "json") == 0) {
+        uf_report_json(out, &r);
+    } else if (format && strcmp(format, "junit") == 0) {
+        uf_report_junit(out, &r);
+    } else {
+        uf_text_style style = {want_color(color, out, &color_ok)};
+        uf_report_text(out, &r, &style);
+    }
+    if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(stdout) != 0)) {
+        fprintf(stderr, "udsflash check: %s: write failed: %s\n", output ? output : "stdout",
+                strerror(errno));
+        status = UF_EXIT_INPUT;
+    } else if (in.damaged) {
+        fprintf(stderr, "udsflash: %s\n", in.damage.msg);
         status = UF_EXIT_INPUT;
     } else {
-        if (format && strcmp(format, "json") == 0) {
-            uf_report_json(out, &r);
-        } else if (format && strcmp(format, "junit") == 0) {
-            uf_report_junit(out, &r);
-        } else {
-            uf_text_style style = {want_color(color, out, &color_ok)};
-            uf_report_text(out, &r, &style);
-        }
-        if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(stdout) != 0)) {
-            fprintf(stderr, "udsflash check: %s: write failed: %s\n", output ? output : "stdout",
-                    strerror(errno));
-            status = UF_EXIT_INPUT;
-        } else if (in.damaged) {
-            fprintf(stderr, "udsflash: %s\n", in.damage.msg);
-            status = UF_EXIT_INPUT;
-        } else {
-            status = uf_check_passed(&r) ? UF_EXIT_OK : UF_EXIT_FINDINGS;
-        }
+        status = uf_check_passed(&r) ? UF_EXIT_OK : UF_EXIT_FINDINGS;
     }
     g_ptr_array_free(buses, TRUE);
     uf_analyzer_free(a);

@@ -324,6 +324,10 @@ int uf_cmd_extract(int argc, char **argv)
                e->d.complete ? "" : "  INCOMPLETE");
     }
     g_array_free(order, TRUE);
+    if (fflush(stdout) != 0 && !x.write_error) {
+        snprintf(x.error, sizeof(x.error), "stdout: write failed: %s", strerror(errno));
+        x.write_error = true;
+    }
     if (x.write_error) {
         fprintf(stderr, "udsflash extract: %s\n", x.error);
         status = UF_EXIT_INPUT;

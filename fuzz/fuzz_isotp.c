@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * ISO-TP reassembly, UDS pairing and flash sessions over arbitrary frames.
- * Input: one configuration byte, then records of
+ * ISO-TP reassembly, UDS pairing, flash sessions and the reports over
+ * arbitrary frames. Input: one configuration byte, then records of
  *   flags (bit 0 EFF, bit 1 FD, bit 2 RTR), id (4 bytes, LE), time step (ms),
  *   length, data.
  * Invariants: stored message bytes never exceed the configured maximum; the
- * analyzer finishes on any input (ASan / UBSan check the rest).
+ * analyzer finishes on any input; the JSON report parses as JSON and the
+ * JUnit report as XML whatever the sessions hold (ASan / UBSan check the rest).
  */
 #include "fuzz.h"
 #include "uf_analyzer.h"
+#include "uf_report.h"
 
 #include <assert.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void on_message(void *ctx, const uf_uds_message *m)
@@ -24,8 +29,51 @@ static void on_message(void *ctx, const uf_uds_message *m)
 
 static void on_finding(void *ctx, const uf_finding *f)
 {
-    (void)ctx;
     assert(f->rule && memchr(f->message, 0, sizeof(f->message)) != NULL);
+    g_array_append_val((GArray *)ctx, *f);
+}
+
+static const GMarkupParser no_callbacks;
+
+/* Every report writer over what the analyzer made of the input. */
+static void reports(uf_analyzer *a, const uf_analyzer_config *cfg, GArray *findings)
+{
+    static const char *const buses[] = {"can0", "can1", "can2", "can3"};
+    uf_check_result r = {
+        .input = {"fuzz.pcap", "pcap", cfg->isotp.timing, 1000 * UF_NS_PER_S, 0, 0, NULL, buses, 4},
+        .profile = cfg->profile,
+        .sessions = uf_analyzer_sessions(a),
+        .findings = (const uf_finding *)findings->data,
+        .n_findings = findings->len,
+        .fail_on = UF_SEV_WARNING,
+    };
+    for (guint i = 0; i < findings->len; i++)
+        r.by_severity[g_array_index(findings, uf_finding, i).severity]++;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    uf_report_json(f, &r);
+    fclose(f);
+    JsonParser *p = json_parser_new();
+    assert(json_parser_load_from_data(p, buf, (gssize)len, NULL));
+    g_object_unref(p);
+    free(buf);
+
+    f = open_memstream(&buf, &len);
+    uf_report_junit(f, &r);
+    fclose(f);
+    GMarkupParseContext *x = g_markup_parse_context_new(&no_callbacks, 0, NULL, NULL);
+    assert(g_markup_parse_context_parse(x, buf, (gssize)len, NULL) &&
+           g_markup_parse_context_end_parse(x, NULL));
+    g_markup_parse_context_free(x);
+    free(buf);
+
+    f = open_memstream(&buf, &len);
+    uf_text_style style = {true};
+    uf_report_text(f, &r, &style);
+    fclose(f);
+    assert(strlen(buf) == len);
+    free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -49,7 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(profile);
     }
     uf_analyzer_config_profile(&cfg, (data[0] & 32) ? profile : NULL);
-    uf_analyzer_sink sink = {NULL, on_message, on_finding, NULL, NULL, NULL};
+    GArray *findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
+    uf_analyzer_sink sink = {findings, on_message, on_finding, NULL, NULL, NULL};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     size_t at = 1;
     uf_time t = 1000 * UF_NS_PER_S;
@@ -79,6 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uf_analyzer_record(a, &rec);
     }
     uf_analyzer_finish(a);
+    reports(a, &cfg, findings);
     uf_analyzer_free(a);
+    g_array_free(findings, TRUE);
     return 0;
 }

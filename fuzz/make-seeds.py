@@ -87,3 +87,12 @@ for name in ("flash-11bit.pcap", "flash-11bit.pcapng", "flash-11bit.blf", "flash
              "flash-11bit.candump", "flash-11bit.asc", "flash-29bit-fd.pcapng",
              "flash-two-buses-sll2.pcap", "flash-11bit-console.candump"):
     put("reader", name, open(f"{S}/{name}", "rb").read()[:3000])
+
+# profile: the built-in profiles, and files each parse step must refuse
+for name in ("iso14229.ini", "his.ini", "erase-first.ini"):
+    put("profile", name, open(f"profiles/{name}", "rb").read())
+put("profile", "zero-limit.ini", b"[profile]\nname = t\n[limits]\np2 = 0 ms\n")
+put("profile", "bad-repeat.ini", b"[profile]\nname = t\n[phase a]\nx = RoutineControl 0x01 0xFF00\n"
+    b"y = RequestDownload\n@repeat = y .. x\n")
+put("profile", "bad-group.ini", b"[profile]\nname = t\n[phase a\nx = Bogus\n")
+put("profile", "not-utf8.ini", b"name = t\n\xff\xfe\n[profile]\n")

@@ -159,6 +159,7 @@ Test(profile, errors_name_the_line)
         {4, "p2 = fifty ms", "test.ini:4: p2 = \"fifty ms\""},
         {4, "p3 = 40 ms", "test.ini:4: unknown limit \"p3\""},
         {4, "p2 = 40 minutes", "test.ini:4: p2"},
+        {4, "p2 = 0 ms", "test.ini:4: p2 = \"0 ms\": must be above 0"},
         {3, "[limitz]", "test.ini:3: unknown group [limitz]"},
         {10, "[limits]", "test.ini:10: group [limits] appears twice (first at line 3)"},
         {8, "session = RequestDownload", "test.ini:8: \"session\" appears twice in [phase programming] (first at line 6)"},

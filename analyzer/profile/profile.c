@@ -214,16 +214,18 @@ out:
 
 static bool read_limits(GKeyFile *kf, const line_index *ix, uf_profile *p, uf_error *err)
 {
+    /* A zero time-out is a limit no ECU can meet; a zero tolerance is exact. */
     static const struct {
         const char *key;
         size_t offset;
+        bool zero_ok;
     } limits[] = {
-        {"p2", offsetof(uf_profile, p2)},
-        {"p2star", offsetof(uf_profile, p2star)},
-        {"s3", offsetof(uf_profile, s3)},
-        {"stmin-tolerance", offsetof(uf_profile, stmin_tolerance)},
-        {"n-bs", offsetof(uf_profile, n_bs)},
-        {"n-cr", offsetof(uf_profile, n_cr)},
+        {"p2", offsetof(uf_profile, p2), false},
+        {"p2star", offsetof(uf_profile, p2star), false},
+        {"s3", offsetof(uf_profile, s3), false},
+        {"stmin-tolerance", offsetof(uf_profile, stmin_tolerance), true},
+        {"n-bs", offsetof(uf_profile, n_bs), false},
+        {"n-cr", offsetof(uf_profile, n_cr), false},
     };
     gsize n = 0;
     char **keys = g_key_file_get_keys(kf, "limits", &n, NULL);
@@ -240,6 +242,10 @@ static bool read_limits(GKeyFile *kf, const line_index *ix, uf_profile *p, uf_er
         } else if (!parse_duration(v, (uf_time *)((char *)p + limits[i].offset))) {
             fail_at(err, ix, line_of(ix, "limits", keys[k]),
                     "%s = \"%s\": expected a whole number with ms, s or us", keys[k], v);
+            ok = false;
+        } else if (!limits[i].zero_ok && *(uf_time *)((char *)p + limits[i].offset) == 0) {
+            fail_at(err, ix, line_of(ix, "limits", keys[k]), "%s = \"%s\": must be above 0",
+                    keys[k], v);
             ok = false;
         }
         g_free(v);
