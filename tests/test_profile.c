@@ -163,7 +163,8 @@ Test(profile, errors_name_the_line)
         {3, "[limitz]", "test.ini:3: unknown group [limitz]"},
         {10, "[limits]", "test.ini:10: group [limits] appears twice (first at line 3)"},
         {8, "session = RequestDownload", "test.ini:8: \"session\" appears twice in [phase programming] (first at line 6)"},
-        {2, "title = test", "test.ini:1: [profile] needs a name"},
+        {2, "title = test", "test.ini:2: unknown key \"title\" in [profile]"},
+        {2, "description = no name", "test.ini:1: [profile] needs a name"},
         {1, "name = test", "test.ini:1: a key before the first [group]"},
         {4, "p2 50 ms", "test.ini:4: not \"key = value\""},
         {9, "@repeat = download .. erase", "test.ini:9: @repeat"},
@@ -181,4 +182,27 @@ Test(profile, errors_name_the_line)
         cr_assert(strstr(err.msg, cases[i].expect), "case %zu: \"%s\" lacks \"%s\"", i, err.msg,
                   cases[i].expect);
     }
+}
+
+/* Findings and reports name steps alone: a name may not repeat across phases. */
+Test(profile, step_names_are_unique_across_phases)
+{
+    const char text[] = "[profile]\n"
+                        "name = twice\n"
+                        "[phase pre]\n"
+                        "read = ReadDataByIdentifier 0xF195\n"
+                        "[phase post]\n"
+                        "read = ReadDataByIdentifier 0xF195\n";
+    uf_error err;
+    cr_assert_null(uf_profile_parse(text, sizeof(text) - 1, "twice.ini", &err));
+    cr_assert(strstr(err.msg, "twice.ini:6: step \"read\" is already defined at line 4"), "%s",
+              err.msg);
+}
+
+Test(profile, a_routine_needs_a_name)
+{
+    const char text[] = "[profile]\nname = r\n[routines]\n0xFF00 = eraseMemory\n0xFF01 =\n";
+    uf_error err;
+    cr_assert_null(uf_profile_parse(text, sizeof(text) - 1, "r.ini", &err));
+    cr_assert(strstr(err.msg, "r.ini:5: routine 0xFF01 has no name"), "%s", err.msg);
 }

@@ -292,3 +292,27 @@ Test(rules, isotp_timing_is_attributed_to_session_and_step)
     uf_profile_free(tight);
     g_string_free(text, TRUE);
 }
+
+/* ECUs stay silent on functional requests they do not support (ISO
+ * 14229-1:2020 7.5); only a physical request is owed an answer. */
+Test(rules, functional_silence_is_no_fault)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_link l = th_link(&t, "can0", 0x7E0, 0x7E8);
+    const uint8_t dtc_off[] = {0x85, 0x02}, read_vin[] = {0x22, 0xF1, 0x90};
+    uf_time at = sg_send(&t, &l, true, true, T0, dtc_off, sizeof(dtc_off));
+    sg_send(&t, &l, true, false, at + 10 * UF_NS_PER_MS, read_vin, sizeof(read_vin));
+    sg_trace_finish(&t);
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    uf_analyzer_config_profile(&cfg, profile);
+    th_analysis a;
+    th_analysis_init(&a);
+    th_analyze_trace(&a, &t, &cfg);
+    cr_assert_eq(th_analysis_count(&a, "uds.no_response"), 1, "%s", all_findings(&a));
+    const uf_finding *f = first(&a, "uds.no_response");
+    cr_assert(strstr(f->message, "ReadDataByIdentifier"), "%s", f->message);
+    th_analysis_free(&a);
+    sg_trace_free(&t);
+}

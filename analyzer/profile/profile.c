@@ -269,8 +269,15 @@ static bool read_routines(GKeyFile *kf, const line_index *ix, uf_profile *p, uf_
             ok = false;
             break;
         }
+        char *name = g_key_file_get_value(kf, "routines", keys[k], NULL);
+        if (!name || !*name) {
+            fail_at(err, ix, line_of(ix, "routines", keys[k]), "routine %s has no name", keys[k]);
+            g_free(name);
+            ok = false;
+            break;
+        }
         p->routine_ids[p->n_routines] = (uint16_t)id;
-        p->routine_names[p->n_routines++] = g_key_file_get_value(kf, "routines", keys[k], NULL);
+        p->routine_names[p->n_routines++] = name;
     }
     g_strfreev(keys);
     return ok;
@@ -374,6 +381,53 @@ static bool read_steps(GKeyFile *kf, const line_index *ix, const char *group, ui
     return ok;
 }
 
+static const char *const profile_keys[] = {"name", "description"};
+
+/* A misspelt key ("descripton") must not pass for an absent one. */
+static bool known_keys(GKeyFile *kf, const line_index *ix, const char *group,
+                       const char *const *known, size_t n_known, uf_error *err)
+{
+    gsize n = 0;
+    char **keys = g_key_file_get_keys(kf, group, &n, NULL);
+    bool ok = true;
+    for (gsize k = 0; k < n && ok; k++) {
+        size_t i = 0;
+        while (i < n_known && strcmp(keys[k], known[i]) != 0)
+            i++;
+        if (i == n_known) {
+            fail_at(err, ix, line_of(ix, group, keys[k]), "unknown key \"%s\" in [%s]", keys[k],
+                    group);
+            ok = false;
+        }
+    }
+    g_strfreev(keys);
+    return ok;
+}
+
+/* Reports and findings name steps by name alone ("after step erase"), so a
+ * name means one step across all phases. */
+static bool unique_step_names(GArray *steps, GArray *anytime, const line_index *ix, uf_error *err)
+{
+    GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+    bool ok = true;
+    GArray *lists[] = {anytime, steps};
+    for (size_t l = 0; l < UF_ARRAY_LEN(lists) && ok; l++) {
+        for (guint i = 0; i < lists[l]->len && ok; i++) {
+            const uf_step *st = &g_array_index(lists[l], uf_step, i);
+            const uf_step *first = g_hash_table_lookup(seen, st->name);
+            if (first) {
+                fail_at(err, ix, st->line, "step \"%s\" is already defined at line %u: "
+                        "step names must differ across phases", st->name, first->line);
+                ok = false;
+            } else {
+                g_hash_table_insert(seen, st->name, (gpointer)st);
+            }
+        }
+    }
+    g_hash_table_destroy(seen);
+    return ok;
+}
+
 uf_profile *uf_profile_parse(const char *text, size_t len, const char *source, uf_error *err)
 {
     line_index ix = {g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), source};
@@ -399,9 +453,10 @@ uf_profile *uf_profile_parse(const char *text, size_t len, const char *source, u
     for (gsize g = 0; ok && g < n_groups; g++) {
         const char *group = groups[g];
         if (strcmp(group, "profile") == 0) {
+            ok = known_keys(kf, &ix, group, profile_keys, UF_ARRAY_LEN(profile_keys), err);
             p->name = g_key_file_get_value(kf, group, "name", NULL);
             p->description = g_key_file_get_value(kf, group, "description", NULL);
-            if (!p->name || !*p->name) {
+            if (ok && (!p->name || !*p->name)) {
                 fail_at(err, &ix, line_of(&ix, group, NULL), "[profile] needs a name = ...");
                 ok = false;
             }
@@ -430,6 +485,8 @@ uf_profile *uf_profile_parse(const char *text, size_t len, const char *source, u
         uf_error_set(err, "%s: no [profile] group with a name", source);
         ok = false;
     }
+    if (ok)
+        ok = unique_step_names(steps, anytime, &ix, err);
     g_strfreev(groups);
     g_key_file_free(kf);
     g_hash_table_destroy(ix.lines);
