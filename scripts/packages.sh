@@ -4,12 +4,13 @@
 UF_PACKAGES=(
     build-essential cmake pkg-config   # C11 toolchain and build
     libglib2.0-dev                     # GOptionContext, GHashTable, GChecksum
-    libjson-glib-dev                   # JSON parsing (tests, profiles)
+    libjson-glib-dev                   # JSON parsing (tests, report fuzzing)
     libpcap-dev                        # pcap files and live capture
     libwireshark-dev libwiretap-dev    # wiretap: pcapng, BLF, Busmaster
     wireshark-dev                      # WiresharkConfig.cmake for the plugin
     tshark                             # interoperability tests
     libcriterion-dev                   # unit tests
+    libxml2-dev                        # tests read the JUnit reports back
     clang libclang-rt-14-dev           # libFuzzer builds
 )
 
