@@ -39,6 +39,15 @@ typedef struct uf_cli_analysis {
     uint32_t *functional_list;
 } uf_cli_analysis;
 
+/* ---- the command line ---------------------------------------------------------*/
+
+/* A subcommand's options: its entries, then (when an is not NULL) --profile,
+ * --ignore and the analysis group. */
+GOptionContext *uf_cli_context(const char *parameter, const char *summary,
+                               const GOptionEntry *entries, uf_cli_analysis *an);
+/* Parses; on a bad option prints "udsflash COMMAND: why" and returns false. */
+bool uf_cli_parse(GOptionContext *ctx, const char *command, int *argc, char ***argv);
+
 /* Main options --profile and --ignore (added to entries), and a group with
  * --addressing, --pair, --functional, the ISO-TP limits, ... */
 void uf_cli_profile_entries(uf_cli_analysis *opts, GOptionContext *ctx);

@@ -87,24 +87,19 @@ int uf_cmd_check(int argc, char **argv)
          "Check a live SocketCAN interface (Ctrl-C ends the capture)", "IFACE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new("FILE - check the flash sessions of a capture");
-    g_option_context_set_summary(ctx,
+    GOptionContext *ctx = uf_cli_context(
+        "FILE - check the flash sessions of a capture",
         "Groups the UDS messages of a capture into flash sessions (one per tester and ECU),\n"
         "checks them against a profile (sequence, timing, transfers, ISO-TP) and reports\n"
-        "each session's verdict, phases, downloads and findings.");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    uf_cli_profile_entries(&an, ctx);
-    g_option_context_add_group(ctx, uf_cli_analysis_group(&an));
-    GError *gerr = NULL;
+        "each session's verdict, phases, downloads and findings.",
+        entries, &an);
     int status = UF_EXIT_OK;
     uf_error err;
     uf_analyzer_config cfg;
     uf_severity threshold = UF_SEV_ERROR;
     FILE *out = stdout;
     bool color_ok;
-    if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-        fprintf(stderr, "udsflash check: %s\n", gerr->message);
-        g_error_free(gerr);
+    if (!uf_cli_parse(ctx, "check", &argc, &argv)) {
         status = UF_EXIT_USAGE;
         goto done;
     }

@@ -268,21 +268,16 @@ int uf_cmd_extract(int argc, char **argv)
          "DIR"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new("FILE -o DIR - write the flashed images of a capture");
-    g_option_context_set_summary(ctx,
+    GOptionContext *ctx = uf_cli_context(
+        "FILE -o DIR - write the flashed images of a capture",
         "Writes each download (RequestDownload .. TransferData .. RequestTransferExit) as a\n"
         "raw .bin and as Intel HEX at its address, with manifest.json (ECU, address, size,\n"
-        "SHA-256, data format). Incomplete downloads are named -partial.");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    uf_cli_profile_entries(&an, ctx);
-    g_option_context_add_group(ctx, uf_cli_analysis_group(&an));
-    GError *gerr = NULL;
+        "SHA-256, data format). Incomplete downloads are named -partial.",
+        entries, &an);
     int status = UF_EXIT_OK;
     uf_error err;
     uf_analyzer_config cfg;
-    if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-        fprintf(stderr, "udsflash extract: %s\n", gerr->message);
-        g_error_free(gerr);
+    if (!uf_cli_parse(ctx, "extract", &argc, &argv)) {
         status = UF_EXIT_USAGE;
         goto done;
     }

@@ -423,21 +423,16 @@ int uf_cmd_messages(int argc, char **argv)
          "Payload bytes shown per message in JSON (default 64, 0 for all)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new("FILE - list the UDS messages of a capture");
-    g_option_context_set_summary(ctx,
+    GOptionContext *ctx = uf_cli_context(
+        "FILE - list the UDS messages of a capture",
         "Reconstructs ISO-TP flows and UDS messages from a capture (pcap, pcapng, BLF,\n"
         "Busmaster, candump, Vector ASC) or a live SocketCAN interface, and prints one\n"
-        "line per UDS message with its ISO-TP findings.");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    uf_cli_profile_entries(&an, ctx);
-    g_option_context_add_group(ctx, uf_cli_analysis_group(&an));
-    GError *gerr = NULL;
+        "line per UDS message with its ISO-TP findings.",
+        entries, &an);
     int status = UF_EXIT_OK;
     uf_error err;
     uf_analyzer_config cfg;
-    if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-        fprintf(stderr, "udsflash messages: %s\n", gerr->message);
-        g_error_free(gerr);
+    if (!uf_cli_parse(ctx, "messages", &argc, &argv)) {
         status = UF_EXIT_USAGE;
         goto out;
     }

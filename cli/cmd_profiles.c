@@ -74,17 +74,14 @@ int uf_cmd_profiles(int argc, char **argv)
         {"source", 0, 0, G_OPTION_ARG_NONE, &source, "Print the profile's text", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new("[NAME|FILE] - list the profiles, or show one");
-    g_option_context_set_summary(ctx,
+    GOptionContext *ctx = uf_cli_context(
+        "[NAME|FILE] - list the profiles, or show one",
         "A profile is the expected flash sequence and its timing limits (docs/profiles.md).\n"
         "Without an argument, lists the built-in profiles; with one, checks a built-in\n"
-        "profile or a profile file and shows its phases, steps and limits.");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    GError *gerr = NULL;
+        "profile or a profile file and shows its phases, steps and limits.",
+        entries, NULL);
     int status = UF_EXIT_OK;
-    if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-        fprintf(stderr, "udsflash profiles: %s\n", gerr->message);
-        g_error_free(gerr);
+    if (!uf_cli_parse(ctx, "profiles", &argc, &argv)) {
         status = UF_EXIT_USAGE;
     } else if (argc == 1) {
         for (size_t i = 0; i < uf_profile_builtin_count(); i++) {

@@ -55,6 +55,21 @@ static char *two_ecus_capture(const char *dir)
     return path;
 }
 
+/* ECU 0x7E8 flashed with flash_b and these faults. */
+static char *one_flash_capture(const char *dir, const char *name, uint32_t faults)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_link l = th_link(&t, "can0", 0x7E0, 0x7E8);
+    sg_flash f = flash_b;
+    f.faults = faults;
+    sg_flash_session(&t, &l, &f, T0);
+    sg_trace_finish(&t);
+    char *path = th_write_pcap(&t, dir, name);
+    sg_trace_free(&t);
+    return path;
+}
+
 static uint8_t *expected_bytes(const expected_image *e)
 {
     uint8_t *all = g_malloc(e->flash->image_size);
@@ -197,16 +212,7 @@ Test(extract, intel_hex_reads_back_with_binutils)
 /* A capture that ends in the middle of the transfer. */
 Test(extract, cut_transfer_is_written_as_partial)
 {
-    char *dir = th_tmpdir();
-    sg_trace t;
-    sg_trace_init(&t);
-    sg_link l = th_link(&t, "can0", 0x7E0, 0x7E8);
-    sg_flash f = flash_b;
-    f.faults = SG_CUT;
-    sg_flash_session(&t, &l, &f, T0);
-    sg_trace_finish(&t);
-    char *capture = th_write_pcap(&t, dir, "cut.pcap");
-    sg_trace_free(&t);
+    char *dir = th_tmpdir(), *capture = one_flash_capture(dir, "cut.pcap", SG_CUT);
 
     char *out_dir = g_build_filename(dir, "images", NULL), *err = NULL;
     cr_assert_eq(th_udsflash(NULL, &err, "extract", capture, "-o", out_dir, NULL), 1);
@@ -251,16 +257,7 @@ Test(extract, cut_transfer_is_written_as_partial)
 /* A compressed download keeps its bytes as transferred and says so. */
 Test(extract, compressed_download_is_noted)
 {
-    char *dir = th_tmpdir();
-    sg_trace t;
-    sg_trace_init(&t);
-    sg_link l = th_link(&t, "can0", 0x7E0, 0x7E8);
-    sg_flash f = flash_b;
-    f.faults = SG_COMPRESSED;
-    sg_flash_session(&t, &l, &f, T0);
-    sg_trace_finish(&t);
-    char *capture = th_write_pcap(&t, dir, "compressed.pcap");
-    sg_trace_free(&t);
+    char *dir = th_tmpdir(), *capture = one_flash_capture(dir, "compressed.pcap", SG_COMPRESSED);
     char *out_dir = g_build_filename(dir, "images", NULL);
     cr_assert_eq(th_udsflash(NULL, NULL, "extract", capture, "-o", out_dir, NULL), 0);
     JsonArray *downloads;

@@ -31,20 +31,12 @@ TestSuite(readers, .init = setup, .fini = teardown);
 static void make_trace(sg_trace *t, bool two_buses)
 {
     sg_trace_init(t);
-    uint32_t b0 = sg_trace_bus(t, "can0");
-    uint32_t b1 = two_buses ? sg_trace_bus(t, "can1") : b0;
-    sg_link a = {0}, b = {0};
-    a.bus = b0;
-    a.tester_id = 0x7E0;
-    a.ecu_id = 0x7E8;
-    a.tester_tx = (uf_isotp_tx_params){UF_ADDR_NORMAL, 0, 8, false, true, 0xCC};
+    sg_link a = th_link(t, "can0", 0x7E0, 0x7E8);
     a.ecu_tx = a.tester_tx;
     a.ecu_bs = 2;
-    a.ecu_stmin = 1;
-    a.frame_time = 230 * UF_NS_PER_US;
     a.rng = 5;
-    b = a;
-    b.bus = b1;
+    sg_link b = a;
+    b.bus = two_buses ? sg_trace_bus(t, "can1") : a.bus;
     b.tester_id = UF_ISOTP_EFF | 0x18DA10F1u;
     b.ecu_id = UF_ISOTP_EFF | 0x18DAF110u;
     b.tester_tx = (uf_isotp_tx_params){UF_ADDR_NORMAL_FIXED, 0, 64, true, true, 0xCC};
