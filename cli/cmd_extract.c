@@ -24,6 +24,7 @@ typedef struct open_file {
     FILE *bin, *hex;
     uf_ihex ihex;
     bool hex_ok;  /* addresses fit Intel HEX */
+    bool broken;  /* a write failed: the files are removed, never named as images */
 } open_file;
 
 typedef struct extractor {
@@ -99,8 +100,10 @@ static void on_data(void *ctx, const uf_session *s, const uf_download *d, uint64
     open_file *o = find_open(x, s, d, true);
     if (!o->bin || !o->hex)
         return;
-    if (fwrite(data, 1, len, o->bin) != len)
+    if (fwrite(data, 1, len, o->bin) != len) {
         fail(x, "write failed", o->base);
+        o->broken = true;
+    }
     if (o->hex_ok && !uf_ihex_write(&o->ihex, d->address + offset, data, len))
         o->hex_ok = false; /* beyond 4 GiB: the .bin still has it */
 }
@@ -131,17 +134,31 @@ static void on_end(void *ctx, const uf_session *s, const uf_download *d)
     char *bin = NULL, *hex = NULL;
     if (o && o->bin && o->hex) {
         uf_ihex_finish(&o->ihex);
-        if (fclose(o->bin) != 0 || fclose(o->hex) != 0)
+        /* A failed fprintf sets the error flag; fclose reports the last flush. */
+        bool had_error = ferror(o->bin) || ferror(o->hex);
+        int closed_bin = fclose(o->bin), closed_hex = fclose(o->hex);
+        if (had_error || closed_bin != 0 || closed_hex != 0) {
             fail(x, "write failed", o->base);
-        bin = settle(x, o->base, "bin", d->complete);
-        hex = settle(x, o->base, "hex", d->complete);
-        if (!o->hex_ok) {
-            remove(hex); /* addresses beyond Intel HEX: only the .bin */
-            g_free(hex);
-            hex = NULL;
+            o->broken = true;
         }
-        e.has_files = true;
-        e.hex_ok = o->hex_ok;
+        if (o->broken) {
+            char *part = g_strconcat(o->base, ".bin.part", NULL);
+            remove(part);
+            g_free(part);
+            part = g_strconcat(o->base, ".hex.part", NULL);
+            remove(part);
+            g_free(part);
+        } else {
+            bin = settle(x, o->base, "bin", d->complete);
+            hex = settle(x, o->base, "hex", d->complete);
+            if (!o->hex_ok) {
+                remove(hex); /* addresses beyond Intel HEX: only the .bin */
+                g_free(hex);
+                hex = NULL;
+            }
+            e.has_files = true;
+            e.hex_ok = o->hex_ok;
+        }
     } else if (o) {
         if (o->bin)
             fclose(o->bin);

@@ -12,9 +12,12 @@
 #include <criterion/criterion.h>
 #include <json-glib/json-glib.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #define T0 (INT64_C(1795255200) * UF_NS_PER_S)
 
@@ -303,6 +306,38 @@ Test(extract, errors)
     g_free(under_file);
     g_free(file);
     g_free(out_dir);
+    g_free(dir);
+}
+
+/* Files may not grow past 3000 bytes, and writing more fails (EFBIG) rather
+ * than killing the process: a disk that fills up in the middle of an image. */
+static void small_file_limit(gpointer unused)
+{
+    (void)unused;
+    struct rlimit r = {3000, 3000};
+    setrlimit(RLIMIT_FSIZE, &r);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+Test(extract, a_failed_write_leaves_no_image)
+{
+    char *dir = th_tmpdir(), *sample = th_sample("flash-11bit.pcap");
+    char *out_dir = g_build_filename(dir, "images", NULL), *err = NULL;
+    char *argv[] = {(char *)UF_UDSFLASH, "extract", sample, "-o", out_dir, NULL};
+    int status = -1;
+    cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, small_file_limit, NULL,
+                           NULL, &err, &status, NULL));
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d: %s", status, err);
+    cr_assert(strstr(err, "write failed"), "%s", err);
+    GDir *d = g_dir_open(out_dir, 0, NULL);
+    cr_assert_not_null(d);
+    for (const char *name; (name = g_dir_read_name(d));)
+        cr_assert(strcmp(name, "manifest.json") == 0, "%s left in %s after a failed write", name,
+                  out_dir);
+    g_dir_close(d);
+    g_free(err);
+    g_free(out_dir);
+    g_free(sample);
     g_free(dir);
 }
 
