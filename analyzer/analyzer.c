@@ -23,6 +23,8 @@ void uf_analyzer_config_defaults(uf_analyzer_config *c)
     c->isotp.answers = uf_uds_answers;
     c->profile = NULL;
     c->ignore = NULL;
+    c->max_sessions = 0;  /* the session layer's bounds */
+    c->max_downloads = 0;
 }
 
 void uf_analyzer_config_profile(uf_analyzer_config *c, const uf_profile *p)
@@ -63,7 +65,8 @@ static void on_unanswered(void *ctx, const uf_uds_request_ref *r)
 uf_analyzer *uf_analyzer_new(const uf_analyzer_config *config, const uf_analyzer_sink *sink)
 {
     uf_analyzer *a = g_new0(uf_analyzer, 1);
-    uf_sessions_config sc = {config->profile, config->isotp.timing, config->ignore};
+    uf_sessions_config sc = {config->profile, config->isotp.timing, config->ignore,
+                             config->max_sessions, config->max_downloads};
     a->sessions = uf_sessions_new(&sc, sink);
     uf_isotp_sink is = {a, on_isotp_message, on_finding};
     a->isotp = uf_isotp_new(&config->isotp, &is);

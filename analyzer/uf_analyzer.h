@@ -17,6 +17,8 @@ typedef struct uf_analyzer_config {
     uf_isotp_config isotp;      /* pairs, addressing, limits, timing */
     const uf_profile *profile;  /* sequence, limits, names, severities; owned by the caller */
     const char *const *ignore;  /* rule patterns never reported, NULL-terminated, or NULL */
+    uint32_t max_sessions;      /* sessions analyzed; 0: UF_SESSIONS_MAX */
+    uint32_t max_downloads;     /* downloads per session; 0: UF_SESSION_DOWNLOADS_MAX */
 } uf_analyzer_config;
 
 void uf_analyzer_config_defaults(uf_analyzer_config *c);

@@ -254,7 +254,7 @@ bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config 
     return true;
 }
 
-void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg)
+uf_analyzer *th_analyze_trace_keep(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg)
 {
     uf_analyzer_config c;
     if (!cfg) {
@@ -276,7 +276,12 @@ void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_confi
         uf_analyzer_record(an, &rec);
     }
     uf_analyzer_finish(an);
-    uf_analyzer_free(an);
+    return an;
+}
+
+void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg)
+{
+    uf_analyzer_free(th_analyze_trace_keep(a, t, cfg));
 }
 
 size_t th_analysis_count(const th_analysis *a, const char *rule)

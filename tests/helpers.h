@@ -75,6 +75,8 @@ void th_analysis_free(th_analysis *a);
 bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config *cfg);
 /* Analyzes frames directly (records built from sg_frames). */
 void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg);
+/* The same, returning the finished analyzer (its sessions) to free. */
+uf_analyzer *th_analyze_trace_keep(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg);
 size_t th_analysis_count(const th_analysis *a, const char *rule);
 
 /* A classic CAN link of the generator: 11-bit ids, padded 8-byte frames,

@@ -316,3 +316,39 @@ Test(rules, functional_silence_is_no_fault)
     th_analysis_free(&a);
     sg_trace_free(&t);
 }
+
+/* Memory stays flat on any capture: sessions and downloads beyond the
+ * bounds are counted, not kept (the bounds are small here to test them). */
+Test(rules, sessions_and_downloads_are_bounded)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    uf_time at = T0;
+    for (uint32_t ecu = 0; ecu < 5; ecu++) {
+        sg_link l = th_link(&t, "can0", 0x7E0 + ecu, 0x7E8 + ecu);
+        sg_flash f = {.image_size = 512, .address = 0x00010000, .max_block = 0x82,
+                      .seed = ecu, .erase_pending = 0, .faults = SG_TWO_REGIONS};
+        at = sg_flash_session(&t, &l, &f, at) + 10 * UF_NS_PER_MS;
+    }
+    sg_trace_finish(&t);
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    uf_analyzer_config_profile(&cfg, profile);
+    cfg.max_sessions = 3;
+    cfg.max_downloads = 1;
+    th_analysis a;
+    th_analysis_init(&a);
+    uf_analyzer *an = th_analyze_trace_keep(&a, &t, &cfg);
+    const uf_sessions *ss = uf_analyzer_sessions(an);
+    cr_assert_eq(uf_sessions_count(ss), 3);
+    /* The two flashes beyond the bound: every one of their requests. */
+    cr_assert_geq(uf_sessions_requests_not_analyzed(ss), 2 * 20);
+    for (uint32_t i = 1; i <= 3; i++) {
+        const uf_session *s = uf_sessions_get(ss, i);
+        cr_assert_eq(s->downloads->len, 1, "session %u", i);
+        cr_assert_eq(s->downloads_not_analyzed, 1, "session %u", i);
+    }
+    uf_analyzer_free(an);
+    th_analysis_free(&a);
+    sg_trace_free(&t);
+}

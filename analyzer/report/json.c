@@ -273,6 +273,7 @@ void uf_report_json(FILE *out, const uf_check_result *r)
         key_uint(&j, "security_level", s->security_level);
         phases(&j, r, s);
         downloads(&j, s);
+        key_uint(&j, "downloads_not_analyzed", s->downloads_not_analyzed);
         records(&j, r, s);
         severities(&j, "findings", s->findings, NULL);
         uf_json_end_object(&j);
@@ -292,6 +293,7 @@ void uf_report_json(FILE *out, const uf_check_result *r)
     key_uint(&j, "fail", n - passed);
     severities(&j, "findings", NULL, r->by_severity);
     key_uint(&j, "findings_not_listed", r->findings_not_listed);
+    key_uint(&j, "requests_not_analyzed", uf_sessions_requests_not_analyzed(r->sessions));
     uf_json_end_object(&j);
     uf_json_end_object(&j);
 }

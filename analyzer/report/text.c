@@ -173,6 +173,9 @@ static void session_block(const out *o, const uf_session *s)
                     (d->dfi & 0x0F) ? " encrypted" : "");
         fprintf(f, "%s\n             sha256 %s\n", d->complete ? "" : "  INCOMPLETE", d->sha256);
     }
+    if (s->downloads_not_analyzed)
+        fprintf(f, "  downloads  %u more after the first %u, not analyzed\n",
+                s->downloads_not_analyzed, s->downloads->len);
     if (s->security_level)
         fprintf(f, "  security   level %u unlocked\n", s->security_level);
     if (s->n_sessions_entered) {
@@ -255,6 +258,10 @@ void uf_report_text(FILE *f, const uf_check_result *r, const uf_text_style *styl
     }
     if (r->findings_not_listed)
         fprintf(f, "(%" PRIu64 " more findings were counted but not kept.)\n", r->findings_not_listed);
+    if (uf_sessions_requests_not_analyzed(r->sessions))
+        fprintf(f, "Note: only the first %u sessions were analyzed; %" PRIu64 " requests after "
+                "them were not. Split the capture to check them.\n", n,
+                uf_sessions_requests_not_analyzed(r->sessions));
     if (!r->input.timestamps)
         fprintf(f, "Note: the capture has no timestamps; timing rules were off.\n");
     bool pass = uf_check_passed(r);

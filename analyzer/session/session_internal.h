@@ -89,6 +89,8 @@ struct uf_sessions {
     char **ignore;          /* owned copy */
     uf_sessions_sink sink;
     GPtrArray *all;         /* uf_session *, by index - 1 */
+    GPtrArray *open;        /* the sessions not closed yet, in the order they began */
+    uint64_t not_analyzed;  /* requests left out once max_sessions were open */
     GHashTable *by_tester;  /* endpoint key -> open uf_session * */
     GHashTable *by_ecu;     /* endpoint key -> open uf_session * */
     GArray *functional;     /* functional_req: the latest one per bus */

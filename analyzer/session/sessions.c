@@ -83,8 +83,13 @@ uf_sessions *uf_sessions_new(const uf_sessions_config *config, const uf_sessions
     if (config->ignore)
         ss->ignore = g_strdupv((char **)config->ignore);
     ss->cfg.ignore = NULL;
+    if (!ss->cfg.max_sessions)
+        ss->cfg.max_sessions = UF_SESSIONS_MAX;
+    if (!ss->cfg.max_downloads)
+        ss->cfg.max_downloads = UF_SESSION_DOWNLOADS_MAX;
     ss->sink = *sink;
     ss->all = g_ptr_array_new();
+    ss->open = g_ptr_array_new();
     ss->by_tester = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->by_ecu = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->functional = g_array_new(FALSE, TRUE, sizeof(functional_req));
@@ -111,6 +116,7 @@ void uf_sessions_free(uf_sessions *ss)
     for (guint i = 0; i < ss->all->len; i++)
         session_free(g_ptr_array_index(ss->all, i));
     g_ptr_array_free(ss->all, TRUE);
+    g_ptr_array_free(ss->open, TRUE);
     g_hash_table_destroy(ss->by_tester);
     g_hash_table_destroy(ss->by_ecu);
     g_array_free(ss->functional, TRUE);
@@ -142,6 +148,8 @@ static uf_session *session_new(uf_sessions *ss, uint32_t bus, const uf_isotp_end
                                const uf_isotp_endpoint *ecu, bool ecu_known)
 {
     const uf_profile *p = ss->cfg.profile;
+    if (ss->all->len >= ss->cfg.max_sessions)
+        return NULL;
     uf_session *s = g_new0(uf_session, 1);
     s->index = ss->all->len + 1;
     s->bus = bus;
@@ -165,6 +173,7 @@ static uf_session *session_new(uf_sessions *ss, uint32_t bus, const uf_isotp_end
     st->last_counter = -1;
     sequence_init(p, s);
     g_ptr_array_add(ss->all, s);
+    g_ptr_array_add(ss->open, s);
     map_put(ss->by_tester, tester, s);
     if (ecu_known)
         map_put(ss->by_ecu, ecu, s);
@@ -179,6 +188,7 @@ static void session_close(uf_sessions *ss, uf_session *s)
     transfer_close(ss, s);
     sequence_close(ss, s);
     st->closed = true;
+    g_ptr_array_remove(ss->open, s);
     map_drop(ss->by_tester, &s->tester, s);
     if (s->ecu_known)
         map_drop(ss->by_ecu, &s->ecu, s);
@@ -189,6 +199,11 @@ static void session_close(uf_sessions *ss, uf_session *s)
 uint32_t uf_sessions_count(const uf_sessions *ss)
 {
     return ss->all->len;
+}
+
+uint64_t uf_sessions_requests_not_analyzed(const uf_sessions *ss)
+{
+    return ss->not_analyzed;
 }
 
 const uf_session *uf_sessions_get(const uf_sessions *ss, uint32_t index)
@@ -492,9 +507,9 @@ static void message_request(uf_sessions *ss, uf_uds_message *m)
         /* To every open session on the bus; the message takes the labels
          * of the first. */
         bool labelled = false;
-        for (guint i = 0; i < ss->all->len; i++) {
-            uf_session *s = g_ptr_array_index(ss->all, i);
-            if (s->state->closed || s->bus != m->tp->src.bus)
+        for (guint i = 0; i < ss->open->len; i++) {
+            uf_session *s = g_ptr_array_index(ss->open, i);
+            if (s->bus != m->tp->src.bus)
                 continue;
             label sl = l;
             apply_request(ss, s, &r, m, &sl);
@@ -513,8 +528,11 @@ static void message_request(uf_sessions *ss, uf_uds_message *m)
     }
     if (!s && starts_session(&r))
         s = session_new(ss, m->tp->src.bus, &m->tester, &m->ecu, m->ecu_known);
-    if (!s)
+    if (!s) {
+        if (ss->all->len >= ss->cfg.max_sessions)
+            ss->not_analyzed++;
         return;
+    }
     apply_request(ss, s, &r, m, &l);
     m->session = s->index;
     set_labels(ss, &l, &m->phase, &m->step);
@@ -530,7 +548,8 @@ static void message_response(uf_sessions *ss, uf_uds_message *m)
         if (fr && starts_session(fr)) {
             s = session_new(ss, m->tp->src.bus, &m->tester, &m->ecu, true);
             label ignored_label = {fr->index, -1, -1, 0};
-            apply_request(ss, s, fr, NULL, &ignored_label);
+            if (s)
+                apply_request(ss, s, fr, NULL, &ignored_label);
         }
     }
     if (s && !s->ecu_known) {

@@ -123,6 +123,10 @@ void transfer_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m)
         if (!positive)
             return;
         abandon(ss, s, st->rd.first_frame, st->rd.t_first, "a new RequestDownload started");
+        if (s->downloads->len >= ss->cfg.max_downloads) {
+            s->downloads_not_analyzed++;
+            return;
+        }
         uf_download d;
         memset(&d, 0, sizeof(d));
         d.index = s->downloads->len + 1;
@@ -164,7 +168,13 @@ void transfer_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m)
 
 void transfer_close(uf_sessions *ss, uf_session *s)
 {
+    session_state *st = s->state;
     abandon(ss, s, s->last_frame, s->t_end, "the session ended");
+    /* A closed session keeps its summary, not its block buffer. */
+    g_free(st->td_data);
+    st->td_data = NULL;
+    st->td_cap = 0;
+    st->have_td = false;
 }
 
 void transfer_free(uf_session *s)

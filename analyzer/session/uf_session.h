@@ -75,7 +75,8 @@ typedef struct uf_session {
     uint32_t requests, responses;
     bool reset_done, back_in_default; /* positive 0x51, then positive 0x50 0x01 */
     uf_session_phase *phases;      /* one per profile phase */
-    GArray *downloads;             /* uf_download */
+    GArray *downloads;             /* uf_download, at most max_downloads */
+    uint32_t downloads_not_analyzed; /* positive 0x34 beyond that */
     uint8_t security_level;        /* highest level unlocked; 0 none */
     uint8_t sessions_entered[16];  /* diagnostic sessions in the order entered */
     uint8_t n_sessions_entered;
@@ -86,10 +87,18 @@ typedef struct uf_session {
     struct session_state *state;   /* private to the session layer */
 } uf_session;
 
+/* Bounds that keep memory flat whatever the capture holds: a real flash has
+ * a handful of downloads, a real capture some thousands of sessions. What
+ * goes beyond is counted, and said in the report. */
+#define UF_SESSION_DOWNLOADS_MAX 1024
+#define UF_SESSIONS_MAX 100000
+
 typedef struct uf_sessions_config {
     const uf_profile *profile;
     bool timing;                   /* false when the capture has no timestamps */
     const char *const *ignore;     /* rule patterns never reported (NULL-terminated) */
+    uint32_t max_sessions;         /* 0: UF_SESSIONS_MAX */
+    uint32_t max_downloads;        /* per session; 0: UF_SESSION_DOWNLOADS_MAX */
 } uf_sessions_config;
 
 typedef struct uf_sessions_sink {
@@ -117,6 +126,9 @@ void uf_sessions_finding(uf_sessions *s, const uf_finding *f);
 /* End of input: closes every session (missing steps, open downloads). */
 void uf_sessions_finish(uf_sessions *s);
 uint32_t uf_sessions_count(const uf_sessions *s);
+/* Requests left out of every session because max_sessions had begun: a
+ * capture with more sessions than that must be split to be checked. */
+uint64_t uf_sessions_requests_not_analyzed(const uf_sessions *s);
 const uf_session *uf_sessions_get(const uf_sessions *s, uint32_t index); /* 1-based */
 
 /* "can" or "can-fd". */
