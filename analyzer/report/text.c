@@ -208,12 +208,15 @@ static void session_block(const out *o, const uf_session *s)
             const char *name = uf_profile_routine_name(p, rr->routine);
             if (!name)
                 name = uf_uds_routine_name(rr->routine);
-            if (rr->positive && name)
-                fprintf(f, " %s ok%s", name, i + 1 < s->routines->len ? "," : "");
-            else if (rr->positive)
-                fprintf(f, " 0x%04X ok%s", rr->routine, i + 1 < s->routines->len ? "," : "");
+            if (name)
+                fprintf(f, " %s", name);
             else
-                fprintf(f, " NRC 0x%02X%s", rr->nrc, i + 1 < s->routines->len ? "," : "");
+                fprintf(f, " 0x%04X", rr->routine);
+            if (rr->positive)
+                fprintf(f, " ok");
+            else
+                fprintf(f, " NRC 0x%02X", rr->nrc);
+            fputs(i + 1 < s->routines->len ? "," : "", f);
         }
         fputc('\n', f);
     }
