@@ -255,6 +255,24 @@ Test(pairing, functional_request_answered_by_two_ecus)
     cr_assert_eq(px.unanswered->len, 0);
 }
 
+/* Each ECU answering a functional request runs its own 0x78 chain: the one
+ * that answers at once is timed against P2, the other against its own 0x78. */
+Test(pairing, functional_response_pending_per_ecu)
+{
+    send(0, 0x7DF, "04 31 01 FF 00");
+    send(10, 0x7E8, "03 7F 31 78");
+    send(20, 0x7E9, "05 71 01 FF 00 00");
+    send(900, 0x7E8, "05 71 01 FF 00 00");
+    finish();
+    cr_assert_str_eq(msg(2)->ecu, "0x7E9");
+    cr_assert_eq(msg(2)->pending_before, 0);
+    cr_assert_eq(msg(2)->since_pending, UF_TIME_NONE);
+    cr_assert_eq(msg(2)->response_time, 20 * UF_NS_PER_MS);
+    cr_assert_str_eq(msg(3)->ecu, "0x7E8");
+    cr_assert_eq(msg(3)->pending_before, 1);
+    cr_assert_eq(msg(3)->since_pending, 890 * UF_NS_PER_MS);
+}
+
 Test(pairing, suppressed_positive_response_is_not_missing)
 {
     send(0, 0x7E0, "02 3E 80");

@@ -4,7 +4,8 @@
  *   - a physical request waits on its tester channel until a final
  *     response: positive, or negative other than 0x78; any number of 0x78
  *     (requestCorrectlyReceivedResponsePending) may come first;
- *   - a functional request (0x7DF, 0x18DB..) may be answered by several ECUs;
+ *   - a functional request (0x7DF, 0x18DB..) may be answered by several ECUs,
+ *     each with its own chain of 0x78 (response time and P2* per ECU);
  *   - suppressPosRspMsgIndicationBit: no positive response is due, but a
  *     negative one may still come;
  *   - a response that matches no waiting request is reported as such, and
@@ -19,12 +20,24 @@
 
 #define NRC_RESPONSE_PENDING 0x78
 #define MAX_FUNCTIONAL 64
+#define MAX_RESPONDERS 16
+
+/* The 0x78 chain of one ECU answering a request. */
+typedef struct pending_chain {
+    uint64_t ecu;          /* endpoint key of the answering ECU */
+    uint32_t count;        /* 0x78 received */
+    uf_time last;          /* time of the last one */
+} pending_chain;
 
 typedef struct channel {
     uint64_t key;
     uf_uds_request_ref req;
     bool waiting;          /* a request waits for its final response */
-    uf_time last_pending;  /* time of the last 0x78 */
+    uf_time last_pending;  /* time of the last 0x78 (a physical request) */
+    /* A functional request: every ECU that answers runs its own 0x78 chain,
+     * and P2* runs from that ECU's last 0x78, not another's. */
+    pending_chain chains[MAX_RESPONDERS];
+    uint32_t n_chains;
 } channel;
 
 struct uf_uds {
@@ -120,6 +133,24 @@ static void on_request(uf_uds *u, uf_uds_message *m)
     c->req.tester = tp->src;
     c->waiting = true;
     c->last_pending = UF_TIME_NONE;
+    c->n_chains = 0;
+}
+
+/* The 0x78 chain of this ECU for a functional request; NULL when more ECUs
+ * answered than are tracked (the request's shared chain stands in). */
+static pending_chain *chain_for(channel *c, const uf_isotp_endpoint *ecu)
+{
+    uint64_t k = uf_isotp_endpoint_key(ecu);
+    for (uint32_t i = 0; i < c->n_chains; i++)
+        if (c->chains[i].ecu == k)
+            return &c->chains[i];
+    if (c->n_chains == MAX_RESPONDERS)
+        return NULL;
+    pending_chain *p = &c->chains[c->n_chains++];
+    p->ecu = k;
+    p->count = 0;
+    p->last = UF_TIME_NONE;
+    return p;
 }
 
 static bool matches(const channel *c, const uf_uds_decoded *d)
@@ -180,15 +211,22 @@ static void on_response(uf_uds *u, uf_uds_message *m)
         m->tester_known = true;
     }
     m->functional = c->req.functional;
-    m->pending_before = c->req.pending_count;
+    pending_chain *chain = c->req.functional ? chain_for(c, &tp->src) : NULL;
+    uint32_t pending = chain ? chain->count : c->req.pending_count;
+    uf_time last_pending = chain ? chain->last : c->last_pending;
+    m->pending_before = pending;
     if (tp->t_first != UF_TIME_NONE && c->req.t_end != UF_TIME_NONE) {
         m->response_time = uf_time_diff(tp->t_first, c->req.t_end);
-        if (c->last_pending != UF_TIME_NONE)
-            m->since_pending = uf_time_diff(tp->t_first, c->last_pending);
+        if (last_pending != UF_TIME_NONE)
+            m->since_pending = uf_time_diff(tp->t_first, last_pending);
     }
     if (m->d.kind == UF_UDS_NEGATIVE && m->d.nrc == NRC_RESPONSE_PENDING) {
         c->req.pending_count++;
         c->last_pending = tp->t_first;
+        if (chain) {
+            chain->count++;
+            chain->last = tp->t_first;
+        }
         return; /* the final response is still due */
     }
     c->req.responses++;
