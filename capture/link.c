@@ -53,21 +53,6 @@ bool uf_can_len_is_valid_fd(uint8_t len)
     return len <= 64 && fd_len_of_dlc[uf_can_len_to_dlc(len)] == len;
 }
 
-static uint32_t load_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
-static uint16_t load_be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Could this 32-bit word be a SocketCAN id? An 11-bit id leaves bits 11..28
  * clear; an error frame carries only error-class bits (linux/can/error.h,
  * below 0x400) and neither EFF nor RTR. */
@@ -82,7 +67,7 @@ static bool id_word_plausible(uint32_t w)
 
 static uint32_t pick_id_word(const uint8_t *p, uf_id_order *order, bool default_little)
 {
-    uint32_t be = load_be32(p), le = load_le32(p);
+    uint32_t be = uf_load_be32(p), le = uf_load_le32(p);
     if (*order == UF_ID_ORDER_BIG)
         return be;
     if (*order == UF_ID_ORDER_LITTLE)
@@ -189,7 +174,7 @@ static int decode_exported_pdu(const uint8_t *buf, size_t len, uf_link_state *st
             *why = "exported PDU record ends inside its tags";
             return -1;
         }
-        uint16_t tag = load_be16(buf + at), tag_len = load_be16(buf + at + 2);
+        uint16_t tag = uf_load_be16(buf + at), tag_len = uf_load_be16(buf + at + 2);
         at += 4;
         if (tag == EXP_PDU_TAG_END_OF_OPT)
             break;
@@ -235,15 +220,15 @@ int uf_decode_link(uint32_t linktype, const uint8_t *buf, size_t len, uf_link_st
             *why = "Linux cooked (SLL) record shorter than its 16-byte header";
             return -1;
         }
-        return decode_cooked_payload(load_be16(buf + 14), load_be16(buf + 2), buf + 16, len - 16,
+        return decode_cooked_payload(uf_load_be16(buf + 14), uf_load_be16(buf + 2), buf + 16, len - 16,
                                      linktype, buf, len, st, rec, why);
     case UF_LINKTYPE_LINUX_SLL2: /* cooked v2: 20-byte header with ifindex */
         if (len < 20) {
             *why = "Linux cooked (SLL2) record shorter than its 20-byte header";
             return -1;
         }
-        *ifindex = load_be32(buf + 4);
-        return decode_cooked_payload(load_be16(buf), load_be16(buf + 8), buf + 20, len - 20,
+        *ifindex = uf_load_be32(buf + 4);
+        return decode_cooked_payload(uf_load_be16(buf), uf_load_be16(buf + 8), buf + 20, len - 20,
                                      linktype, buf, len, st, rec, why);
     case UF_LINKTYPE_WIRESHARK_UPPER_PDU:
         return decode_exported_pdu(buf, len, st, rec, why);

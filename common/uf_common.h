@@ -23,6 +23,36 @@
 
 #define UF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Byte order of wire formats (network protocols are big-endian). */
+static inline uint16_t uf_load_be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t uf_load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint32_t uf_load_le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static inline void uf_store_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void uf_store_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
 /* Time is nanoseconds since the UNIX epoch in a signed 64-bit integer.
  * Sources without timestamps (candump console output) give UF_TIME_NONE. */
 typedef int64_t uf_time;

@@ -14,21 +14,59 @@ void sg_trace_init(sg_trace *t)
 {
     t->frames = g_array_new(FALSE, FALSE, sizeof(sg_frame));
     t->buses = g_ptr_array_new_with_free_func(g_free);
+    t->ethernet = g_array_new(FALSE, TRUE, sizeof(gboolean));
+    t->packets = g_byte_array_new();
 }
 
 void sg_trace_free(sg_trace *t)
 {
     g_array_free(t->frames, TRUE);
     g_ptr_array_free(t->buses, TRUE);
+    g_array_free(t->ethernet, TRUE);
+    g_byte_array_free(t->packets, TRUE);
 }
 
-uint32_t sg_trace_bus(sg_trace *t, const char *name)
+static uint32_t bus_of_kind(sg_trace *t, const char *name, gboolean ethernet)
 {
     for (guint i = 0; i < t->buses->len; i++)
         if (strcmp(g_ptr_array_index(t->buses, i), name) == 0)
             return i;
     g_ptr_array_add(t->buses, g_strdup(name));
+    g_array_append_val(t->ethernet, ethernet);
     return t->buses->len - 1;
+}
+
+uint32_t sg_trace_bus(sg_trace *t, const char *name)
+{
+    return bus_of_kind(t, name, FALSE);
+}
+
+uint32_t sg_trace_eth_bus(sg_trace *t, const char *name)
+{
+    return bus_of_kind(t, name, TRUE);
+}
+
+bool sg_trace_bus_is_ethernet(const sg_trace *t, uint32_t bus)
+{
+    return bus < t->ethernet->len && g_array_index(t->ethernet, gboolean, bus);
+}
+
+void sg_trace_packet(sg_trace *t, uint32_t bus, uf_time time, const uint8_t *frame, size_t len)
+{
+    sg_frame sf;
+    memset(&sf, 0, sizeof(sf));
+    sf.time = time;
+    sf.bus = bus;
+    sf.packet = true;
+    sf.pkt_off = t->packets->len;
+    sf.pkt_len = (uint32_t)len;
+    g_byte_array_append(t->packets, frame, (guint)len);
+    g_array_append_val(t->frames, sf);
+}
+
+const uint8_t *sg_frame_packet(const sg_trace *t, const sg_frame *f)
+{
+    return t->packets->data + f->pkt_off;
 }
 
 static gint by_time(gconstpointer a, gconstpointer b)
@@ -72,6 +110,7 @@ static void put_frame(sg_trace *t, sg_link *l, uint32_t id, bool from_tester, uf
                       uf_can_frame *f)
 {
     sg_frame sf;
+    memset(&sf, 0, sizeof(sf));
     sf.time = time;
     sf.bus = l->bus;
     sf.f = *f;
@@ -149,14 +188,6 @@ static uint32_t crc32_of(const uint8_t *p, uint32_t n)
     return ~crc;
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static bool has(const sg_flash *fl, uint32_t fault)
 {
     return (fl->faults & fault) != 0;
@@ -166,8 +197,8 @@ static bool has(const sg_flash *fl, uint32_t fault)
 static uf_time erase(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t)
 {
     uint8_t req[13] = {0x31, 0x01, 0xFF, 0x00, 0x44};
-    put_be32(req + 5, fl->address);
-    put_be32(req + 9, fl->image_size);
+    uf_store_be32(req + 5, fl->address);
+    uf_store_be32(req + 9, fl->image_size);
     t = sg_send(tr, l, true, false, t, req, sizeof(req));
     uint8_t pending[] = {0x7F, 0x31, 0x78};
     uf_time at = t + delay(l, 15000, 2000);
@@ -208,8 +239,8 @@ static uf_time download(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t,
                         const uint8_t *image, uint32_t size)
 {
     uint8_t rd[11] = {0x34, has(fl, SG_COMPRESSED) ? 0x10 : 0x00, 0x44};
-    put_be32(rd + 3, address);
-    put_be32(rd + 7, size);
+    uf_store_be32(rd + 3, address);
+    uf_store_be32(rd + 7, size);
     uint8_t rd_r[] = {0x74, 0x20, (uint8_t)(fl->max_block >> 8), (uint8_t)fl->max_block};
     t = exchange(tr, l, t, rd, sizeof(rd), rd_r, sizeof(rd_r), 10);
 
@@ -252,7 +283,7 @@ static uf_time download(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t,
         t = exchange(tr, l, t, rte, sizeof(rte), rte_r, sizeof(rte_r), 6);
     }
     uint8_t check[8] = {0x31, 0x01, 0x02, 0x02};
-    put_be32(check + 4, crc32_of(image, size));
+    uf_store_be32(check + 4, crc32_of(image, size));
     uint8_t check_r[] = {0x71, 0x01, 0x02, 0x02, 0x00};
     return exchange(tr, l, t, check, sizeof(check), check_r, sizeof(check_r), 45);
 }
@@ -305,10 +336,10 @@ uf_time sg_flash_session(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t
     if (!has(fl, SG_NO_SECURITY)) {
         uint8_t seed_q[] = {0x27, 0x11};
         uint8_t seed_r[6] = {0x67, 0x11};
-        put_be32(seed_r + 2, fl->seed);
+        uf_store_be32(seed_r + 2, fl->seed);
         t = exchange(tr, l, t, seed_q, sizeof(seed_q), seed_r, sizeof(seed_r), 8);
         uint8_t key_q[6] = {0x27, 0x12};
-        put_be32(key_q + 2, fl->seed ^ 0x5A3CC3A5u);
+        uf_store_be32(key_q + 2, fl->seed ^ 0x5A3CC3A5u);
         uint8_t key_r[] = {0x67, 0x12};
         t = exchange(tr, l, t, key_q, sizeof(key_q), key_r, sizeof(key_r), 15);
     }

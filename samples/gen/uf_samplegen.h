@@ -9,6 +9,7 @@
 #define UF_SAMPLEGEN_H
 
 #include "uf_isotp.h"
+#include "uf_net.h"
 
 #include <glib.h>
 
@@ -16,16 +17,54 @@ typedef struct sg_frame {
     uf_time time;
     uint32_t bus;
     uf_can_frame f; /* flags UF_CAN_DIR_TX marks frames the tester sent */
+    /* An Ethernet frame instead (on an Ethernet bus): bytes in
+     * sg_trace.packets at pkt_off. */
+    bool packet;
+    uint32_t pkt_off, pkt_len;
 } sg_frame;
 
 typedef struct sg_trace {
-    GArray *frames;    /* sg_frame, sorted by time after sg_trace_finish() */
-    GPtrArray *buses;  /* bus names (char *) */
+    GArray *frames;      /* sg_frame, sorted by time after sg_trace_finish() */
+    GPtrArray *buses;    /* bus names (char *) */
+    GArray *ethernet;    /* gboolean per bus: an Ethernet interface */
+    GByteArray *packets; /* the bytes of every Ethernet frame */
 } sg_trace;
 
 void sg_trace_init(sg_trace *t);
 void sg_trace_free(sg_trace *t);
 uint32_t sg_trace_bus(sg_trace *t, const char *name);
+/* An Ethernet interface (DoIP traffic); a CAN bus otherwise. */
+uint32_t sg_trace_eth_bus(sg_trace *t, const char *name);
+bool sg_trace_bus_is_ethernet(const sg_trace *t, uint32_t bus);
+void sg_trace_packet(sg_trace *t, uint32_t bus, uf_time time, const uint8_t *frame, size_t len);
+const uint8_t *sg_frame_packet(const sg_trace *t, const sg_frame *f);
+
+/* ---- Ethernet, IP, TCP, UDP (for DoIP traces, and tests) ------------------------*/
+
+typedef struct sg_host {
+    uint8_t mac[6];
+    uf_ip_addr ip;
+} sg_host;
+
+/* Two ends of a TCP connection or UDP flow; vlan 0: untagged. */
+typedef struct sg_flow {
+    sg_host host[2];
+    uint16_t port[2];
+    uint16_t vlan;
+} sg_flow;
+
+/* An Ethernet frame with one TCP segment (or UDP datagram) from side `from`
+ * of the flow, checksums filled in. Returns its length (cap is enough for
+ * a 1500-byte MTU). */
+#define SG_FRAME_MAX 1600
+size_t sg_build_tcp(uint8_t *out, const sg_flow *f, int from, uint8_t flags, uint32_t seq,
+                    uint32_t ack, const uint8_t *data, size_t len);
+/* A UDP datagram; dst overrides the other host's address (broadcast). */
+size_t sg_build_udp(uint8_t *out, const sg_flow *f, int from, const sg_host *dst,
+                    const uint8_t *data, size_t len);
+void sg_ip4(uf_ip_addr *a, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3);
+/* From text ("fd00::10"); aborts on a bad literal (a programming error). */
+void sg_ip6(uf_ip_addr *a, const char *text);
 /* Stable sort by time: frames of several simulated ECUs interleave. */
 void sg_trace_finish(sg_trace *t);
 
@@ -109,6 +148,7 @@ typedef enum sg_pcap_variant {
     SG_PCAP_SOCKETCAN_OLD, /* FD marked only by the 72-byte record */
     SG_PCAP_SLL,           /* LINKTYPE_LINUX_SLL, host-order ids */
     SG_PCAP_SLL2,          /* LINKTYPE_LINUX_SLL2, ifindex = bus + 1 */
+    SG_PCAP_ETHERNET,      /* LINKTYPE_ETHERNET: a trace of Ethernet frames only */
 } sg_pcap_variant;
 
 int sg_write_pcap(const sg_trace *t, const char *path, sg_pcap_variant v, uf_error *err);

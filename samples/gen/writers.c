@@ -78,10 +78,26 @@ static size_t socketcan_record(const uf_can_frame *f, bool little, bool old_fd, 
     return size;
 }
 
+/* Formats with one kind of interface take traces of that kind only. */
+static bool all_frames(const sg_trace *t, bool packets, const char *path, uf_error *err)
+{
+    for (guint i = 0; i < t->frames->len; i++) {
+        if (g_array_index(t->frames, sg_frame, i).packet != packets) {
+            uf_error_set(err, "%s: this format cannot hold %s frames", path,
+                         packets ? "CAN" : "Ethernet");
+            return false;
+        }
+    }
+    return true;
+}
+
 int sg_write_pcap(const sg_trace *t, const char *path, sg_pcap_variant v, uf_error *err)
 {
+    if (!all_frames(t, v == SG_PCAP_ETHERNET, path, err))
+        return -1;
     int linktype = v == SG_PCAP_SLL ? DLT_LINUX_SLL
-                   : v == SG_PCAP_SLL2 ? DLT_LINUX_SLL2 : DLT_CAN_SOCKETCAN;
+                   : v == SG_PCAP_SLL2 ? DLT_LINUX_SLL2
+                   : v == SG_PCAP_ETHERNET ? DLT_EN10MB : DLT_CAN_SOCKETCAN;
     pcap_t *p = pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_MICRO);
     if (!p) {
         uf_error_set(err, "%s: pcap_open_dead failed", path);
@@ -95,6 +111,14 @@ int sg_write_pcap(const sg_trace *t, const char *path, sg_pcap_variant v, uf_err
     }
     for (guint i = 0; i < t->frames->len; i++) {
         const sg_frame *sf = &g_array_index(t->frames, sg_frame, i);
+        struct pcap_pkthdr h;
+        h.ts.tv_sec = (time_t)(sf->time / UF_NS_PER_S);
+        h.ts.tv_usec = (suseconds_t)((sf->time % UF_NS_PER_S) / UF_NS_PER_US);
+        if (sf->packet) {
+            h.caplen = h.len = sf->pkt_len;
+            pcap_dump((u_char *)d, &h, sg_frame_packet(t, sf));
+            continue;
+        }
         uint8_t buf[96];
         size_t hdr = 0;
         if (v == SG_PCAP_SLL) {
@@ -113,9 +137,6 @@ int sg_write_pcap(const sg_trace *t, const char *path, sg_pcap_variant v, uf_err
         }
         bool little = v == SG_PCAP_SOCKETCAN_LE || v == SG_PCAP_SLL || v == SG_PCAP_SLL2;
         size_t len = hdr + socketcan_record(&sf->f, little, v == SG_PCAP_SOCKETCAN_OLD, buf + hdr);
-        struct pcap_pkthdr h;
-        h.ts.tv_sec = (time_t)(sf->time / UF_NS_PER_S);
-        h.ts.tv_usec = (suseconds_t)((sf->time % UF_NS_PER_S) / UF_NS_PER_US);
         h.caplen = h.len = (bpf_u_int32)len;
         pcap_dump((u_char *)d, &h, buf);
     }
@@ -175,7 +196,7 @@ int sg_write_pcapng(const sg_trace *t, const char *path, uf_error *err)
         uint8_t idb[128];
         const char *name = g_ptr_array_index(t->buses, b);
         memset(idb, 0, 8);
-        idb[0] = 227; /* LINKTYPE_CAN_SOCKETCAN */
+        idb[0] = sg_trace_bus_is_ethernet(t, b) ? 1 : 227; /* ETHERNET, CAN_SOCKETCAN */
         uint32_t n = 8;
         n += option(idb + n, 2, name, (uint16_t)strlen(name)); /* if_name */
         uint8_t tsresol = 9;                                    /* nanoseconds */
@@ -185,9 +206,15 @@ int sg_write_pcapng(const sg_trace *t, const char *path, uf_error *err)
     }
     for (guint i = 0; i < t->frames->len; i++) {
         const sg_frame *sf = &g_array_index(t->frames, sg_frame, i);
-        uint8_t epb[20 + 72];
+        uint8_t epb[20 + SG_FRAME_MAX];
         uint64_t ts = (uint64_t)sf->time;
-        size_t len = socketcan_record(&sf->f, false, false, epb + 20);
+        size_t len;
+        if (sf->packet) {
+            len = sf->pkt_len;
+            memcpy(epb + 20, sg_frame_packet(t, sf), len);
+        } else {
+            len = socketcan_record(&sf->f, false, false, epb + 20);
+        }
         put32(epb, sf->bus, true);
         put32(epb + 4, (uint32_t)(ts >> 32), true);
         put32(epb + 8, (uint32_t)ts, true);
@@ -212,6 +239,8 @@ static void candump_id(FILE *f, const uf_can_frame *c)
 
 int sg_write_candump(const sg_trace *t, const char *path, bool console, uf_error *err)
 {
+    if (!all_frames(t, false, path, err))
+        return -1;
     FILE *f = open_out(path, err);
     if (!f)
         return -1;
@@ -264,6 +293,8 @@ static void asc_date(FILE *f, uf_time start)
 
 int sg_write_asc(const sg_trace *t, const char *path, uf_error *err)
 {
+    if (!all_frames(t, false, path, err))
+        return -1;
     FILE *f = open_out(path, err);
     if (!f)
         return -1;
@@ -389,6 +420,8 @@ static size_t blf_can(uint8_t *buf, const sg_frame *sf, uf_time rel)
 
 int sg_write_blf(const sg_trace *t, const char *path, uf_error *err)
 {
+    if (!all_frames(t, false, path, err))
+        return -1;
     FILE *f = open_out(path, err);
     if (!f)
         return -1;
@@ -448,6 +481,8 @@ int sg_write_blf(const sg_trace *t, const char *path, uf_error *err)
 
 int sg_write_busmaster(const sg_trace *t, const char *path, uf_error *err)
 {
+    if (!all_frames(t, false, path, err))
+        return -1;
     FILE *f = open_out(path, err);
     if (!f)
         return -1;
