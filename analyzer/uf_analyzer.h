@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The analyzer as one object: capture records in; labelled UDS messages,
- * findings, downloads and flash sessions out. The CLI and the Wireshark
+ * The analyzer as one object: capture records in (CAN frames, and Ethernet /
+ * IP packets carrying DoIP); labelled UDS messages, DoIP messages, findings,
+ * downloads and flash sessions out. The CLI and the Wireshark
  * plugin both drive this, so that they give the same verdicts on the same
  * capture.
  */
@@ -9,12 +10,21 @@
 #define UF_ANALYZER_H
 
 #include "uf_capture.h"
+#include "uf_doip.h"
 #include "uf_isotp.h"
+#include "uf_net.h"
 #include "uf_session.h"
 #include "uf_uds.h"
 
+#define UF_ANALYZER_MAX_DOIP_PORTS 8
+
 typedef struct uf_analyzer_config {
-    uf_isotp_config isotp;      /* pairs, addressing, limits, timing */
+    uf_isotp_config isotp;      /* pairs, addressing, limits, timing (for DoIP too) */
+    uf_doip_config doip;        /* A_DoIP_Diagnostic_Message; max_message follows isotp's */
+    /* TCP and UDP ports that carry DoIP besides 13400 (and TLS on 3496). */
+    uint16_t doip_ports[UF_ANALYZER_MAX_DOIP_PORTS];
+    size_t n_doip_ports;
+    uint32_t max_connections;   /* TCP connections tracked at once */
     const uf_profile *profile;  /* sequence, limits, names, severities; owned by the caller */
     const char *const *ignore;  /* rule patterns never reported, NULL-terminated, or NULL */
     uint32_t max_sessions;      /* sessions analyzed; 0: UF_SESSIONS_MAX */
@@ -25,8 +35,18 @@ void uf_analyzer_config_defaults(uf_analyzer_config *c);
 /* Takes the profile's ISO-TP limits (N_Bs, N_Cr, STmin tolerance). */
 void uf_analyzer_config_profile(uf_analyzer_config *c, const uf_profile *p);
 
-/* The same callbacks as the session layer's (uf_sessions_sink). */
-typedef uf_sessions_sink uf_analyzer_sink;
+/* The session layer's callbacks (uf_sessions_sink), and every DoIP message
+ * other than a diagnostic message (routing activation, ACKs, discovery). */
+typedef struct uf_analyzer_sink {
+    void *ctx;
+    void (*message)(void *ctx, const uf_uds_message *m);
+    void (*finding)(void *ctx, const uf_finding *f);
+    void (*download_data)(void *ctx, const uf_session *s, const uf_download *d, uint64_t offset,
+                          const uint8_t *data, uint32_t len);
+    void (*download_end)(void *ctx, const uf_session *s, const uf_download *d);
+    void (*session_end)(void *ctx, const uf_session *s);
+    void (*doip)(void *ctx, const uf_doip_pdu *p);
+} uf_analyzer_sink;
 
 typedef struct uf_analyzer uf_analyzer;
 
@@ -36,6 +56,8 @@ void uf_analyzer_free(uf_analyzer *a);
 void uf_analyzer_record(uf_analyzer *a, const uf_record *rec);
 void uf_analyzer_finish(uf_analyzer *a);
 const uf_isotp *uf_analyzer_isotp(const uf_analyzer *a);
+/* TCP reassembly counters (connections, gaps, retransmissions). */
+uf_tcp_stats uf_analyzer_tcp_stats(const uf_analyzer *a);
 const uf_sessions *uf_analyzer_sessions(const uf_analyzer *a);
 
 #endif /* UF_ANALYZER_H */

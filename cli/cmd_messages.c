@@ -487,7 +487,7 @@ int uf_cmd_messages(int argc, char **argv)
         fprintf(stdout, "%12s  %-11s %-6s %-24s %-20s %s\n", "time (s)", "frames", "bus",
                 "tester -> ECU", "step", "service and parameters");
     }
-    uf_analyzer_sink sink = {&r, on_message, on_finding, NULL, NULL, NULL};
+    uf_analyzer_sink sink = {&r, on_message, on_finding, NULL, NULL, NULL, NULL};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     uf_cli_run(&in, a);
     /* Timestamps can turn out missing only while reading (candump console). */

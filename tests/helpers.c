@@ -236,7 +236,7 @@ bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config 
     }
     uf_analyzer_config local = *cfg;
     local.isotp.timing = uf_reader_has_time(r);
-    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL};
+    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL, NULL};
     uf_analyzer *an = uf_analyzer_new(&local, &sink);
     uf_record rec;
     int rc;
@@ -261,7 +261,7 @@ uf_analyzer *th_analyze_trace_keep(th_analysis *a, const sg_trace *t, const uf_a
         uf_analyzer_config_defaults(&c);
         cfg = &c;
     }
-    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL};
+    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL, NULL};
     uf_analyzer *an = uf_analyzer_new(cfg, &sink);
     for (guint i = 0; i < t->frames->len; i++) {
         const sg_frame *sf = &g_array_index(t->frames, sg_frame, i);

@@ -88,16 +88,20 @@ static const uf_rule catalogue[] = {
      "A download was not ended by a positive RequestTransferExit."},
 
     /* doip: ISO 13400-2:2019 */
-    {"doip.nack", UF_SEV_ERROR, "ISO 13400-2:2019 7.1.2",
-     "A diagnostic message was refused with a DoIP negative acknowledgement."},
-    {"doip.routing", UF_SEV_ERROR, "ISO 13400-2:2019 7.1.1",
-     "Diagnostic messages on a connection without successful routing activation."},
-    {"doip.ack_timeout", UF_SEV_WARNING, "ISO 13400-2:2019 Table 41",
-     "A diagnostic message acknowledgement came later than A_DoIP_Diagnostic_Message."},
-    {"doip.malformed", UF_SEV_ERROR, "ISO 13400-2:2019 6.1",
-     "A DoIP header is invalid (version, inverse version or length)."},
-    {"doip.tcp_gap", UF_SEV_WARNING, "-",
+    {"doip.nack", UF_SEV_ERROR, "ISO 13400-2:2019 diagnostic message NACK, generic header NACK",
+     "A diagnostic message, or a DoIP message, was refused with a negative acknowledgement."},
+    {"doip.routing", UF_SEV_ERROR, "ISO 13400-2:2019 routing activation",
+     "Diagnostic messages on a connection without successful routing activation, or a "
+     "routing activation denied."},
+    {"doip.ack_timeout", UF_SEV_WARNING, "ISO 13400-2:2019 7.7 A_DoIP_Diagnostic_Message",
+     "A diagnostic message acknowledgement came later than A_DoIP_Diagnostic_Message, or "
+     "not at all."},
+    {"doip.malformed", UF_SEV_ERROR, "ISO 13400-2:2019 generic DoIP header",
+     "A DoIP header is invalid (version, inverse version, payload type or length)."},
+    {"doip.tcp_gap", UF_SEV_WARNING, "RFC 9293 (capture loss)",
      "Bytes of the TCP stream are missing from the capture; decoding resynchronised."},
+    {"doip.tls", UF_SEV_INFO, "ISO 13400-2:2019 6.2.5",
+     "A DoIP connection secured with TLS (port 3496): its messages cannot be decoded."},
 };
 
 const uf_rule *uf_rules_all(size_t *count)

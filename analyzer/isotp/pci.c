@@ -38,6 +38,10 @@ bool uf_addressing_parse(const char *name, uf_addressing *out)
 
 const char *uf_isotp_endpoint_name(const uf_isotp_endpoint *ep, char *buf, size_t size)
 {
+    if (ep->id & UF_ISOTP_DOIP) {
+        snprintf(buf, size, "0x%04X", ep->id & 0xFFFFu);
+        return buf;
+    }
     uint32_t id = ep->id & ~UF_ISOTP_EFF;
     int n = (ep->id & UF_ISOTP_EFF) ? snprintf(buf, size, "0x%08X", id)
                                     : snprintf(buf, size, "0x%03X", id);

@@ -33,6 +33,9 @@ static inline unsigned uf_addressing_prefix(uf_addressing a)
 
 /* 29-bit ids carry UF_ISOTP_EFF so that 0x7E0 and 0x000007E0 differ. */
 #define UF_ISOTP_EFF 0x80000000u
+/* A DoIP logical address (ISO 13400-2) in place of a CAN id: sessions over
+ * DoIP have the same kind of endpoints as sessions over CAN. */
+#define UF_ISOTP_DOIP 0x40000000u
 static inline uint32_t uf_isotp_id_of(const uf_can_frame *f)
 {
     return f->id | ((f->flags & UF_CAN_EFF) ? UF_ISOTP_EFF : 0);
@@ -52,7 +55,8 @@ static inline uint64_t uf_isotp_endpoint_key(const uf_isotp_endpoint *e)
     return (uint64_t)e->bus << 41 | (uint64_t)(uint16_t)(e->addr + 1) << 32 | e->id;
 }
 
-/* "0x7E0", "0x18DA10F1", "0x6F1:12" (id and address byte). */
+/* "0x7E0", "0x18DA10F1", "0x6F1:12" (id and address byte); "0x0E80" for a
+ * DoIP logical address. */
 const char *uf_isotp_endpoint_name(const uf_isotp_endpoint *ep, char *buf, size_t size);
 
 /* ---- PCI codec (ISO 15765-2:2016 9.6) -------------------------------------*/
@@ -130,7 +134,15 @@ uint32_t uf_isotp_sf_max(const uf_isotp_tx_params *p);
 
 /* ---- Passive reassembly ---------------------------------------------------*/
 
+/* The transport a message came over: ISO-TP on CAN, or DoIP on TCP. The
+ * UDS layer above takes both in this one structure. */
+typedef enum uf_transport {
+    UF_TRANSPORT_ISOTP = 0,
+    UF_TRANSPORT_DOIP,
+} uf_transport;
+
 typedef struct uf_isotp_message {
+    uf_transport transport;
     uf_isotp_endpoint src;  /* who sent it */
     uf_isotp_endpoint dst;  /* partner, if known (dst_known) */
     bool dst_known;
@@ -153,6 +165,12 @@ typedef struct uf_isotp_message {
     /* Measured gaps between consecutive frames of one block. */
     uint32_t cf_gaps;
     uf_time cf_gap_min, cf_gap_max;
+    /* DoIP: the TCP connection, and how the entity acknowledged the
+     * diagnostic message (ack_latency from its end to the ACK / NACK). */
+    uint64_t connection;
+    bool acked, nacked;
+    uint8_t nack_code;
+    uf_time ack_latency;
 } uf_isotp_message;
 
 /* An explicitly configured tester / ECU pair; overrides detection. */
