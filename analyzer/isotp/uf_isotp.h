@@ -55,6 +55,19 @@ static inline uint64_t uf_isotp_endpoint_key(const uf_isotp_endpoint *e)
     return (uint64_t)e->bus << 41 | (uint64_t)(uint16_t)(e->addr + 1) << 32 | e->id;
 }
 
+/* The key of one tester - ECU conversation. On CAN the tester's id already
+ * names it (each ECU has its own request id); over DoIP one tester address
+ * talks to many ECUs through a gateway, at once when it flashes in
+ * parallel, so the key takes both logical addresses. */
+static inline uint64_t uf_conversation_key(const uf_isotp_endpoint *tester,
+                                           const uf_isotp_endpoint *ecu)
+{
+    if (ecu && (tester->id & UF_ISOTP_DOIP) && (ecu->id & UF_ISOTP_DOIP))
+        return UINT64_C(1) << 63 | (uint64_t)tester->bus << 32 |
+               (uint64_t)(tester->id & 0xFFFFu) << 16 | (ecu->id & 0xFFFFu);
+    return uf_isotp_endpoint_key(tester);
+}
+
 /* "0x7E0", "0x18DA10F1", "0x6F1:12" (id and address byte); "0x0E80" for a
  * DoIP logical address. */
 const char *uf_isotp_endpoint_name(const uf_isotp_endpoint *ep, char *buf, size_t size);

@@ -91,7 +91,8 @@ struct uf_sessions {
     GPtrArray *all;         /* uf_session *, by index - 1 */
     GPtrArray *open;        /* the sessions not closed yet, in the order they began */
     uint64_t not_analyzed;  /* requests left out once max_sessions were open */
-    GHashTable *by_tester;  /* endpoint key -> open uf_session * */
+    GHashTable *by_conv;    /* conversation key (uf_conversation_key) -> open uf_session * */
+    GHashTable *by_tester;  /* endpoint key -> the latest open uf_session * of that tester */
     GHashTable *by_ecu;     /* endpoint key -> open uf_session * */
     GArray *functional;     /* functional_req: the latest one per bus */
     uf_finding held[HELD_FINDINGS];

@@ -90,6 +90,7 @@ uf_sessions *uf_sessions_new(const uf_sessions_config *config, const uf_sessions
     ss->sink = *sink;
     ss->all = g_ptr_array_new();
     ss->open = g_ptr_array_new();
+    ss->by_conv = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->by_tester = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->by_ecu = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->functional = g_array_new(FALSE, TRUE, sizeof(functional_req));
@@ -117,6 +118,7 @@ void uf_sessions_free(uf_sessions *ss)
         session_free(g_ptr_array_index(ss->all, i));
     g_ptr_array_free(ss->all, TRUE);
     g_ptr_array_free(ss->open, TRUE);
+    g_hash_table_destroy(ss->by_conv);
     g_hash_table_destroy(ss->by_tester);
     g_hash_table_destroy(ss->by_ecu);
     g_array_free(ss->functional, TRUE);
@@ -124,11 +126,16 @@ void uf_sessions_free(uf_sessions *ss)
     g_free(ss);
 }
 
-static void map_put(GHashTable *h, const uf_isotp_endpoint *e, uf_session *s)
+static void map_put_key(GHashTable *h, uint64_t key, uf_session *s)
 {
     uint64_t *k = g_new(uint64_t, 1);
-    *k = key_of(e);
+    *k = key;
     g_hash_table_replace(h, k, s);
+}
+
+static void map_put(GHashTable *h, const uf_isotp_endpoint *e, uf_session *s)
+{
+    map_put_key(h, key_of(e), s);
 }
 
 static uf_session *map_get(GHashTable *h, const uf_isotp_endpoint *e)
@@ -137,11 +144,28 @@ static uf_session *map_get(GHashTable *h, const uf_isotp_endpoint *e)
     return g_hash_table_lookup(h, &k);
 }
 
-static void map_drop(GHashTable *h, const uf_isotp_endpoint *e, const uf_session *s)
+static void map_drop_key(GHashTable *h, uint64_t k, const uf_session *s)
 {
-    uint64_t k = key_of(e);
     if (g_hash_table_lookup(h, &k) == s)
         g_hash_table_remove(h, &k);
+}
+
+static void map_drop(GHashTable *h, const uf_isotp_endpoint *e, const uf_session *s)
+{
+    map_drop_key(h, key_of(e), s);
+}
+
+/* The open session of a tester - ECU conversation (ecu NULL if unknown). */
+static uf_session *conversation(const uf_sessions *ss, const uf_isotp_endpoint *tester,
+                                const uf_isotp_endpoint *ecu)
+{
+    uint64_t k = uf_conversation_key(tester, ecu);
+    return g_hash_table_lookup(ss->by_conv, &k);
+}
+
+static uint64_t conversation_of(const uf_session *s)
+{
+    return uf_conversation_key(&s->tester, s->ecu_known ? &s->ecu : NULL);
 }
 
 static uf_session *session_new(uf_sessions *ss, uint32_t bus, const uf_isotp_endpoint *tester,
@@ -174,6 +198,7 @@ static uf_session *session_new(uf_sessions *ss, uint32_t bus, const uf_isotp_end
     sequence_init(p, s);
     g_ptr_array_add(ss->all, s);
     g_ptr_array_add(ss->open, s);
+    map_put_key(ss->by_conv, conversation_of(s), s);
     map_put(ss->by_tester, tester, s);
     if (ecu_known)
         map_put(ss->by_ecu, ecu, s);
@@ -189,6 +214,7 @@ static void session_close(uf_sessions *ss, uf_session *s)
     sequence_close(ss, s);
     st->closed = true;
     g_ptr_array_remove(ss->open, s);
+    map_drop_key(ss->by_conv, conversation_of(s), s);
     map_drop(ss->by_tester, &s->tester, s);
     if (s->ecu_known)
         map_drop(ss->by_ecu, &s->ecu, s);
@@ -213,7 +239,27 @@ const uf_session *uf_sessions_get(const uf_sessions *ss, uint32_t index)
 
 const char *uf_session_transport(const uf_session *s)
 {
-    return s->fd ? "can-fd" : "can";
+    return s->doip ? "doip" : s->fd ? "can-fd" : "can";
+}
+
+/* The transport a message came over, and a DoIP entity's acknowledgement. */
+static void note_transport(uf_session *s, const uf_isotp_message *tp)
+{
+    if (tp->fd)
+        s->fd = true;
+    if (tp->transport != UF_TRANSPORT_DOIP)
+        return;
+    s->doip = true;
+    if (tp->nacked)
+        s->doip_nacks++;
+    if (!tp->acked || tp->ack_latency == UF_TIME_NONE)
+        return;
+    if (!s->doip_acks || tp->ack_latency < s->ack_min)
+        s->ack_min = tp->ack_latency;
+    if (!s->doip_acks || tp->ack_latency > s->ack_max)
+        s->ack_max = tp->ack_latency;
+    s->ack_sum = uf_time_add(s->ack_sum, tp->ack_latency);
+    s->doip_acks++;
 }
 
 /* ---- what a session records --------------------------------------------*/
@@ -393,6 +439,8 @@ static void apply_request(uf_sessions *ss, uf_session *s, const req_info *r,
     st->last_applied = r->index;
     touch(s, r->t_first, r->t_last, r->first_frame, r->last_frame);
     s->requests++;
+    if (m)
+        note_transport(s, m->tp);
     timing_request(ss, s, r);
     sequence_request(ss, s, r, out); /* sets the current labels */
     st->labels[r->index % LABEL_RING] = *out;
@@ -412,8 +460,7 @@ static void apply_response(uf_sessions *ss, uf_session *s, const uf_uds_message 
     const uf_isotp_message *tp = m->tp;
     touch(s, tp->t_first, tp->t_last, tp->first_frame, tp->last_frame);
     s->responses++;
-    if (tp->fd)
-        s->fd = true;
+    note_transport(s, tp);
     label *l = m->request ? find_label(s, m->request->index) : NULL;
     if (l)
         *out = *l;
@@ -521,7 +568,8 @@ static void message_request(uf_sessions *ss, uf_uds_message *m)
         remember_functional(ss, m->tp->src.bus, &r);
         return;
     }
-    uf_session *s = m->tester_known ? map_get(ss->by_tester, &m->tester) : NULL;
+    uf_session *s = m->tester_known ? conversation(ss, &m->tester, m->ecu_known ? &m->ecu : NULL)
+                                    : NULL;
     if (s && starts_session(&r) && s->reset_done && s->back_in_default) {
         session_close(ss, s); /* a new flash of the same ECU */
         s = NULL;
@@ -540,7 +588,9 @@ static void message_request(uf_sessions *ss, uf_uds_message *m)
 
 static void message_response(uf_sessions *ss, uf_uds_message *m)
 {
-    uf_session *s = map_get(ss->by_ecu, &m->ecu);
+    uf_session *s = m->tester_known ? conversation(ss, &m->tester, &m->ecu) : NULL;
+    if (!s)
+        s = map_get(ss->by_ecu, &m->ecu);
     if (!s && m->tester_known)
         s = map_get(ss->by_tester, &m->tester);
     if (!s && m->request && m->request->functional) {
@@ -604,7 +654,7 @@ void uf_sessions_unanswered(uf_sessions *ss, const uf_uds_request_ref *r)
      * profile needs is still missed by the sequence check. */
     if (r->functional)
         return;
-    uf_session *s = map_get(ss->by_tester, &r->tester);
+    uf_session *s = conversation(ss, &r->tester, r->ecu_known ? &r->ecu : NULL);
     char svc[32];
     session_report(ss, s, "uds.no_response", r->last_frame, r->t_end,
                    "no response to %s (request frames %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT

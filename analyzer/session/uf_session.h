@@ -70,6 +70,11 @@ typedef struct uf_session {
     uf_isotp_endpoint tester, ecu;
     bool ecu_known;
     bool fd;                       /* CAN FD frames seen */
+    bool doip;                     /* the messages came over DoIP */
+    /* DoIP: the entity's acknowledgements of the tester's diagnostic
+     * messages, and how long they took. */
+    uint32_t doip_acks, doip_nacks;
+    uf_time ack_min, ack_max, ack_sum;
     uf_time t_start, t_end;
     uint64_t first_frame, last_frame;
     uint32_t requests, responses;
@@ -131,7 +136,7 @@ uint32_t uf_sessions_count(const uf_sessions *s);
 uint64_t uf_sessions_requests_not_analyzed(const uf_sessions *s);
 const uf_session *uf_sessions_get(const uf_sessions *s, uint32_t index); /* 1-based */
 
-/* "can" or "can-fd". */
+/* "can", "can-fd" or "doip". */
 const char *uf_session_transport(const uf_session *s);
 
 /* How a profile step went in a session. */

@@ -8,6 +8,7 @@
  *     each with its own chain of 0x78 (response time and P2* per ECU);
  *   - suppressPosRspMsgIndicationBit: no positive response is due, but a
  *     negative one may still come;
+ *   - a request a DoIP entity refused (diagnostic message NACK) is owed none;
  *   - a response that matches no waiting request is reported as such, and
  *     a request still waiting when the next one starts had no response.
  * Responses on ids whose partner is unknown pair with a waiting request of
@@ -76,9 +77,10 @@ static void close_request(uf_uds *u, channel *c)
     c->waiting = false;
 }
 
-static channel *channel_for(uf_uds *u, const uf_isotp_endpoint *tester, bool create)
+static channel *channel_for(uf_uds *u, const uf_isotp_endpoint *tester,
+                            const uf_isotp_endpoint *ecu, bool create)
 {
-    uint64_t k = uf_isotp_endpoint_key(tester);
+    uint64_t k = uf_conversation_key(tester, ecu);
     channel *c = g_hash_table_lookup(u->channels, &k);
     if (!c && create) {
         c = g_new0(channel, 1);
@@ -118,7 +120,8 @@ static void assign_roles(uf_uds_message *m)
 static void on_request(uf_uds *u, uf_uds_message *m)
 {
     const uf_isotp_message *tp = m->tp;
-    channel *c = tp->functional ? functional_for(u, &tp->src) : channel_for(u, &tp->src, true);
+    channel *c = tp->functional ? functional_for(u, &tp->src)
+                                : channel_for(u, &tp->src, tp->dst_known ? &tp->dst : NULL, true);
     close_request(u, c);
     memset(&c->req, 0, sizeof(c->req));
     c->req.index = m->index;
@@ -131,7 +134,11 @@ static void on_request(uf_uds *u, uf_uds_message *m)
     c->req.last_frame = tp->last_frame;
     c->req.t_end = tp->t_last;
     c->req.tester = tp->src;
-    c->waiting = true;
+    c->req.ecu = tp->dst;
+    c->req.ecu_known = tp->dst_known;
+    /* A DoIP entity that refused the message (NACK) never passed it on:
+     * no response is owed. */
+    c->waiting = !tp->nacked;
     c->last_pending = UF_TIME_NONE;
     c->n_chains = 0;
 }
@@ -169,7 +176,7 @@ static channel *find_request(uf_uds *u, const uf_isotp_message *tp, const uf_uds
 {
     uf_isotp_endpoint tester;
     if (tp->dst_known) {
-        channel *c = channel_for(u, &tp->dst, false);
+        channel *c = channel_for(u, &tp->dst, &tp->src, false);
         if (c && matches(c, d))
             return c;
     }
@@ -180,8 +187,8 @@ static channel *find_request(uf_uds *u, const uf_isotp_message *tp, const uf_uds
             (!best || c->req.index > best->req.index))
             best = c;
     }
-    if (best)
-        return best;
+    if (best || tp->transport == UF_TRANSPORT_DOIP)
+        return best; /* DoIP names both ends: nothing to guess */
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, u->channels);

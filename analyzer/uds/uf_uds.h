@@ -114,6 +114,8 @@ typedef struct uf_uds_request_ref {
     uint64_t first_frame, last_frame;
     uf_time t_end; /* time of the request's last frame */
     uf_isotp_endpoint tester;
+    uf_isotp_endpoint ecu;  /* the target, if ecu_known (not for functional requests) */
+    bool ecu_known;
     uint32_t responses;     /* final responses received */
     uint32_t pending_count; /* 0x78 received */
 } uf_uds_request_ref;
