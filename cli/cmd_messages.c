@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * `udsflash messages FILE`: one line per UDS message (time, frames, bus,
- * tester -> ECU, service, key parameters, response time), with ISO-TP
- * findings inline; `--format json` streams the same as one JSON object.
+ * tester -> ECU, service, key parameters, response time), one per DoIP
+ * message that is not a diagnostic message (routing activation, ACKs,
+ * vehicle discovery), with the findings inline; `--format json` streams
+ * the same as one JSON object.
  */
 #include "cli.h"
 
@@ -19,7 +21,7 @@ typedef struct report {
     uf_cli_input *in;
     uf_uds_names names;
     uint32_t data_bytes; /* payload bytes in JSON "data"; 0 = all */
-    uint64_t messages, requests, positive, negative, incomplete, unanswered;
+    uint64_t messages, requests, positive, negative, incomplete, unanswered, doip;
     uint64_t by_severity[3];
     GArray *findings;   /* uf_finding, JSON only */
     uint64_t findings_dropped;
@@ -44,7 +46,7 @@ static const char *ep_name(const uf_isotp_endpoint *ep, bool known, char *buf, s
 static void text_message(report *r, const uf_uds_message *m)
 {
     const uf_isotp_message *tp = m->tp;
-    char t[32], frames[48], tester[32], ecu[32], chan[80], svc[32], params[512], rt[96] = "";
+    char t[32], frames[48], tester[32], ecu[32], chan[80], svc[32], params[512], rt[192] = "";
     uf_format_seconds(t, sizeof(t), uf_cli_rel(r->in, tp->t_first));
     if (tp->first_frame == tp->last_frame)
         snprintf(frames, sizeof(frames), "%" PRIu64, tp->first_frame);
@@ -70,6 +72,18 @@ static void text_message(report *r, const uf_uds_message *m)
     } else if (m->d.kind != UF_UDS_REQUEST && !m->request && !m->incomplete) {
         snprintf(rt, sizeof(rt), "  (no request)");
     }
+    if (tp->transport == UF_TRANSPORT_DOIP && (tp->acked || tp->nacked)) {
+        char a[32];
+        size_t used = strlen(rt);
+        uf_format_ms(a, sizeof(a), tp->ack_latency);
+        if (tp->nacked) {
+            const char *name = uf_doip_diag_nack_name(tp->nack_code);
+            snprintf(rt + used, sizeof(rt) - used, "  DoIP NACK 0x%02X %s after %sms",
+                     tp->nack_code, name ? name : "(reserved)", a);
+        } else {
+            snprintf(rt + used, sizeof(rt) - used, "  ack=%sms", a);
+        }
+    }
     const char *mark = m->d.kind == UF_UDS_POSITIVE ? "+" : m->d.kind == UF_UDS_NEGATIVE ? "-" : "";
     char incomplete[64] = "";
     if (m->incomplete)
@@ -78,6 +92,35 @@ static void text_message(report *r, const uf_uds_message *m)
     fprintf(r->out, "%12s  %-11s %-6s %-24s %-20s %s%s%s%s%s%s\n", t, frames,
             bus_name(r, tp->src.bus), chan, m->step ? m->step : "-", incomplete, service, mark,
             params[0] ? " " : "", params, rt);
+}
+
+/* Where a DoIP message went: "doip#3 ->" (tester to entity on TCP
+ * connection 3), "doip#3 <-", or "udp ->" / "udp <-" for discovery. */
+static const char *doip_channel(const uf_doip_pdu *p, char *buf, size_t size)
+{
+    bool to_entity = p->dport == UF_DOIP_PORT || p->sport != UF_DOIP_PORT;
+    if (p->udp)
+        snprintf(buf, size, "udp %s", to_entity ? "->" : "<-");
+    else
+        snprintf(buf, size, "doip#%" PRIu64 " %s", p->connection, to_entity ? "->" : "<-");
+    return buf;
+}
+
+static void text_doip(report *r, const uf_doip_pdu *p)
+{
+    char t[32], frames[48], chan[40], desc[256], lat[48] = "";
+    uf_format_seconds(t, sizeof(t), uf_cli_rel(r->in, p->t_first));
+    if (p->first_frame == p->last_frame)
+        snprintf(frames, sizeof(frames), "%" PRIu64, p->first_frame);
+    else
+        snprintf(frames, sizeof(frames), "%" PRIu64 "-%" PRIu64, p->first_frame, p->last_frame);
+    uf_doip_describe(p->d, desc, sizeof(desc));
+    if (p->latency != UF_TIME_NONE) {
+        char a[32];
+        snprintf(lat, sizeof(lat), "  after %sms", uf_format_ms(a, sizeof(a), p->latency));
+    }
+    fprintf(r->out, "%12s  %-11s %-6s %-24s %-20s %s%s\n", t, frames, bus_name(r, p->bus),
+            doip_channel(p, chan, sizeof(chan)), "-", desc, lat);
 }
 
 static void text_finding(report *r, const uf_finding *f)
@@ -216,6 +259,18 @@ static void json_message(report *r, const uf_uds_message *m)
     uf_json_string(j, uf_addressing_name(tp->addressing));
     uf_json_key(j, "fd");
     uf_json_bool(j, tp->fd);
+    uf_json_key(j, "transport");
+    uf_json_string(j, tp->transport == UF_TRANSPORT_DOIP ? "doip" : "isotp");
+    if (tp->transport == UF_TRANSPORT_DOIP) {
+        uf_json_key(j, "connection");
+        uf_json_uint(j, tp->connection);
+        json_ms(r, "ack_ms", tp->acked || tp->nacked ? tp->ack_latency : UF_TIME_NONE);
+        uf_json_key(j, "nack");
+        if (tp->nacked)
+            uf_json_uint(j, tp->nack_code);
+        else
+            uf_json_null(j);
+    }
     uf_json_key(j, "kind");
     uf_json_string(j, uf_uds_kind_name(m->d.kind));
     uf_json_key(j, "sid");
@@ -267,6 +322,56 @@ static void json_message(report *r, const uf_uds_message *m)
     uf_json_end_object(j);
 }
 
+static void json_address(uf_json *j, const char *key, const uf_ip_addr *a, uint16_t port)
+{
+    char ip[48], buf[64];
+    uf_ip_addr_name(a, ip, sizeof(ip));
+    snprintf(buf, sizeof(buf), a->family == 6 ? "[%s]:%u" : "%s:%u", ip, port);
+    uf_json_key(j, key);
+    uf_json_string(j, buf);
+}
+
+static void json_doip(report *r, const uf_doip_pdu *p)
+{
+    uf_json *j = &r->j;
+    char buf[256];
+    uf_json_begin_object(j);
+    uf_json_key(j, "kind");
+    uf_json_string(j, "doip");
+    uf_json_key(j, "time");
+    uf_json_time(j, uf_cli_rel(r->in, p->t_first));
+    uf_json_key(j, "first_frame");
+    uf_json_uint(j, p->first_frame);
+    uf_json_key(j, "last_frame");
+    uf_json_uint(j, p->last_frame);
+    uf_json_key(j, "bus");
+    uf_json_string(j, bus_name(r, p->bus));
+    uf_json_key(j, "protocol");
+    uf_json_string(j, p->udp ? "udp" : "tcp");
+    uf_json_key(j, "connection");
+    if (p->udp)
+        uf_json_null(j);
+    else
+        uf_json_uint(j, p->connection);
+    json_address(j, "src", p->src, p->sport);
+    json_address(j, "dst", p->dst, p->dport);
+    uf_json_key(j, "version");
+    uf_json_uint(j, p->d->version);
+    uf_json_key(j, "payload_type");
+    uf_json_uint(j, p->d->type);
+    uf_json_key(j, "name");
+    uf_json_string(j, uf_doip_type_name(p->d->type));
+    uf_doip_describe(p->d, buf, sizeof(buf));
+    uf_json_key(j, "params");
+    uf_json_string(j, buf);
+    uf_json_key(j, "length");
+    uf_json_uint(j, p->d->length);
+    uf_json_key(j, "data");
+    uf_json_hex(j, p->d->payload, p->d->held);
+    json_ms(r, "latency_ms", p->latency);
+    uf_json_end_object(j);
+}
+
 static void json_finding(report *r, const uf_finding *f)
 {
     uf_json *j = &r->j;
@@ -306,6 +411,16 @@ static void on_message(void *ctx, const uf_uds_message *m)
         json_message(r, m);
     else
         text_message(r, m);
+}
+
+static void on_doip(void *ctx, const uf_doip_pdu *p)
+{
+    report *r = ctx;
+    r->doip++;
+    if (r->json)
+        json_doip(r, p);
+    else
+        text_doip(r, p);
 }
 
 static void on_finding(void *ctx, const uf_finding *f)
@@ -356,7 +471,8 @@ static void write_json_tail(report *r, const uf_finding *notes, size_t n_notes)
         {"frames", r->in->frames},       {"messages", r->messages},
         {"requests", r->requests},       {"positive", r->positive},
         {"negative", r->negative},       {"incomplete", r->incomplete},
-        {"unanswered", r->unanswered},   {"findings_not_listed", r->findings_dropped},
+        {"unanswered", r->unanswered},   {"doip_messages", r->doip},
+        {"findings_not_listed", r->findings_dropped},
     };
     for (size_t i = 0; i < UF_ARRAY_LEN(counts); i++) {
         uf_json_key(j, counts[i].k);
@@ -396,15 +512,19 @@ static void write_json_tail(report *r, const uf_finding *notes, size_t n_notes)
 
 static void write_text_tail(report *r, const uf_finding *notes, size_t n_notes)
 {
+    char doip_note[48] = "";
+    if (r->doip)
+        snprintf(doip_note, sizeof(doip_note), ", %" PRIu64 " other DoIP messages", r->doip);
     for (size_t i = 0; i < n_notes; i++)
         text_finding(r, &notes[i]);
     fprintf(r->out,
             "%s (%s): %" PRIu64 " frames, %" PRIu64 " UDS messages (%" PRIu64 " requests, %" PRIu64
             " positive, %" PRIu64 " negative, %" PRIu64 " incomplete), %" PRIu64
-            " unanswered; findings: %" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64
+            " unanswered%s; findings: %" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64
             " info\n",
             uf_reader_path(r->in->reader), uf_reader_format(r->in->reader), r->in->frames,
             r->messages, r->requests, r->positive, r->negative, r->incomplete, r->unanswered,
+            doip_note,
             r->by_severity[UF_SEV_ERROR],
             r->by_severity[UF_SEV_WARNING], r->by_severity[UF_SEV_INFO]);
 }
@@ -487,7 +607,7 @@ int uf_cmd_messages(int argc, char **argv)
         fprintf(stdout, "%12s  %-11s %-6s %-24s %-20s %s\n", "time (s)", "frames", "bus",
                 "tester -> ECU", "step", "service and parameters");
     }
-    uf_analyzer_sink sink = {&r, on_message, on_finding, NULL, NULL, NULL, NULL};
+    uf_analyzer_sink sink = {&r, on_message, on_finding, NULL, NULL, NULL, on_doip};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     uf_cli_run(&in, a);
     /* Timestamps can turn out missing only while reading (candump console). */

@@ -91,6 +91,11 @@ static const struct expected {
     {"flash-erase-first.pcap", NULL, false, {"flash.sequence.order"}},
     {"flash-erase-first.pcap", "erase-first", true, {NULL}},
     {"flash-his.pcap", "his", true, {NULL}},
+    {"doip-faults.pcap", NULL, false,
+     {"doip.nack", "doip.routing", "doip.ack_timeout", "doip.malformed"}},
+    {"doip-gap.pcap", NULL, false,
+     {"doip.tcp_gap", "flash.transfer.block_counter", "flash.transfer.size",
+      "uds.unexpected_response"}},
 };
 
 static bool is_capture(const char *name)

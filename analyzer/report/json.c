@@ -51,6 +51,32 @@ static void key_endpoint(uf_json *j, const char *k, const uf_isotp_endpoint *e, 
         uf_json_null(j);
 }
 
+static void key_ms(uf_json *j, const char *k, uf_time t)
+{
+    uf_json_key(j, k);
+    if (t == UF_TIME_NONE)
+        uf_json_null(j);
+    else
+        uf_json_double(j, (double)t / 1e6, 3);
+}
+
+/* DoIP sessions: the entity's acknowledgements; null over CAN. */
+static void doip_stats(uf_json *j, const uf_session *s)
+{
+    uf_json_key(j, "doip");
+    if (!s->doip) {
+        uf_json_null(j);
+        return;
+    }
+    uf_json_begin_object(j);
+    key_uint(j, "acks", s->doip_acks);
+    key_uint(j, "nacks", s->doip_nacks);
+    key_ms(j, "ack_min_ms", s->doip_acks ? s->ack_min : UF_TIME_NONE);
+    key_ms(j, "ack_avg_ms", s->doip_acks ? s->ack_sum / (uf_time)s->doip_acks : UF_TIME_NONE);
+    key_ms(j, "ack_max_ms", s->doip_acks ? s->ack_max : UF_TIME_NONE);
+    uf_json_end_object(j);
+}
+
 static void severities(uf_json *j, const char *k, const uint32_t v32[3], const uint64_t v64[3])
 {
     uf_json_key(j, k);
@@ -271,6 +297,7 @@ void uf_report_json(FILE *out, const uf_check_result *r)
         key_uint(&j, "responses", s->responses);
         key_bool(&j, "complete", s->reset_done && s->back_in_default);
         key_uint(&j, "security_level", s->security_level);
+        doip_stats(&j, s);
         phases(&j, r, s);
         downloads(&j, s);
         key_uint(&j, "downloads_not_analyzed", s->downloads_not_analyzed);

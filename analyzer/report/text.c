@@ -176,6 +176,17 @@ static void session_block(const out *o, const uf_session *s)
     if (s->downloads_not_analyzed)
         fprintf(f, "  downloads  %u more after the first %u, not analyzed\n",
                 s->downloads_not_analyzed, s->downloads->len);
+    if (s->doip_acks || s->doip_nacks) {
+        char lo[32], avg[32], hi[32];
+        fprintf(f, "  doip       %u ACK%s %s / %s / %s ms (min / avg / max)", s->doip_acks,
+                s->doip_acks == 1 ? "" : "s", uf_format_ms(lo, sizeof(lo), s->ack_min),
+                uf_format_ms(avg, sizeof(avg),
+                             s->doip_acks ? s->ack_sum / (uf_time)s->doip_acks : UF_TIME_NONE),
+                uf_format_ms(hi, sizeof(hi), s->ack_max));
+        if (s->doip_nacks)
+            fprintf(f, ", %u NACK%s", s->doip_nacks, s->doip_nacks == 1 ? "" : "s");
+        fputc('\n', f);
+    }
     if (s->security_level)
         fprintf(f, "  security   level %u unlocked\n", s->security_level);
     if (s->n_sessions_entered) {

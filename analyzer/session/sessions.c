@@ -546,8 +546,23 @@ void uf_sessions_finding(uf_sessions *ss, const uf_finding *f)
     ss->held[ss->n_held++] = *f;
 }
 
+/* A message the session layer does not judge (lost, or refused by a DoIP
+ * entity, so the ECU never saw it): named with the session it belongs to. */
+static void label_only(uf_uds_message *m, uf_session *s)
+{
+    if (!s)
+        return;
+    m->session = s->index;
+    m->phase = s->state->cur_phase;
+    m->step = s->state->cur_step;
+}
+
 static void message_request(uf_sessions *ss, uf_uds_message *m)
 {
+    if (m->tp->nacked) {
+        label_only(m, m->tester_known ? map_get(ss->by_tester, &m->tester) : NULL);
+        return;
+    }
     req_info r = req_from(m);
     label l = {r.index, -1, -1, 0};
     if (m->functional) {
@@ -627,15 +642,8 @@ void uf_sessions_message(uf_sessions *ss, uf_uds_message *m)
     m->session = 0;
     m->phase = m->step = NULL;
     if (m->incomplete) {
-        /* A lost message: no checks, but name the session it belongs to. */
         uf_session *s = map_get(ss->by_tester, &m->tp->src);
-        if (!s)
-            s = map_get(ss->by_ecu, &m->tp->src);
-        if (s) {
-            m->session = s->index;
-            m->phase = s->state->cur_phase;
-            m->step = s->state->cur_step;
-        }
+        label_only(m, s ? s : map_get(ss->by_ecu, &m->tp->src));
     } else if (m->d.kind == UF_UDS_REQUEST) {
         message_request(ss, m);
     } else {

@@ -44,7 +44,7 @@ typedef int (*writer)(const sg_trace *t, const char *path, uf_error *err);
 typedef struct output {
     const char *suffix;
     int kind; /* 0 pcap, 1 pcapng, 2 candump, 3 asc, 4 blf, 5 busmaster, 6 console,
-               * 7 pcap LE, 8 pcap old FD, 9 SLL, 10 SLL2 */
+               * 7 pcap LE, 8 pcap old FD, 9 SLL, 10 SLL2, 11 Ethernet pcap */
 } output;
 
 static int write_one(const sg_trace *t, const char *dir, const char *name, const output *o,
@@ -63,7 +63,8 @@ static int write_one(const sg_trace *t, const char *dir, const char *name, const
     case 7: rc = sg_write_pcap(t, path, SG_PCAP_SOCKETCAN_LE, err); break;
     case 8: rc = sg_write_pcap(t, path, SG_PCAP_SOCKETCAN_OLD, err); break;
     case 9: rc = sg_write_pcap(t, path, SG_PCAP_SLL, err); break;
-    default: rc = sg_write_pcap(t, path, SG_PCAP_SLL2, err); break;
+    case 10: rc = sg_write_pcap(t, path, SG_PCAP_SLL2, err); break;
+    default: rc = sg_write_pcap(t, path, SG_PCAP_ETHERNET, err); break;
     }
     g_free(path);
     return rc;
@@ -238,6 +239,103 @@ static int scenario_verdicts(const char *dir, uf_error *err)
     return 0;
 }
 
+/* ---- DoIP --------------------------------------------------------------------------*/
+
+/* A tester (0x0E80) flashing ECU 0x0010 behind a DoIP gateway (0x1000). */
+static sg_doip doip_gateway(uint32_t bus, bool v6)
+{
+    sg_doip d;
+    memset(&d, 0, sizeof(d));
+    const uint8_t tester_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x0E, 0x80};
+    const uint8_t gateway_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x10, 0x00};
+    memcpy(d.flow.host[0].mac, tester_mac, 6);
+    memcpy(d.flow.host[1].mac, gateway_mac, 6);
+    if (v6) {
+        sg_ip6(&d.flow.host[0].ip, "fd00:ca7::e80");
+        sg_ip6(&d.flow.host[1].ip, "fd00:ca7::1000");
+        d.flow.vlan = 10;
+    } else {
+        sg_ip4(&d.flow.host[0].ip, 169, 254, 10, 128);
+        sg_ip4(&d.flow.host[1].ip, 169, 254, 10, 16);
+    }
+    d.bus = bus;
+    d.tester_la = 0x0E80;
+    d.ecu_la = 0x0010;
+    d.functional_la = 0xE400;
+    d.entity_la = 0x1000;
+    d.first_port = 50100;
+    d.mss = 1460;
+    d.discovery = true;
+    return d;
+}
+
+static const sg_flash flash_doip = {.image_size = 32768, .address = 0x00080000,
+                                    .max_block = 0x1002, .seed = 0xD0D0CAFE,
+                                    .erase_pending = 2, .functional_pre = true};
+
+static sg_link doip_link(sg_doip *d, uint64_t seed)
+{
+    sg_link l;
+    memset(&l, 0, sizeof(l));
+    l.bus = d->bus;
+    l.rng = seed;
+    l.doip = d;
+    return l;
+}
+
+static int write_doip(const char *dir, const char *name, bool v6, uint32_t faults,
+                      const output *outs, size_t n_outs, uf_error *err)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_doip d = doip_gateway(sg_trace_eth_bus(&t, "eth0"), v6);
+    d.faults = faults;
+    sg_link l = doip_link(&d, 13400 + faults);
+    sg_flash_session(&t, &l, &flash_doip, T0 + 50 * UF_NS_PER_MS);
+    sg_trace_finish(&t);
+    int rc = write_set(&t, dir, name, outs, n_outs, err);
+    sg_trace_free(&t);
+    return rc;
+}
+
+/* DoIP over IPv4 and IPv6 (VLAN-tagged), through a gateway: a conformant
+ * flash with TCP's everyday roughness (an ACK riding with a response,
+ * retransmissions, segments captured out of order), one with DoIP faults,
+ * and one with a segment the capture lost. */
+static int scenario_doip(const char *dir, uf_error *err)
+{
+    static const output eth[] = {{".pcap", 11}, {".pcapng", 1}};
+    static const output ng[] = {{".pcapng", 1}};
+    static const output pcap[] = {{".pcap", 11}};
+    if (write_doip(dir, "doip-flash", false, SG_DOIP_COALESCE, eth, 2, err) < 0 ||
+        write_doip(dir, "doip-flash-ipv6", true, SG_DOIP_RETRANSMIT | SG_DOIP_REORDER, ng, 1,
+                   err) < 0 ||
+        write_doip(dir, "doip-faults", false,
+                   SG_DOIP_NACK | SG_DOIP_ROUTING_DENIED | SG_DOIP_LATE_ACK | SG_DOIP_MALFORMED,
+                   pcap, 1, err) < 0 ||
+        write_doip(dir, "doip-gap", false, SG_DOIP_GAP, pcap, 1, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* A gateway capture: the tester's DoIP on eth0 and the gateway's CAN on
+ * can0, both flashing at once; one pcapng with both interfaces. */
+static int scenario_gateway(const char *dir, uf_error *err)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_doip d = doip_gateway(sg_trace_eth_bus(&t, "eth0"), false);
+    sg_link ld = doip_link(&d, 77);
+    sg_link lc = link_11bit(sg_trace_bus(&t, "can0"), 0x7E0, 0x7E8, 78);
+    sg_flash_session(&t, &ld, &flash_doip, T0 + 50 * UF_NS_PER_MS);
+    sg_flash_session(&t, &lc, &flash_small, T0 + 400 * UF_NS_PER_MS);
+    sg_trace_finish(&t);
+    static const output ng[] = {{".pcapng", 1}};
+    int rc = write_set(&t, dir, "gateway-doip-can", ng, 1, err);
+    sg_trace_free(&t);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -251,7 +349,7 @@ int main(int argc, char **argv)
     }
     int (*const scenarios[])(const char *, uf_error *) = {
         scenario_11bit, scenario_29bit_fd, scenario_extended, scenario_two_ecus,
-        scenario_two_buses, scenario_verdicts,
+        scenario_two_buses, scenario_verdicts, scenario_doip, scenario_gateway,
     };
     uf_error err;
     for (size_t i = 0; i < UF_ARRAY_LEN(scenarios); i++) {

@@ -93,7 +93,7 @@ static uint64_t next_random(uint64_t *s)
 
 /* A delay of base_us plus up to jitter_us, rounded to whole microseconds
  * so that every format (pcap, candump, ASC) stores it exactly. */
-static uf_time delay(sg_link *l, uint32_t base_us, uint32_t jitter_us)
+uf_time sg_delay(sg_link *l, uint32_t base_us, uint32_t jitter_us)
 {
     uint32_t j = jitter_us ? (uint32_t)(next_random(&l->rng) % (jitter_us + 1)) : 0;
     return (uf_time)(base_us + j) * UF_NS_PER_US;
@@ -123,6 +123,8 @@ static void put_frame(sg_trace *t, sg_link *l, uint32_t id, bool from_tester, uf
 uf_time sg_send(sg_trace *trace, sg_link *l, bool from_tester, bool functional, uf_time t,
                 const uint8_t *msg, uint32_t len)
 {
+    if (l->doip)
+        return sg_doip_send(trace, l, from_tester, functional, t, msg, len);
     const uf_isotp_tx_params *p = functional ? &l->functional_tx
                                   : from_tester ? &l->tester_tx : &l->ecu_tx;
     uint32_t id = functional ? l->functional_id : from_tester ? l->tester_id : l->ecu_id;
@@ -145,14 +147,14 @@ uf_time sg_send(sg_trace *trace, sg_link *l, bool from_tester, bool functional, 
         gap_us = l->tester_cf_gap_us; /* a tester that ignores the ECU's STmin */
     uint32_t frame_us = (uint32_t)(l->frame_time / UF_NS_PER_US);
     for (;;) {
-        t += delay(l, 800, 400); /* receiver's FC after about a millisecond */
+        t += sg_delay(l, 800, 400); /* receiver's FC after about a millisecond */
         memset(&f, 0, sizeof(f));
         uf_isotp_fc_frame(rp, UF_FS_CTS, bs, stmin, &f);
         put_frame(trace, l, rid, !from_tester, t, &f);
-        t += delay(l, frame_us + 100, 100);
+        t += sg_delay(l, frame_us + 100, 100);
         for (uint32_t n = 0; bs == 0 || n < bs; n++) {
             if (n > 0)
-                t += delay(l, (gap_us > frame_us || (from_tester && l->tester_cf_gap_us)
+                t += sg_delay(l, (gap_us > frame_us || (from_tester && l->tester_cf_gap_us)
                                    ? gap_us : frame_us) + 20, 60);
             memset(&f, 0, sizeof(f));
             if (!uf_isotp_tx_next(&tx, &f))
@@ -171,10 +173,10 @@ static uf_time exchange(sg_trace *tr, sg_link *l, uf_time t, const uint8_t *req,
 {
     t = sg_send(tr, l, true, false, t, req, req_len);
     if (resp) {
-        t += delay(l, delay_ms * 1000u, 1500);
+        t += sg_delay(l, delay_ms * 1000u, 1500);
         t = sg_send(tr, l, false, false, t, resp, resp_len);
     }
-    return t + delay(l, 2000, 3000); /* the tester's think time */
+    return t + sg_delay(l, 2000, 3000); /* the tester's think time */
 }
 
 static uint32_t crc32_of(const uint8_t *p, uint32_t n)
@@ -201,23 +203,23 @@ static uf_time erase(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t)
     uf_store_be32(req + 9, fl->image_size);
     t = sg_send(tr, l, true, false, t, req, sizeof(req));
     uint8_t pending[] = {0x7F, 0x31, 0x78};
-    uf_time at = t + delay(l, 15000, 2000);
+    uf_time at = t + sg_delay(l, 15000, 2000);
     for (uint8_t i = 0; i < fl->erase_pending; i++) {
         at = sg_send(tr, l, false, false, at, pending, sizeof(pending));
         if (i == 0) {
             /* Tester present on the functional id while the ECU is busy. */
             uint8_t tp[] = {0x3E, 0x80};
-            sg_send(tr, l, true, true, at + delay(l, 500000, 1000), tp, sizeof(tp));
+            sg_send(tr, l, true, true, at + sg_delay(l, 500000, 1000), tp, sizeof(tp));
         }
         bool gap = has(fl, SG_PENDING_GAP) && i == 0 && fl->erase_pending > 1;
-        at += gap ? delay(l, 6000000, 0) : delay(l, 1000000, 20000);
+        at += gap ? sg_delay(l, 6000000, 0) : sg_delay(l, 1000000, 20000);
     }
     if (has(fl, SG_LATE_FINAL))
-        at += delay(l, 5000000, 0); /* 6 s after the last 0x78 in all */
+        at += sg_delay(l, 5000000, 0); /* 6 s after the last 0x78 in all */
     else if (has(fl, SG_NEAR_P2STAR))
-        at += delay(l, 3900000, 0); /* 4.9 s */
+        at += sg_delay(l, 3900000, 0); /* 4.9 s */
     uint8_t done[] = {0x71, 0x01, 0xFF, 0x00, 0x00};
-    return sg_send(tr, l, false, false, at, done, sizeof(done)) + delay(l, 3000, 2000);
+    return sg_send(tr, l, false, false, at, done, sizeof(done)) + sg_delay(l, 3000, 2000);
 }
 
 static uf_time fingerprint(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t)
@@ -228,7 +230,7 @@ static uf_time fingerprint(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time
     uint8_t ok[] = {0x6E, (uint8_t)(did >> 8), (uint8_t)did};
     if (has(fl, SG_NRC)) {
         uint8_t refused[] = {0x7F, 0x2E, 0x22}; /* conditionsNotCorrect, then a retry */
-        t = exchange(tr, l, t, fp, sizeof(fp), refused, sizeof(refused), 10) + delay(l, 50000, 0);
+        t = exchange(tr, l, t, fp, sizeof(fp), refused, sizeof(refused), 10) + sg_delay(l, 50000, 0);
     }
     return exchange(tr, l, t, fp, sizeof(fp), ok, sizeof(ok), 25);
 }
@@ -267,7 +269,7 @@ static uf_time download(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t,
         t = exchange(tr, l, t, block, n + 2, td_r, sizeof(td_r), 4);
         l->tester_cf_gap_us = 0;
         if (has(fl, SG_EXTRA_RESPONSE) && n_block == 1)
-            t = sg_send(tr, l, false, false, t, td_r, sizeof(td_r)) + delay(l, 2000, 1000);
+            t = sg_send(tr, l, false, false, t, td_r, sizeof(td_r)) + sg_delay(l, 2000, 1000);
         if (has(fl, SG_RETRY_BLOCK) && n_block == 2) /* the same block, same counter */
             t = exchange(tr, l, t, block, n + 2, td_r, sizeof(td_r), 4);
         if (has(fl, SG_CUT) && n_block == 4) {
@@ -293,6 +295,8 @@ uf_time sg_flash_session(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t
     uint8_t p2_hi = 0x00, p2_lo = has(fl, SG_ANNOUNCE_P2_100) ? 0x64 : 0x32; /* P2 50 or 100 ms */
     uint8_t timing[4] = {p2_hi, p2_lo, 0x01, 0xF4};                           /* P2* 5000 ms */
 
+    if (l->doip)
+        t = sg_doip_open(tr, l, t);
     /* Pre-programming: extended session, preconditions, DTCs and
      * communication off, identification. */
     uint8_t dsc_ext[] = {0x10, 0x03};
@@ -305,15 +309,15 @@ uf_time sg_flash_session(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t
                       : has(fl, SG_NEAR_P2) ? 45 : 12;
         /* Exactly ms: a late answer must not be saved by jitter. */
         t = sg_send(tr, l, true, false, t, pre, sizeof(pre)) + (uf_time)ms * UF_NS_PER_MS;
-        t = sg_send(tr, l, false, false, t, pre_r, sizeof(pre_r)) + delay(l, 2000, 3000);
+        t = sg_send(tr, l, false, false, t, pre_r, sizeof(pre_r)) + sg_delay(l, 2000, 3000);
         uint8_t dtc_off[] = {0x85, 0x82};        /* DTC setting off, no positive response */
         uint8_t comm_off[] = {0x28, 0x83, 0x01}; /* disableRxAndTx, normal messages */
         if (fl->functional_pre) {
-            t = sg_send(tr, l, true, true, t, dtc_off, sizeof(dtc_off)) + delay(l, 20000, 2000);
-            t = sg_send(tr, l, true, true, t, comm_off, sizeof(comm_off)) + delay(l, 20000, 2000);
+            t = sg_send(tr, l, true, true, t, dtc_off, sizeof(dtc_off)) + sg_delay(l, 20000, 2000);
+            t = sg_send(tr, l, true, true, t, comm_off, sizeof(comm_off)) + sg_delay(l, 20000, 2000);
         } else {
-            t = exchange(tr, l, t, dtc_off, sizeof(dtc_off), NULL, 0, 0) + delay(l, 20000, 0);
-            t = exchange(tr, l, t, comm_off, sizeof(comm_off), NULL, 0, 0) + delay(l, 20000, 0);
+            t = exchange(tr, l, t, dtc_off, sizeof(dtc_off), NULL, 0, 0) + sg_delay(l, 20000, 0);
+            t = exchange(tr, l, t, comm_off, sizeof(comm_off), NULL, 0, 0) + sg_delay(l, 20000, 0);
         }
     }
     uint8_t vin_q[] = {0x22, 0xF1, 0x90};
@@ -324,7 +328,7 @@ uf_time sg_flash_session(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t
     uint8_t sw_r[3 + 8] = {0x62, 0xF1, 0x95};
     memcpy(sw_r + 3, "01.00.00", 8);
     if (has(fl, SG_NO_RESPONSE))
-        t = sg_send(tr, l, true, false, t, sw_q, sizeof(sw_q)) + delay(l, 150000, 0);
+        t = sg_send(tr, l, true, false, t, sw_q, sizeof(sw_q)) + sg_delay(l, 150000, 0);
     t = exchange(tr, l, t, sw_q, sizeof(sw_q), sw_r, sizeof(sw_r), 5);
 
     /* Programming: session, security access, fingerprint, erase, download. */
@@ -380,7 +384,8 @@ uf_time sg_flash_session(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t
         uint8_t reset[] = {0x11, 0x01};
         uint8_t reset_r[] = {0x51, 0x01};
         t = exchange(tr, l, t, reset, sizeof(reset), reset_r, sizeof(reset_r), 5);
-        t += delay(l, 600000, 5000); /* the ECU boots the new software */
+        uf_time boot = sg_delay(l, 600000, 5000); /* the ECU boots the new software */
+        t = l->doip ? sg_doip_reconnect(tr, l, t, boot) : t + boot;
     }
 
     /* Post-programming: default session, clear DTCs, read the new version. */
@@ -393,5 +398,6 @@ uf_time sg_flash_session(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t
     uint8_t clear_r[] = {0x54};
     t = exchange(tr, l, t, clear, sizeof(clear), clear_r, sizeof(clear_r), 30);
     memcpy(sw_r + 3, "02.00.00", 8);
-    return exchange(tr, l, t, sw_q, sizeof(sw_q), sw_r, sizeof(sw_r), 5);
+    t = exchange(tr, l, t, sw_q, sizeof(sw_q), sw_r, sizeof(sw_r), 5);
+    return l->doip ? sg_doip_close(tr, l, t) : t;
 }

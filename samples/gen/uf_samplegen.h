@@ -8,6 +8,7 @@
 #ifndef UF_SAMPLEGEN_H
 #define UF_SAMPLEGEN_H
 
+#include "uf_doip.h"
 #include "uf_isotp.h"
 #include "uf_net.h"
 
@@ -68,7 +69,9 @@ void sg_ip6(uf_ip_addr *a, const char *text);
 /* Stable sort by time: frames of several simulated ECUs interleave. */
 void sg_trace_finish(sg_trace *t);
 
-/* One tester - ECU link. */
+typedef struct sg_doip sg_doip;
+
+/* One tester - ECU link: ISO-TP on a CAN bus, or DoIP when doip is set. */
 typedef struct sg_link {
     uint32_t bus;
     uint32_t tester_id, ecu_id, functional_id; /* with UF_ISOTP_EFF for 29-bit */
@@ -79,7 +82,57 @@ typedef struct sg_link {
     uf_time frame_time;              /* bus time of one frame */
     uint64_t rng;                    /* deterministic jitter */
     uint32_t tester_cf_gap_us;       /* if not 0: the tester's CF spacing, whatever STmin says */
+    sg_doip *doip;                   /* DoIP over TCP instead of ISO-TP */
 } sg_link;
+
+/* A delay of base_us plus up to jitter_us (deterministic, whole microseconds). */
+uf_time sg_delay(sg_link *l, uint32_t base_us, uint32_t jitter_us);
+
+/* ---- DoIP (ISO 13400-2) between a tester and a DoIP entity -----------------------*/
+
+/* Faults of a DoIP link (bits of sg_doip.faults), and the rule each makes fire. */
+enum sg_doip_fault {
+    SG_DOIP_RETRANSMIT = 1u << 0,     /* none: block 2's first segment again, and an overlap */
+    SG_DOIP_REORDER = 1u << 1,        /* none: block 3's first two segments captured swapped */
+    SG_DOIP_GAP = 1u << 2,            /* doip.tcp_gap: block 4's second segment not captured */
+    SG_DOIP_NACK = 1u << 3,           /* doip.nack: a first message to 0x1FFF, NACK 0x03 */
+    SG_DOIP_ROUTING_DENIED = 1u << 4, /* doip.routing: activation of 0x0E00 denied, a message
+                                         from it anyway (NACK 0x02), then 0x0E80 activated */
+    SG_DOIP_LATE_ACK = 1u << 5,       /* doip.ack_timeout: the tester present's ACK after 80 ms */
+    SG_DOIP_NEAR_ACK = 1u << 6,       /* none: that ACK after 45 ms */
+    SG_DOIP_COALESCE = 1u << 7,       /* none: the entity's ACK and its response in one segment */
+    SG_DOIP_MALFORMED = 1u << 8,      /* doip.malformed: a header with a wrong inverse version */
+};
+
+struct sg_doip {
+    sg_flow flow;                 /* host 0 the tester, host 1 the DoIP entity */
+    uint32_t bus;                 /* an Ethernet interface of the trace */
+    uint16_t tester_la, ecu_la, functional_la;
+    uint16_t entity_la;           /* the gateway's own address */
+    uint16_t first_port;          /* the tester's port for its first connection */
+    uint32_t mss;                 /* TCP maximum segment size */
+    uint32_t faults;              /* enum sg_doip_fault */
+    bool discovery;               /* vehicle identification over UDP first */
+    /* State, zero to start. */
+    uint32_t seq[2];
+    bool connected;
+    uint32_t connections;
+    bool ack_pending;             /* an ACK to send with the entity's next message */
+    uint8_t ack[13];
+    uf_time ack_time;
+};
+
+/* Opens the TCP connection (after vehicle discovery if asked) and activates
+ * routing; returns when the tester may send. sg_send goes over it. */
+uf_time sg_doip_open(sg_trace *trace, sg_link *l, uf_time t);
+/* The entity resets (after ECUReset): it closes the connection; the tester
+ * connects again after `boot` and activates routing again. */
+uf_time sg_doip_reconnect(sg_trace *trace, sg_link *l, uf_time t, uf_time boot);
+/* The tester closes the connection. */
+uf_time sg_doip_close(sg_trace *trace, sg_link *l, uf_time t);
+/* One diagnostic message (sg_send's DoIP half). */
+uf_time sg_doip_send(sg_trace *trace, sg_link *l, bool from_tester, bool functional, uf_time t,
+                     const uint8_t *msg, uint32_t len);
 
 /* Faults and near misses a simulated flash can carry (bits of sg_flash.faults).
  * Each names the rule it makes fire, or must not make fire. */
