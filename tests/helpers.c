@@ -178,6 +178,7 @@ void th_analysis_init(th_analysis *a)
     memset(a, 0, sizeof(*a));
     a->msgs = g_ptr_array_new_with_free_func(free_uds_msg);
     a->findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
+    a->doip = g_array_new(FALSE, FALSE, sizeof(th_doip_pdu));
     a->buses = g_ptr_array_new_with_free_func(g_free);
 }
 
@@ -185,6 +186,7 @@ void th_analysis_free(th_analysis *a)
 {
     g_ptr_array_free(a->msgs, TRUE);
     g_array_free(a->findings, TRUE);
+    g_array_free(a->doip, TRUE);
     g_ptr_array_free(a->buses, TRUE);
 }
 
@@ -215,7 +217,20 @@ static void an_message(void *ctx, const uf_uds_message *m)
         uf_isotp_endpoint_name(&m->ecu, c->ecu, sizeof(c->ecu));
     c->data = g_memdup2(m->tp->data, m->tp->len ? m->tp->len : 1);
     c->len = m->tp->len;
+    c->doip = m->tp->transport == UF_TRANSPORT_DOIP;
+    c->acked = m->tp->acked;
+    c->nacked = m->tp->nacked;
+    c->nack_code = m->tp->nack_code;
+    c->ack_latency = m->tp->ack_latency;
     g_ptr_array_add(a->msgs, c);
+}
+
+static void an_doip(void *ctx, const uf_doip_pdu *p)
+{
+    th_analysis *a = ctx;
+    th_doip_pdu d = {p->d->type, p->d->code, p->d->has_code, p->udp, p->d->sa, p->d->ta,
+                     p->latency, p->connection, p->first_frame};
+    g_array_append_val(a->doip, d);
 }
 
 static void an_finding(void *ctx, const uf_finding *f)
@@ -236,7 +251,7 @@ bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config 
     }
     uf_analyzer_config local = *cfg;
     local.isotp.timing = uf_reader_has_time(r);
-    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL, NULL};
+    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL, an_doip};
     uf_analyzer *an = uf_analyzer_new(&local, &sink);
     uf_record rec;
     int rc;
@@ -261,7 +276,7 @@ uf_analyzer *th_analyze_trace_keep(th_analysis *a, const sg_trace *t, const uf_a
         uf_analyzer_config_defaults(&c);
         cfg = &c;
     }
-    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL, NULL};
+    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL, an_doip};
     uf_analyzer *an = uf_analyzer_new(cfg, &sink);
     for (guint i = 0; i < t->frames->len; i++) {
         const sg_frame *sf = &g_array_index(t->frames, sg_frame, i);
@@ -270,8 +285,15 @@ uf_analyzer *th_analyze_trace_keep(th_analysis *a, const sg_trace *t, const uf_a
         rec.number = i + 1;
         rec.time = sf->time;
         rec.bus = sf->bus;
-        rec.kind = UF_REC_CAN;
-        rec.can = sf->f;
+        if (sf->packet) {
+            rec.kind = UF_REC_PACKET;
+            rec.packet.linktype = UF_LINKTYPE_ETHERNET;
+            rec.packet.data = sg_frame_packet(t, sf);
+            rec.packet.len = sf->pkt_len;
+        } else {
+            rec.kind = UF_REC_CAN;
+            rec.can = sf->f;
+        }
         a->frames++;
         uf_analyzer_record(an, &rec);
     }

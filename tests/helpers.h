@@ -57,10 +57,25 @@ typedef struct th_uds_msg {
     char tester[32], ecu[32];
     uint8_t *data;
     uint32_t len;
+    /* DoIP transport: the entity's acknowledgement. */
+    bool doip, acked, nacked;
+    uint8_t nack_code;
+    uf_time ack_latency;
 } th_uds_msg;
+
+/* A DoIP message other than a diagnostic message, as the analyzer saw it. */
+typedef struct th_doip_pdu {
+    uint16_t type;
+    uint8_t code;
+    bool has_code, udp;
+    uint16_t sa, ta;
+    uf_time latency;
+    uint64_t connection, first_frame;
+} th_doip_pdu;
 
 typedef struct th_analysis {
     GPtrArray *msgs;      /* th_uds_msg * */
+    GArray *doip;         /* th_doip_pdu */
     GArray *findings;     /* uf_finding */
     uint64_t frames;
     bool damaged;

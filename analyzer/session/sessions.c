@@ -577,6 +577,7 @@ static void message_request(uf_sessions *ss, uf_uds_message *m)
             apply_request(ss, s, &r, m, &sl);
             if (!labelled) {
                 set_labels(ss, &sl, &m->phase, &m->step);
+                m->session = s->index;
                 labelled = true;
             }
         }
@@ -604,9 +605,13 @@ static void message_request(uf_sessions *ss, uf_uds_message *m)
 static void message_response(uf_sessions *ss, uf_uds_message *m)
 {
     uf_session *s = m->tester_known ? conversation(ss, &m->tester, &m->ecu) : NULL;
-    if (!s)
+    /* Over DoIP both addresses are in every message: the conversation is
+     * the whole answer. On CAN an ECU whose tester is not known yet is
+     * found by its own id, or by the tester it answers. */
+    bool doip = m->tp->transport == UF_TRANSPORT_DOIP;
+    if (!s && !doip)
         s = map_get(ss->by_ecu, &m->ecu);
-    if (!s && m->tester_known)
+    if (!s && !doip && m->tester_known)
         s = map_get(ss->by_tester, &m->tester);
     if (!s && m->request && m->request->functional) {
         const req_info *fr = functional_request(ss, m->tp->src.bus, m->request->index);

@@ -14,6 +14,33 @@
 #define TESTER 0
 #define ENTITY 1
 
+sg_doip sg_doip_gateway(uint32_t bus, bool v6)
+{
+    sg_doip d;
+    memset(&d, 0, sizeof(d));
+    const uint8_t tester_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x0E, 0x80};
+    const uint8_t gateway_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x10, 0x00};
+    memcpy(d.flow.host[TESTER].mac, tester_mac, 6);
+    memcpy(d.flow.host[ENTITY].mac, gateway_mac, 6);
+    if (v6) {
+        sg_ip6(&d.flow.host[TESTER].ip, "fd00:ca7::e80");
+        sg_ip6(&d.flow.host[ENTITY].ip, "fd00:ca7::1000");
+        d.flow.vlan = 10;
+    } else {
+        sg_ip4(&d.flow.host[TESTER].ip, 169, 254, 10, 128);
+        sg_ip4(&d.flow.host[ENTITY].ip, 169, 254, 10, 16);
+    }
+    d.bus = bus;
+    d.tester_la = 0x0E80;
+    d.ecu_la = 0x0010;
+    d.functional_la = 0xE400;
+    d.entity_la = 0x1000;
+    d.first_port = 50100;
+    d.mss = 1460;
+    d.discovery = true;
+    return d;
+}
+
 /* 100 Mbit/s automotive Ethernet: 80 ns a byte, plus the frame overhead. */
 static uf_time wire_time(size_t frame_len)
 {

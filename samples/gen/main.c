@@ -241,34 +241,6 @@ static int scenario_verdicts(const char *dir, uf_error *err)
 
 /* ---- DoIP --------------------------------------------------------------------------*/
 
-/* A tester (0x0E80) flashing ECU 0x0010 behind a DoIP gateway (0x1000). */
-static sg_doip doip_gateway(uint32_t bus, bool v6)
-{
-    sg_doip d;
-    memset(&d, 0, sizeof(d));
-    const uint8_t tester_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x0E, 0x80};
-    const uint8_t gateway_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x10, 0x00};
-    memcpy(d.flow.host[0].mac, tester_mac, 6);
-    memcpy(d.flow.host[1].mac, gateway_mac, 6);
-    if (v6) {
-        sg_ip6(&d.flow.host[0].ip, "fd00:ca7::e80");
-        sg_ip6(&d.flow.host[1].ip, "fd00:ca7::1000");
-        d.flow.vlan = 10;
-    } else {
-        sg_ip4(&d.flow.host[0].ip, 169, 254, 10, 128);
-        sg_ip4(&d.flow.host[1].ip, 169, 254, 10, 16);
-    }
-    d.bus = bus;
-    d.tester_la = 0x0E80;
-    d.ecu_la = 0x0010;
-    d.functional_la = 0xE400;
-    d.entity_la = 0x1000;
-    d.first_port = 50100;
-    d.mss = 1460;
-    d.discovery = true;
-    return d;
-}
-
 static const sg_flash flash_doip = {.image_size = 32768, .address = 0x00080000,
                                     .max_block = 0x1002, .seed = 0xD0D0CAFE,
                                     .erase_pending = 2, .functional_pre = true};
@@ -288,7 +260,7 @@ static int write_doip(const char *dir, const char *name, bool v6, uint32_t fault
 {
     sg_trace t;
     sg_trace_init(&t);
-    sg_doip d = doip_gateway(sg_trace_eth_bus(&t, "eth0"), v6);
+    sg_doip d = sg_doip_gateway(sg_trace_eth_bus(&t, "eth0"), v6);
     d.faults = faults;
     sg_link l = doip_link(&d, 13400 + faults);
     sg_flash_session(&t, &l, &flash_doip, T0 + 50 * UF_NS_PER_MS);
@@ -324,7 +296,7 @@ static int scenario_gateway(const char *dir, uf_error *err)
 {
     sg_trace t;
     sg_trace_init(&t);
-    sg_doip d = doip_gateway(sg_trace_eth_bus(&t, "eth0"), false);
+    sg_doip d = sg_doip_gateway(sg_trace_eth_bus(&t, "eth0"), false);
     sg_link ld = doip_link(&d, 77);
     sg_link lc = link_11bit(sg_trace_bus(&t, "can0"), 0x7E0, 0x7E8, 78);
     sg_flash_session(&t, &ld, &flash_doip, T0 + 50 * UF_NS_PER_MS);

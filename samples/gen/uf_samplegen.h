@@ -122,6 +122,10 @@ struct sg_doip {
     uf_time ack_time;
 };
 
+/* A tester (0x0E80, 169.254.10.128 or fd00:ca7::e80 on VLAN 10) flashing
+ * ECU 0x0010 behind a DoIP gateway (0x1000, .16 or ::1000), functional
+ * address 0xE400, vehicle discovery first, MSS 1460. */
+sg_doip sg_doip_gateway(uint32_t bus, bool v6);
 /* Opens the TCP connection (after vehicle discovery if asked) and activates
  * routing; returns when the tester may send. sg_send goes over it. */
 uf_time sg_doip_open(sg_trace *trace, sg_link *l, uf_time t);
