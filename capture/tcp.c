@@ -123,6 +123,8 @@ static void gap(uf_tcp *t, conn *c, int d, uint32_t to, uint64_t frame, uf_time 
 {
     direction *dr = &c->dir[d];
     uint32_t missing = to - dr->next;
+    if (!missing)
+        return;
     t->stats.gaps++;
     t->stats.gap_bytes += missing;
     dr->next = to;
@@ -156,16 +158,17 @@ static void drop_segment(uf_tcp *t, direction *dr, GList *l)
 static void drain(uf_tcp *t, conn *c, int d)
 {
     direction *dr = &c->dir[d];
-    while (dr->waiting) {
-        segment *sg = dr->waiting->data;
-        if (seq_lt(dr->next, sg->seq))
+    for (;;) {
+        segment *sg = dr->waiting ? dr->waiting->data : NULL;
+        if (sg && !seq_lt(dr->next, sg->seq)) {
+            deliver(t, c, d, sg->seq, sg->data, sg->len, sg->frame, sg->time);
+            drop_segment(t, dr, dr->waiting);
+        } else if (dr->fin_seen && !dr->fin && dr->next == dr->fin_seq) {
+            dr->fin = true; /* the FIN takes a sequence number of its own */
+            dr->next++;
+        } else {
             break;
-        deliver(t, c, d, sg->seq, sg->data, sg->len, sg->frame, sg->time);
-        drop_segment(t, dr, dr->waiting);
-    }
-    if (dr->fin_seen && !dr->fin && dr->next == dr->fin_seq) {
-        dr->fin = true;
-        dr->next++;
+        }
     }
 }
 

@@ -96,3 +96,52 @@ put("profile", "bad-repeat.ini", b"[profile]\nname = t\n[phase a]\nx = RoutineCo
     b"y = RequestDownload\n@repeat = y .. x\n")
 put("profile", "bad-group.ini", b"[profile]\nname = t\n[phase a\nx = Bogus\n")
 put("profile", "not-utf8.ini", b"name = t\n\xff\xfe\n[profile]\n")
+
+
+# net, tcp, doip: from the DoIP sample (Ethernet, IPv4, TCP to 13400)
+def tcp_segments(path, limit):
+    """(client?, flags, seq, ack, payload) of the TCP segments, and the UDP payloads."""
+    segs, udps = [], []
+    for r in pcap_records(path, 10000):
+        if len(r) < 34 or r[12:14] != b"\x08\x00":
+            continue
+        ihl = (r[14] & 15) * 4
+        total = struct.unpack_from(">H", r, 16)[0]
+        l4 = 14 + ihl
+        if r[23] == 17:
+            udps.append(r[l4 + 8 : 14 + total])
+            continue
+        sport, dport, seq, ack = struct.unpack_from(">HHII", r, l4)
+        off = (r[l4 + 12] >> 4) * 4
+        segs.append((dport == 13400, r[l4 + 13] & 0x1F, seq, ack, r[l4 + off : 14 + total]))
+        if len(segs) >= limit:
+            break
+    return segs, udps
+
+
+segs, udps = tcp_segments(f"{S}/doip-flash.pcap", 80)
+frames = pcap_records(f"{S}/doip-flash.pcap", 12)
+for i in (0, 1, 6, 9, 11):
+    put("net", f"doip-{i}", b"\x00" + frames[i])
+put("net", "doip-raw-ip", b"\x03" + frames[11][14:])
+isn = {}
+for client, flags, seq, ack, _ in segs:
+    if flags & 2:
+        isn[client] = seq
+rec = b""
+for client, flags, seq, ack, data in segs:
+    d = 0 if client else 1
+    data = data[:255]
+    rec += bytes([d, flags]) + struct.pack("<HH", (seq - isn[client]) & 0xFFFF,
+                                           (ack - isn[not client]) & 0xFFFF)
+    rec += bytes([len(data)]) + data
+put("tcp", "doip-connection", b"\x05" + rec)
+stream = b""
+for client, flags, seq, ack, data in segs:
+    for k in range(0, len(data), 255):
+        chunk = data[k : k + 255]
+        stream += bytes([0, 0 if client else 1, len(chunk)]) + chunk
+for u in udps[:4]:
+    stream += bytes([2, 0, len(u)]) + u
+put("doip", "doip-connection", stream)
+put("doip", "gap-and-time", bytes([1, 0, 40, 3, 0, 90]) + stream[:600])
