@@ -46,14 +46,20 @@ GOptionGroup *uf_cli_analysis_group(uf_cli_analysis *o)
         {"padding", 0, 0, G_OPTION_ARG_STRING, &o->padding,
          "auto (report padding that changes) or required (classic frames must be 8 bytes)",
          "MODE"},
+        {"doip-port", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->doip_ports,
+         "A TCP / UDP port that carries DoIP besides 13400 (repeatable)", "PORT"},
+        {"doip-ack-timeout", 0, 0, G_OPTION_ARG_INT, &o->doip_ack_ms,
+         "A_DoIP_Diagnostic_Message: the longest wait for a diagnostic message ACK, in ms "
+         "(default 50)", "MS"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
+    o->doip_ack_ms = -1;
     o->max_message = -1;
     o->n_bs_ms = o->n_cr_ms = -1;
     o->stmin_tolerance_us = -1;
     o->n_wft_max = -1;
-    GOptionGroup *g = g_option_group_new("analysis", "ISO-TP analysis options:",
-                                         "Show ISO-TP analysis options", NULL, NULL);
+    GOptionGroup *g = g_option_group_new("analysis", "ISO-TP and DoIP analysis options:",
+                                         "Show ISO-TP and DoIP analysis options", NULL, NULL);
     g_option_group_add_entries(g, entries);
     return g;
 }
@@ -172,6 +178,23 @@ bool uf_cli_analysis_config(uf_cli_analysis *o, uf_analyzer_config *cfg, uf_erro
             return false;
         c->n_wft_max = (uint32_t)o->n_wft_max;
     }
+    for (char **p = o->doip_ports; p && *p; p++) {
+        uint32_t port;
+        if (!uf_parse_u32(*p, &port) || port == 0 || port > 65535) {
+            uf_error_set(err, "--doip-port \"%s\" is not a port number (1-65535)", *p);
+            return false;
+        }
+        if (cfg->n_doip_ports == UF_ANALYZER_MAX_DOIP_PORTS) {
+            uf_error_set(err, "--doip-port: at most %d ports", UF_ANALYZER_MAX_DOIP_PORTS);
+            return false;
+        }
+        cfg->doip_ports[cfg->n_doip_ports++] = (uint16_t)port;
+    }
+    if (o->doip_ack_ms != -1) {
+        if (!positive("doip-ack-timeout", o->doip_ack_ms, err))
+            return false;
+        cfg->doip.ack_timeout = (uf_time)o->doip_ack_ms * UF_NS_PER_MS;
+    }
     if (o->padding) {
         if (strcmp(o->padding, "required") == 0)
             c->padding_required = true;
@@ -192,6 +215,7 @@ void uf_cli_analysis_free(uf_cli_analysis *o)
     g_strfreev(o->pairs);
     g_strfreev(o->functional);
     g_free(o->padding);
+    g_strfreev(o->doip_ports);
     g_free(o->pair_list);
     g_free(o->functional_list);
 }

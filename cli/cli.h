@@ -33,6 +33,8 @@ typedef struct uf_cli_analysis {
     gint stmin_tolerance_us;
     gint n_wft_max;
     char *padding;
+    char **doip_ports;
+    gint doip_ack_ms;
     /* Parsed. */
     uf_profile *profile;
     uf_isotp_pair *pair_list;

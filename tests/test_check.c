@@ -248,6 +248,63 @@ Test(check, capture_rules_both_ways)
     g_free(dir);
 }
 
+/* ---- DoIP options -------------------------------------------------------------*/
+
+/* A DoIP flash on TCP port 13401: found only when --doip-port names it. */
+Test(check, doip_port_and_ack_timeout_options)
+{
+    char *dir = th_tmpdir();
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_doip d = sg_doip_gateway(sg_trace_eth_bus(&t, "eth0"), false);
+    d.entity_port = 13401;
+    d.discovery = false;
+    sg_link l;
+    memset(&l, 0, sizeof(l));
+    l.bus = d.bus;
+    l.rng = 9;
+    l.doip = &d;
+    sg_flash f = {.image_size = 8192, .address = 0x00080000, .max_block = 0x1002, .seed = 3,
+                  .erase_pending = 1, .functional_pre = true};
+    sg_flash_session(&t, &l, &f, INT64_C(1795255200) * UF_NS_PER_S);
+    sg_trace_finish(&t);
+    char *path = g_build_filename(dir, "doip-13401.pcap", NULL);
+    uf_error err;
+    cr_assert_eq(sg_write_pcap(&t, path, SG_PCAP_ETHERNET, &err), 0, "%s", err.msg);
+    sg_trace_free(&t);
+
+    char *out = NULL;
+    report r;
+    cr_assert_eq(th_udsflash(&out, NULL, "check", "--format=json", path, NULL), 1);
+    report_parse(&r, out, path);
+    cr_assert_eq(json_array_get_length(array(r.root, "sessions")), 0);
+    report_free(&r);
+    g_free(out);
+    cr_assert_eq(th_udsflash(&out, NULL, "check", "--format=json", "--doip-port=13401", path,
+                             NULL), 0);
+    report_parse(&r, out, path);
+    JsonObject *s = json_array_get_object_element(array(r.root, "sessions"), 0);
+    cr_assert_str_eq(str(s, "transport"), "doip");
+    cr_assert_str_eq(str(s, "ecu"), "0x0010");
+    JsonObject *doip = json_object_get_object_member(s, "doip");
+    cr_assert_gt(num(doip, "acks"), 10);
+    report_free(&r);
+    g_free(out);
+    /* Every ACK is late against a limit of 0 ms. */
+    cr_assert_eq(th_udsflash(&out, NULL, "check", "--format=json", "--doip-port=13401",
+                             "--doip-ack-timeout=0", "--fail-on=warning", path, NULL), 1);
+    report_parse(&r, out, path);
+    cr_assert(has_rule(r.root, "doip.ack_timeout"));
+    report_free(&r);
+    g_free(out);
+    char *err_text = NULL;
+    cr_assert_eq(th_udsflash(NULL, &err_text, "check", "--doip-port=70000", path, NULL), 2);
+    cr_assert(strstr(err_text, "--doip-port"), "%s", err_text);
+    g_free(err_text);
+    g_free(path);
+    g_free(dir);
+}
+
 /* ---- the JSON contract ------------------------------------------------------*/
 
 Test(check, json_report_has_the_documented_fields)

@@ -218,7 +218,7 @@ static uf_time connect(sg_trace *tr, sg_link *l, uf_time t)
 {
     sg_doip *d = l->doip;
     d->flow.port[TESTER] = (uint16_t)(d->first_port + d->connections);
-    d->flow.port[ENTITY] = UF_DOIP_PORT;
+    d->flow.port[ENTITY] = d->entity_port ? d->entity_port : UF_DOIP_PORT;
     d->connections++;
     d->seq[TESTER] = 0x1000u * d->connections + 0x2A000000u;
     d->seq[ENTITY] = 0x7F000000u + 0x3000u * d->connections;

@@ -110,6 +110,7 @@ struct sg_doip {
     uint16_t tester_la, ecu_la, functional_la;
     uint16_t entity_la;           /* the gateway's own address */
     uint16_t first_port;          /* the tester's port for its first connection */
+    uint16_t entity_port;         /* the entity's TCP port; 0: 13400 */
     uint32_t mss;                 /* TCP maximum segment size */
     uint32_t faults;              /* enum sg_doip_fault */
     bool discovery;               /* vehicle identification over UDP first */
