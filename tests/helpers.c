@@ -306,6 +306,30 @@ void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_confi
     uf_analyzer_free(th_analyze_trace_keep(a, t, cfg));
 }
 
+const uf_finding *th_analysis_first(const th_analysis *a, const char *rule)
+{
+    for (guint i = 0; i < a->findings->len; i++)
+        if (strcmp(g_array_index(a->findings, uf_finding, i).rule->id, rule) == 0)
+            return &g_array_index(a->findings, uf_finding, i);
+    return NULL;
+}
+
+const char *th_analysis_text(const th_analysis *a)
+{
+    static char buf[8192];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (guint i = 0; i < a->findings->len && n < sizeof(buf) - 1; i++) {
+        const uf_finding *f = &g_array_index(a->findings, uf_finding, i);
+        int w = snprintf(buf + n, sizeof(buf) - n, "%s [%s] %s\n", f->rule->id,
+                         f->step ? f->step : "-", f->message);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+    return buf;
+}
+
 size_t th_analysis_count(const th_analysis *a, const char *rule)
 {
     size_t n = 0;

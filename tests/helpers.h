@@ -93,6 +93,10 @@ void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_confi
 /* The same, returning the finished analyzer (its sessions) to free. */
 uf_analyzer *th_analyze_trace_keep(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg);
 size_t th_analysis_count(const th_analysis *a, const char *rule);
+/* The first finding with this rule id, or NULL. */
+const uf_finding *th_analysis_first(const th_analysis *a, const char *rule);
+/* "rule [step] message" lines of all findings, for assertion messages (static). */
+const char *th_analysis_text(const th_analysis *a);
 
 /* A classic CAN link of the generator: 11-bit ids, padded 8-byte frames,
  * the ECU asking for BS 8 / STmin 1 ms, functional id 0x7DF. */

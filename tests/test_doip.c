@@ -279,36 +279,13 @@ static void doip_flash(th_analysis *a, uint32_t faults, bool v6)
     sg_trace_free(&t);
 }
 
-static const char *findings_text(const th_analysis *a)
-{
-    static char buf[8192];
-    size_t n = 0;
-    buf[0] = '\0';
-    for (guint i = 0; i < a->findings->len && n < sizeof(buf) - 1; i++) {
-        const uf_finding *f = &g_array_index(a->findings, uf_finding, i);
-        int w = snprintf(buf + n, sizeof(buf) - n, "%s: %s\n", f->rule->id, f->message);
-        if (w < 0)
-            break;
-        n += (size_t)w;
-    }
-    return buf;
-}
-
-static const uf_finding *first(const th_analysis *a, const char *rule)
-{
-    for (guint i = 0; i < a->findings->len; i++)
-        if (strcmp(g_array_index(a->findings, uf_finding, i).rule->id, rule) == 0)
-            return &g_array_index(a->findings, uf_finding, i);
-    return NULL;
-}
-
 Test(doip, a_clean_flash_raises_nothing)
 {
     const bool v6[] = {false, true};
     for (size_t k = 0; k < 2; k++) {
         th_analysis a;
         doip_flash(&a, 0, v6[k]);
-        cr_assert_eq(a.findings->len, 0, "%s", findings_text(&a));
+        cr_assert_eq(a.findings->len, 0, "%s", th_analysis_text(&a));
         cr_assert_gt(a.msgs->len, 40);
         unsigned requests = 0;
         for (guint i = 0; i < a.msgs->len; i++) {
@@ -383,8 +360,8 @@ Test(doip, each_fault_fires_its_rule)
     for (size_t i = 0; i < UF_ARRAY_LEN(fires); i++) {
         th_analysis a;
         doip_flash(&a, fires[i].fault, false);
-        const uf_finding *f = first(&a, fires[i].rule);
-        cr_assert_not_null(f, "%s did not fire:\n%s", fires[i].rule, findings_text(&a));
+        const uf_finding *f = th_analysis_first(&a, fires[i].rule);
+        cr_assert_not_null(f, "%s did not fire:\n%s", fires[i].rule, th_analysis_text(&a));
         cr_assert(strstr(f->message, fires[i].text), "%s: %s", fires[i].rule, f->message);
         th_analysis_free(&a);
     }
@@ -400,7 +377,7 @@ Test(doip, near_misses_stay_quiet)
         for (int v6 = 0; v6 < 2; v6++) {
             th_analysis a;
             doip_flash(&a, quiet[i], v6);
-            cr_assert_eq(a.findings->len, 0, "faults 0x%x: %s", quiet[i], findings_text(&a));
+            cr_assert_eq(a.findings->len, 0, "faults 0x%x: %s", quiet[i], th_analysis_text(&a));
             th_analysis_free(&a);
         }
     }
@@ -412,8 +389,8 @@ Test(doip, a_refused_message_is_owed_nothing)
 {
     th_analysis a;
     doip_flash(&a, SG_DOIP_NACK, false);
-    cr_assert_null(first(&a, "uds.no_response"), "%s", findings_text(&a));
-    cr_assert_null(first(&a, "flash.sequence.missing"), "%s", findings_text(&a));
+    cr_assert_null(th_analysis_first(&a, "uds.no_response"), "%s", th_analysis_text(&a));
+    cr_assert_null(th_analysis_first(&a, "flash.sequence.missing"), "%s", th_analysis_text(&a));
     const th_uds_msg *refused = NULL;
     for (guint i = 0; i < a.msgs->len && !refused; i++) {
         const th_uds_msg *m = g_ptr_array_index(a.msgs, i);
@@ -470,7 +447,7 @@ Test(doip, one_tester_two_ecus_in_parallel)
         uf_isotp_endpoint_name(&s->ecu, ecu[i - 1], sizeof(ecu[0]));
     }
     cr_assert_str_neq(ecu[0], ecu[1]);
-    cr_assert_eq(a.findings->len, 0, "%s", findings_text(&a));
+    cr_assert_eq(a.findings->len, 0, "%s", th_analysis_text(&a));
     uf_analyzer_free(an);
     th_analysis_free(&a);
     sg_trace_free(&t);
@@ -504,7 +481,7 @@ Test(doip, functional_request_answered_by_two_ecus)
     cr_assert_str_eq(r1->ecu, "0x0010");
     cr_assert_str_eq(r2->ecu, "0x0011");
     cr_assert_neq(r1->session, r2->session, "a session per ECU");
-    cr_assert_null(first(&a, "uds.unexpected_response"), "%s", findings_text(&a));
+    cr_assert_null(th_analysis_first(&a, "uds.unexpected_response"), "%s", th_analysis_text(&a));
     th_analysis_free(&a);
     sg_trace_free(&t);
 }
@@ -529,8 +506,8 @@ Test(doip, tls_is_recognised)
     unsigned doip_findings = 0;
     for (guint i = 0; i < a.findings->len; i++)
         doip_findings += uf_rule_matches(g_array_index(a.findings, uf_finding, i).rule->id, "doip");
-    cr_assert_eq(doip_findings, 1, "%s", findings_text(&a));
-    const uf_finding *f = first(&a, "doip.tls");
+    cr_assert_eq(doip_findings, 1, "%s", th_analysis_text(&a));
+    const uf_finding *f = th_analysis_first(&a, "doip.tls");
     cr_assert_not_null(f);
     cr_assert_eq(f->severity, UF_SEV_INFO);
     cr_assert(strstr(f->message, ":3496"), "%s", f->message);
@@ -553,8 +530,8 @@ Test(doip, a_broken_datagram_is_malformed)
     sg_trace_packet(&t, bus, T0, frame, n);
     th_analysis a;
     analyze(&a, &t);
-    const uf_finding *f = first(&a, "doip.malformed");
-    cr_assert_not_null(f, "%s", findings_text(&a));
+    const uf_finding *f = th_analysis_first(&a, "doip.malformed");
+    cr_assert_not_null(f, "%s", th_analysis_text(&a));
     cr_assert(strstr(f->message, "longer than its UDP datagram"), "%s", f->message);
     th_analysis_free(&a);
     sg_trace_free(&t);

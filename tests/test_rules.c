@@ -51,35 +51,11 @@ static void run_with(th_analysis *a, uint32_t faults, const uf_profile *p, const
     sg_trace_free(&t);
 }
 
-static const uf_finding *first(const th_analysis *a, const char *rule)
-{
-    for (guint i = 0; i < a->findings->len; i++)
-        if (strcmp(g_array_index(a->findings, uf_finding, i).rule->id, rule) == 0)
-            return &g_array_index(a->findings, uf_finding, i);
-    return NULL;
-}
-
-static const char *all_findings(const th_analysis *a)
-{
-    static char buf[8192];
-    size_t n = 0;
-    buf[0] = '\0';
-    for (guint i = 0; i < a->findings->len && n < sizeof(buf) - 1; i++) {
-        const uf_finding *f = &g_array_index(a->findings, uf_finding, i);
-        int w = snprintf(buf + n, sizeof(buf) - n, "%s [%s] %s\n", f->rule->id,
-                         f->step ? f->step : "-", f->message);
-        if (w < 0)
-            break;
-        n += (size_t)w;
-    }
-    return buf;
-}
-
 Test(rules, clean_flash_raises_nothing)
 {
     th_analysis a;
     run_with(&a, 0, profile, NULL);
-    cr_assert_eq(a.findings->len, 0, "%s", all_findings(&a));
+    cr_assert_eq(a.findings->len, 0, "%s", th_analysis_text(&a));
     cr_assert_gt(a.msgs->len, 40);
     th_analysis_free(&a);
 }
@@ -120,8 +96,8 @@ Test(rules, each_fault_fires_its_rule)
     for (size_t i = 0; i < UF_ARRAY_LEN(fires); i++) {
         th_analysis a;
         run_with(&a, fires[i].fault, profile, NULL);
-        const uf_finding *f = first(&a, fires[i].rule);
-        cr_assert_not_null(f, "%s did not fire; findings:\n%s", fires[i].rule, all_findings(&a));
+        const uf_finding *f = th_analysis_first(&a, fires[i].rule);
+        cr_assert_not_null(f, "%s did not fire; findings:\n%s", fires[i].rule, th_analysis_text(&a));
         cr_assert(strstr(f->message, fires[i].text), "%s: \"%s\" lacks \"%s\"", fires[i].rule,
                   f->message, fires[i].text);
         cr_assert_eq(f->session, 1, "%s: session %u", fires[i].rule, f->session);
@@ -154,7 +130,7 @@ Test(rules, near_misses_stay_quiet)
         th_analysis a;
         run_with(&a, near_misses[i].fault, profile, NULL);
         cr_assert_eq(a.findings->len, 0, "near miss for %s raised:\n%s", near_misses[i].rule,
-                     all_findings(&a));
+                     th_analysis_text(&a));
         th_analysis_free(&a);
     }
 }
@@ -175,11 +151,11 @@ Test(rules, the_announced_limit_is_what_counts)
     /* 80 ms is late against the profile's 50 ms ... */
     th_analysis a;
     run_with(&a, SG_LATE_RESPONSE, profile, NULL);
-    cr_assert_not_null(first(&a, "timing.p2"));
+    cr_assert_not_null(th_analysis_first(&a, "timing.p2"));
     th_analysis_free(&a);
     /* ... but not once the ECU has announced 100 ms. */
     run_with(&a, SG_ANNOUNCE_P2_100, profile, NULL);
-    cr_assert_null(first(&a, "timing.p2"), "%s", all_findings(&a));
+    cr_assert_null(th_analysis_first(&a, "timing.p2"), "%s", th_analysis_text(&a));
     th_analysis_free(&a);
 }
 
@@ -192,10 +168,10 @@ Test(rules, profiles_decide_the_order)
                   .erase_first = true};
     th_analysis a;
     run_with(&a, 0, ef, &v);
-    cr_assert_eq(a.findings->len, 0, "erase-first flash under erase-first:\n%s", all_findings(&a));
+    cr_assert_eq(a.findings->len, 0, "erase-first flash under erase-first:\n%s", th_analysis_text(&a));
     th_analysis_free(&a);
     run_with(&a, 0, profile, &v);
-    cr_assert_not_null(first(&a, "flash.sequence.order"), "%s", all_findings(&a));
+    cr_assert_not_null(th_analysis_first(&a, "flash.sequence.order"), "%s", th_analysis_text(&a));
     th_analysis_free(&a);
     uf_profile_free(ef);
 }
@@ -209,18 +185,18 @@ Test(rules, his_profile_wants_its_fingerprint_did)
                   .fingerprint_did = 0xF15A};
     th_analysis a;
     run_with(&a, 0, his, &v);
-    cr_assert_eq(a.findings->len, 0, "HIS flash under his:\n%s", all_findings(&a));
+    cr_assert_eq(a.findings->len, 0, "HIS flash under his:\n%s", th_analysis_text(&a));
     th_analysis_free(&a);
     v.fingerprint_did = 0xF184; /* the generic DID: not HIS's fingerprint */
     run_with(&a, 0, his, &v);
-    const uf_finding *m = first(&a, "flash.sequence.missing");
-    cr_assert(m && strstr(m->message, "fingerprint"), "%s", all_findings(&a));
+    const uf_finding *m = th_analysis_first(&a, "flash.sequence.missing");
+    cr_assert(m && strstr(m->message, "fingerprint"), "%s", th_analysis_text(&a));
     th_analysis_free(&a);
     /* HIS makes an unanswered request an error. */
     v.fingerprint_did = 0xF15A;
     run_with(&a, SG_NO_RESPONSE, his, &v);
-    const uf_finding *n = first(&a, "uds.no_response");
-    cr_assert(n && n->severity == UF_SEV_ERROR, "%s", all_findings(&a));
+    const uf_finding *n = th_analysis_first(&a, "uds.no_response");
+    cr_assert(n && n->severity == UF_SEV_ERROR, "%s", th_analysis_text(&a));
     th_analysis_free(&a);
     uf_profile_free(his);
 }
@@ -243,8 +219,8 @@ Test(rules, ignored_rules_are_not_reported)
     th_analysis a;
     th_analysis_init(&a);
     th_analyze_trace(&a, &t, &cfg);
-    cr_assert_null(first(&a, "timing.p2"));
-    cr_assert_not_null(first(&a, "uds.nrc"));
+    cr_assert_null(th_analysis_first(&a, "timing.p2"));
+    cr_assert_not_null(th_analysis_first(&a, "uds.nrc"));
     th_analysis_free(&a);
     sg_trace_free(&t);
 }
@@ -286,7 +262,7 @@ Test(rules, isotp_timing_is_attributed_to_session_and_step)
                            strcmp(f->phase, "programming") == 0;
         }
         cr_assert(in_transfer, "no %s in programming/transfer-data; findings:\n%s", rules[i],
-                  all_findings(&a));
+                  th_analysis_text(&a));
     }
     th_analysis_free(&a);
     uf_profile_free(tight);
@@ -310,8 +286,8 @@ Test(rules, functional_silence_is_no_fault)
     th_analysis a;
     th_analysis_init(&a);
     th_analyze_trace(&a, &t, &cfg);
-    cr_assert_eq(th_analysis_count(&a, "uds.no_response"), 1, "%s", all_findings(&a));
-    const uf_finding *f = first(&a, "uds.no_response");
+    cr_assert_eq(th_analysis_count(&a, "uds.no_response"), 1, "%s", th_analysis_text(&a));
+    const uf_finding *f = th_analysis_first(&a, "uds.no_response");
     cr_assert(strstr(f->message, "ReadDataByIdentifier"), "%s", f->message);
     th_analysis_free(&a);
     sg_trace_free(&t);
