@@ -55,6 +55,12 @@ static void on_isotp_message(void *ctx, const uf_isotp_message *m)
     uf_uds_message_in(a->uds, m);
 }
 
+static void on_isotp_frame(void *ctx, uint64_t frame, const uf_isotp_endpoint *sender)
+{
+    uf_analyzer *a = ctx;
+    a->sink.isotp_frame(a->sink.ctx, frame, sender);
+}
+
 static void on_finding(void *ctx, const uf_finding *f)
 {
     uf_analyzer *a = ctx;
@@ -136,7 +142,8 @@ uf_analyzer *uf_analyzer_new(const uf_analyzer_config *config, const uf_analyzer
     uf_sessions_sink ss = {sink->ctx,          sink->message,      sink->finding,
                            sink->download_data, sink->download_end, sink->session_end};
     a->sessions = uf_sessions_new(&sc, &ss);
-    uf_isotp_sink is = {a, on_isotp_message, on_finding};
+    uf_isotp_sink is = {.ctx = a, .message = on_isotp_message, .finding = on_finding,
+                        .frame = sink->isotp_frame ? on_isotp_frame : NULL};
     a->isotp = uf_isotp_new(&config->isotp, &is);
     uf_uds_names names = uf_profile_names(config->profile);
     uf_uds_sink us = {a, on_message, on_unanswered, on_finding};

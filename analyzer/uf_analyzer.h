@@ -46,6 +46,8 @@ typedef struct uf_analyzer_sink {
     void (*download_end)(void *ctx, const uf_session *s, const uf_download *d);
     void (*session_end)(void *ctx, const uf_session *s);
     void (*doip)(void *ctx, const uf_doip_pdu *p);
+    /* A CAN frame taken into an ISO-TP message of `sender` (uf_isotp_sink). */
+    void (*isotp_frame)(void *ctx, uint64_t frame, const uf_isotp_endpoint *sender);
 } uf_analyzer_sink;
 
 typedef struct uf_analyzer uf_analyzer;

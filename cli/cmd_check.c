@@ -147,7 +147,7 @@ int uf_cmd_check(int argc, char **argv)
     }
     cfg.isotp.timing = uf_reader_has_time(in.reader);
     collector c = {g_array_new(FALSE, FALSE, sizeof(uf_finding)), 0, 0, {0, 0, 0}};
-    uf_analyzer_sink sink = {&c, on_message, on_finding, NULL, NULL, NULL, NULL};
+    uf_analyzer_sink sink = {.ctx = &c, .message = on_message, .finding = on_finding};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     uf_cli_run(&in, a);
     input_findings(&c, &in, cfg.ignore);

@@ -321,7 +321,7 @@ int uf_cmd_extract(int argc, char **argv)
     cfg.isotp.timing = uf_reader_has_time(in.reader);
     extractor x = {dir, g_ptr_array_new(), g_array_new(FALSE, TRUE, sizeof(entry)),
                    g_ptr_array_new_with_free_func(g_free), false, "", 0};
-    uf_analyzer_sink sink = {&x, NULL, NULL, on_data, on_end, NULL, NULL};
+    uf_analyzer_sink sink = {.ctx = &x, .download_data = on_data, .download_end = on_end};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     uf_cli_run(&in, a);
     write_manifest(&x, &in, cfg.profile);

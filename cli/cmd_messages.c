@@ -301,6 +301,27 @@ static void json_message(report *r, const uf_uds_message *m)
         json_ms(r, "since_pending_ms", m->since_pending);
         uf_json_key(j, "pending_before");
         uf_json_uint(j, m->pending_before);
+        json_ms(r, "limit_ms", m->limit ? m->limit : UF_TIME_NONE);
+        uf_json_key(j, "limit");
+        if (m->limit)
+            uf_json_string(j, m->limit_p2star ? "P2*" : "P2");
+        else
+            uf_json_null(j);
+        uf_json_key(j, "limit_from_ecu");
+        uf_json_bool(j, m->limit && m->limit_from_ecu);
+    }
+    if (m->download) {
+        uf_json_key(j, "download");
+        uf_json_begin_object(j);
+        uf_json_key(j, "index");
+        uf_json_uint(j, m->download);
+        uf_json_key(j, "address");
+        uf_json_uint(j, m->download_address);
+        uf_json_key(j, "size");
+        uf_json_uint(j, m->download_size);
+        uf_json_key(j, "bytes");
+        uf_json_uint(j, m->download_bytes);
+        uf_json_end_object(j);
     }
     if (tp->fc_count) {
         uf_json_key(j, "flow_control");
@@ -607,7 +628,8 @@ int uf_cmd_messages(int argc, char **argv)
         fprintf(stdout, "%12s  %-11s %-6s %-24s %-20s %s\n", "time (s)", "frames", "bus",
                 "tester -> ECU", "step", "service and parameters");
     }
-    uf_analyzer_sink sink = {&r, on_message, on_finding, NULL, NULL, NULL, on_doip};
+    uf_analyzer_sink sink = {.ctx = &r, .message = on_message, .finding = on_finding,
+                             .doip = on_doip};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     uf_cli_run(&in, a);
     /* Timestamps can turn out missing only while reading (candump console). */

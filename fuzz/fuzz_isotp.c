@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uf_analyzer_config_profile(&cfg, (data[0] & 32) ? profile : NULL);
     GArray *findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
-    uf_analyzer_sink sink = {findings, on_message, on_finding, NULL, NULL, NULL, NULL};
+    uf_analyzer_sink sink = {.ctx = findings, .message = on_message, .finding = on_finding};
     uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
     size_t at = 1;
     uf_time t = 1000 * UF_NS_PER_S;

@@ -102,7 +102,7 @@ void th_isotp_init(th_isotp *h, const uf_isotp_config *cfg)
     h->msgs = g_ptr_array_new_with_free_func(free_msg);
     h->findings = g_array_new(FALSE, FALSE, sizeof(uf_finding));
     h->next_frame = 1;
-    uf_isotp_sink sink = {h, keep_msg, keep_finding};
+    uf_isotp_sink sink = {.ctx = h, .message = keep_msg, .finding = keep_finding};
     h->t = uf_isotp_new(cfg, &sink);
 }
 
@@ -251,7 +251,8 @@ bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config 
     }
     uf_analyzer_config local = *cfg;
     local.isotp.timing = uf_reader_has_time(r);
-    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL, an_doip};
+    uf_analyzer_sink sink = {.ctx = a, .message = an_message, .finding = an_finding,
+                             .doip = an_doip};
     uf_analyzer *an = uf_analyzer_new(&local, &sink);
     uf_record rec;
     int rc;
@@ -276,7 +277,8 @@ uf_analyzer *th_analyze_trace_keep(th_analysis *a, const sg_trace *t, const uf_a
         uf_analyzer_config_defaults(&c);
         cfg = &c;
     }
-    uf_analyzer_sink sink = {a, an_message, an_finding, NULL, NULL, NULL, an_doip};
+    uf_analyzer_sink sink = {.ctx = a, .message = an_message, .finding = an_finding,
+                             .doip = an_doip};
     uf_analyzer *an = uf_analyzer_new(cfg, &sink);
     for (guint i = 0; i < t->frames->len; i++) {
         const sg_frame *sf = &g_array_index(t->frames, sg_frame, i);

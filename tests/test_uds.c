@@ -195,7 +195,7 @@ static void pair_setup(void)
 {
     uf_analyzer_config ac;
     uf_analyzer_config_defaults(&ac);
-    uf_isotp_sink is = {NULL, to_uds, NULL};
+    uf_isotp_sink is = {.message = to_uds};
     px.t = uf_isotp_new(&ac.isotp, &is);
     uf_uds_sink us = {NULL, keep, keep_unanswered, NULL};
     px.u = uf_uds_new(px.t, NULL, &us);

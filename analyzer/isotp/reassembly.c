@@ -270,6 +270,13 @@ static void check_padding(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned
 
 /* ---- frame handlers -------------------------------------------------------*/
 
+/* A frame taken into the message `sender` is sending (for viewers). */
+static void mark(uf_isotp *t, const flow *sender, uint64_t number)
+{
+    if (t->sink.frame)
+        t->sink.frame(t->sink.ctx, number, &sender->ep);
+}
+
 static void on_single(uf_isotp *t, flow *f, const uf_pci *pci, uint64_t number, uf_time time,
                       const uf_can_frame *cf)
 {
@@ -281,6 +288,7 @@ static void on_single(uf_isotp *t, flow *f, const uf_pci *pci, uint64_t number, 
         return;
     }
     check_padding(t, f, cf, pci->used, number, time);
+    mark(t, f, number);
     uf_isotp_message m;
     memset(&m, 0, sizeof(m));
     fill_endpoints(t, f, &m);
@@ -305,6 +313,7 @@ static void on_first(uf_isotp *t, flow *f, const uf_pci *pci, uint64_t number, u
                pci->problem, pci->length, cf->len);
         return;
     }
+    mark(t, f, number);
     f->state = RX_WAIT_FC;
     f->fd = (cf->flags & UF_CAN_FD) != 0;
     f->frame_len = cf->len;
@@ -369,6 +378,7 @@ static void on_consecutive(uf_isotp *t, flow *f, const uf_pci *pci, uint64_t num
                "consecutive frame %.3f ms after the previous frame > N_Cr %.0f ms",
                ms(uf_time_diff(time, f->t_last_event)), ms(t->cfg.n_cr));
 
+    mark(t, f, number);
     if (pci->sn != f->next_sn) {
         report(t, f, "isotp.sequence", number, time,
                "consecutive frame SN %u, expected %u; message lost after %u of %u bytes",
@@ -468,6 +478,7 @@ static void on_flow_control(uf_isotp *t, flow *r, const uf_pci *pci, uint64_t nu
                "flow control %.3f ms after the %s > N_Bs %.0f ms", ms(uf_time_diff(time, s->t_block_end)),
                s->fc_count == 0 ? "first frame" : "block's last frame", ms(t->cfg.n_bs));
     s->fc_count++;
+    mark(t, s, number);
     switch ((uf_flow_status)pci->fs) {
     case UF_FS_CTS:
         if (uf_stmin_is_reserved(pci->stmin))

@@ -219,6 +219,11 @@ typedef struct uf_isotp_sink {
     void *ctx;
     void (*message)(void *ctx, const uf_isotp_message *m);
     void (*finding)(void *ctx, const uf_finding *f);
+    /* Optional: a frame taken into the message `sender` is sending (its SF,
+     * FF and CFs, and the flow controls its receiver sends it). The message
+     * that ends it comes from that sender: a viewer can mark every frame of
+     * a message, interleaved with others or not. */
+    void (*frame)(void *ctx, uint64_t frame, const uf_isotp_endpoint *sender);
 } uf_isotp_sink;
 
 typedef struct uf_isotp uf_isotp;

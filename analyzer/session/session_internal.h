@@ -123,12 +123,14 @@ void sequence_close(uf_sessions *ss, uf_session *s);
 /* ---- timing.c -------------------------------------------------------------*/
 
 void timing_request(uf_sessions *ss, uf_session *s, const req_info *r);
-void timing_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m);
+/* Also writes the limit the response was held to into m. */
+void timing_response(uf_sessions *ss, uf_session *s, uf_uds_message *m);
 
 /* ---- transfer.c -----------------------------------------------------------*/
 
-void transfer_request(uf_sessions *ss, uf_session *s, const req_info *r, const uf_uds_message *m);
-void transfer_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m);
+/* Both also write the download and its progress into m (m may be NULL). */
+void transfer_request(uf_sessions *ss, uf_session *s, const req_info *r, uf_uds_message *m);
+void transfer_response(uf_sessions *ss, uf_session *s, uf_uds_message *m);
 void transfer_close(uf_sessions *ss, uf_session *s);
 void transfer_free(uf_session *s);
 

@@ -427,7 +427,7 @@ static void set_labels(const uf_sessions *ss, const label *l, const char **phase
 }
 
 static void apply_request(uf_sessions *ss, uf_session *s, const req_info *r,
-                          const uf_uds_message *m, label *out)
+                          uf_uds_message *m, label *out)
 {
     session_state *st = s->state;
     if (r->index <= st->last_applied) { /* a functional request already applied */
@@ -453,7 +453,7 @@ static void apply_request(uf_sessions *ss, uf_session *s, const req_info *r,
         st->last_activity = r->t_last;
 }
 
-static void apply_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m,
+static void apply_response(uf_sessions *ss, uf_session *s, uf_uds_message *m,
                            label *out)
 {
     session_state *st = s->state;

@@ -44,11 +44,16 @@ void timing_request(uf_sessions *ss, uf_session *s, const req_info *r)
     }
 }
 
-void timing_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m)
+void timing_response(uf_sessions *ss, uf_session *s, uf_uds_message *m)
 {
     session_state *st = s->state;
     const uf_profile *p = ss->cfg.profile;
     bool pending = m->d.kind == UF_UDS_NEGATIVE && m->d.nrc == 0x78;
+    if (m->request) {
+        m->limit_p2star = m->pending_before > 0;
+        m->limit = m->limit_p2star ? st->p2star : st->p2;
+        m->limit_from_ecu = st->ecu_limits;
+    }
     if (ss->cfg.timing && p && m->request && m->response_time != UF_TIME_NONE) {
         char svc[32];
         const char *service = session_service(m->d.sid, svc, sizeof(svc));

@@ -46,7 +46,16 @@ static void abandon(uf_sessions *ss, uf_session *s, uint64_t frame, uf_time time
     end_download(ss, s, d);
 }
 
-void transfer_request(uf_sessions *ss, uf_session *s, const req_info *r, const uf_uds_message *m)
+/* The download a message belongs to, and the bytes it has so far. */
+static void label_download(uf_uds_message *m, const uf_download *d)
+{
+    m->download = d->index;
+    m->download_address = d->address;
+    m->download_size = d->size;
+    m->download_bytes = d->bytes;
+}
+
+void transfer_request(uf_sessions *ss, uf_session *s, const req_info *r, uf_uds_message *m)
 {
     session_state *st = s->state;
     if (!m)
@@ -60,6 +69,8 @@ void transfer_request(uf_sessions *ss, uf_session *s, const req_info *r, const u
         return;
     }
     uf_download *d = open_download(s);
+    if (d && (r->sid == 0x36 || r->sid == 0x37))
+        label_download(m, d);
     if (r->sid != 0x36 || !m->d.has_block || !d)
         return;
     if (d->has_max_block && r->len > d->max_block_len)
@@ -109,7 +120,7 @@ static void accept_block(uf_sessions *ss, uf_session *s, uf_download *d, const u
         ss->sink.download_data(ss->sink.ctx, s, d, offset, st->td_data, st->td_len);
 }
 
-void transfer_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m)
+void transfer_response(uf_sessions *ss, uf_session *s, uf_uds_message *m)
 {
     session_state *st = s->state;
     const uf_uds_decoded *dd = &m->d;
@@ -143,6 +154,7 @@ void transfer_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m)
         st->open = (int32_t)s->downloads->len - 1;
         st->sum = g_checksum_new(G_CHECKSUM_SHA256);
         st->last_counter = -1;
+        label_download(m, open_download(s));
         return;
     }
     uf_download *d = open_download(s);
@@ -150,8 +162,12 @@ void transfer_response(uf_sessions *ss, uf_session *s, const uf_uds_message *m)
         st->have_td = false;
         if (positive && d)
             accept_block(ss, s, d, m);
+        if (d)
+            label_download(m, d);
         return;
     }
+    if (dd->sid == 0x37 && d)
+        label_download(m, d);
     if (dd->sid == 0x37 && positive && d) {
         d->complete = true;
         d->t_end = m->tp->t_last;

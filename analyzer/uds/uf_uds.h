@@ -140,6 +140,14 @@ typedef struct uf_uds_message {
      * profile's phase and step names for the message (NULL: none). */
     uint32_t session;
     const char *phase, *step;
+    /* A response: the limit its time was held to (P2, or P2* after a 0x78),
+     * 0 if none, and whether the ECU announced it. */
+    uf_time limit;
+    bool limit_p2star, limit_from_ecu;
+    /* RequestDownload, TransferData, RequestTransferExit: the download of
+     * the session (1-based, 0 none), and its bytes so far. */
+    uint32_t download;
+    uint64_t download_address, download_size, download_bytes;
 } uf_uds_message;
 
 typedef struct uf_uds_sink {
