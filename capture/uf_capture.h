@@ -100,6 +100,11 @@ typedef struct uf_link_state {
 int uf_decode_link(uint32_t linktype, const uint8_t *buf, size_t len, uf_link_state *st,
                    uf_record *rec, uint32_t *ifindex, const char **why);
 
+/* The link type of a wiretap encapsulation (WTAP_ENCAP_*), for records that
+ * come from wiretap (and from Wireshark); a private number above 0xFFFF
+ * that no decoder claims for the encapsulations udsflash does not read. */
+uint32_t uf_linktype_of_wtap_encap(int encap);
+
 /* The SocketCAN payload alone (struct can_frame / canfd_frame layout). */
 int uf_decode_socketcan(const uint8_t *buf, size_t len, uf_id_order *order, bool default_little,
                         uf_can_frame *out, const char **why);

@@ -43,7 +43,7 @@ static const uint32_t known_linktypes[] = {
 };
 #define UF_LINKTYPE_PRIVATE_WTAP 0x10000u
 
-static uint32_t linktype_of_encap(int encap)
+uint32_t uf_linktype_of_wtap_encap(int encap)
 {
     for (size_t i = 0; i < UF_ARRAY_LEN(known_linktypes); i++)
         if (wtap_pcap_encap_to_wtap_encap((int)known_linktypes[i]) == encap)
@@ -136,7 +136,7 @@ static void take_new_interfaces(uf_reader *r, wiretap_backend *b)
         }
         iface i = {0};
         i.bus = reader_bus(r, name);
-        i.linktype = linktype_of_encap(m ? m->wtap_encap : WTAP_ENCAP_UNKNOWN);
+        i.linktype = uf_linktype_of_wtap_encap(m ? m->wtap_encap : WTAP_ENCAP_UNKNOWN);
         g_array_append_val(b->ifaces, i);
     }
 }
@@ -179,7 +179,7 @@ static int wiretap_next(uf_reader *r, uf_record *rec, uf_error *err)
     if (id < b->ifaces->len)
         i = &g_array_index(b->ifaces, iface, id);
     uint32_t base_bus = i ? i->bus : reader_bus(r, "if0");
-    uint32_t linktype = linktype_of_encap(ph->pkt_encap);
+    uint32_t linktype = uf_linktype_of_wtap_encap(ph->pkt_encap);
     uint32_t ifindex = 0;
     const uint8_t *data = ws_buffer_start_ptr(&b->buf);
     if (uf_decode_link(linktype, data, ph->caplen, &r->link, rec, &ifindex, &rec->problem) < 0)
