@@ -11,6 +11,7 @@
  */
 #include "udsflash.h"
 
+#include <epan/column-utils.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
@@ -61,8 +62,10 @@ static gint ett_udsflash_message = -1;
 static gint ett_udsflash_download = -1;
 static gint ett_udsflash_finding = -1;
 
-/* One expert field per rule and severity: a profile may change a rule's. */
+/* One expert field per rule and severity: a profile may change a rule's.
+ * Built at registration, freed at Wireshark's shutdown. */
 static expert_field *ei_udsflash;
+static ei_register_info *ei_registered;
 static size_t n_rules;
 
 /* Preferences. */
@@ -73,7 +76,7 @@ static const char *pref_pairs = "";
 static const char *pref_functional = "";
 static const char *pref_doip_ports = "";
 static gboolean pref_expand = TRUE;
-static ufw_settings settings; /* the last settings that passed the checks */
+static ufw_settings settings; /* the last settings that passed the checks; owned */
 
 static const enum_val_t addressing_values[] = {
     {"auto", "Found from the traffic", 0},
@@ -224,10 +227,14 @@ static int dissect_udsflash(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     for (guint i = 0; fr->messages && i < fr->messages->len; i++) {
         const ufw_message *m = g_ptr_array_index(fr->messages, i);
         add_message(t, tvb, pinfo, m);
+        const char *sign = m->kind == UF_UDS_POSITIVE ? "+" : m->kind == UF_UDS_NEGATIVE ? "-" : "";
         if (i == 0)
-            proto_item_append_text(ti, ": %s%s%s%s%s", m->service,
-                                   m->kind == UF_UDS_POSITIVE ? "+" : m->kind == UF_UDS_NEGATIVE ? "-" : "",
-                                   m->step ? " [" : "", m->step ? m->step : "", m->step ? "]" : "");
+            proto_item_append_text(ti, ": %s%s%s%s%s", m->service, sign, m->step ? " [" : "",
+                                   m->step ? m->step : "", m->step ? "]" : "");
+        /* The story in the packet list: what each message is, where it ends. */
+        if (pinfo->num == m->last_frame)
+            col_append_fstr(pinfo->cinfo, COL_INFO, "  [UDS %s%s%s%s]", m->service, sign,
+                            m->step ? ": " : "", m->step ? m->step : "");
     }
     for (guint i = 0; fr->findings && i < fr->findings->len; i++)
         add_finding(t, tvb, pinfo, g_ptr_array_index(fr->findings, i));
@@ -259,6 +266,16 @@ static void udsflash_postseq(void)
 
 /* ---- preferences --------------------------------------------------------------------------*/
 
+static void settings_free(ufw_settings *s)
+{
+    g_free((char *)s->profile);
+    g_free((char *)s->addressing);
+    g_free((char *)s->pairs);
+    g_free((char *)s->functional);
+    g_free((char *)s->doip_ports);
+    *s = (ufw_settings){0};
+}
+
 static void apply_preferences(void)
 {
     ufw_settings s = {pref_profile, pref_stmin_tolerance_us,
@@ -269,8 +286,11 @@ static void apply_preferences(void)
         report_failure("udsflash: %s; keeping the previous settings", err.msg);
         return;
     }
-    /* The strings belong to the preference system and live on. */
-    settings = s;
+    /* Copies: the preference system frees a string when it is set anew,
+     * even to a value we then refuse. */
+    settings_free(&settings);
+    settings = (ufw_settings){g_strdup(s.profile), s.stmin_tolerance_us, g_strdup(s.addressing),
+                              g_strdup(s.pairs), g_strdup(s.functional), g_strdup(s.doip_ports)};
     /* Applied once preferences are read, when subtree states exist. */
     tree_expanded_set(ett_udsflash, pref_expand);
     tree_expanded_set(ett_udsflash_message, pref_expand);
@@ -295,7 +315,7 @@ static void register_expert(void)
     static const int severities[3] = {PI_NOTE, PI_WARN, PI_ERROR};
     static const char *const names[3] = {"info", "warning", "error"};
     ei_udsflash = g_new(expert_field, n_rules * 3);
-    ei_register_info *ei = g_new0(ei_register_info, n_rules * 3);
+    ei_register_info *ei = ei_registered = g_new0(ei_register_info, n_rules * 3);
     for (size_t i = 0; i < n_rules; i++) {
         for (size_t s = 0; s < 3; s++) {
             size_t k = i * 3 + s;
@@ -309,6 +329,19 @@ static void register_expert(void)
     }
     expert_module_t *em = expert_register_protocol(proto_udsflash);
     expert_register_field_array(em, ei, (int)(n_rules * 3));
+}
+
+/* Wireshark exits: what registration built goes, so that a leak checker
+ * run over tshark sees the plugin's per-packet memory alone. */
+static void udsflash_shutdown(void)
+{
+    for (size_t k = 0; ei_registered && k < n_rules * 3; k++) {
+        g_free((char *)ei_registered[k].eiinfo.name);
+        g_free((char *)ei_registered[k].eiinfo.summary);
+    }
+    g_clear_pointer(&ei_registered, g_free);
+    g_clear_pointer(&ei_udsflash, g_free);
+    settings_free(&settings);
 }
 
 void proto_register_udsflash(void)
@@ -408,9 +441,11 @@ void proto_register_udsflash(void)
     register_init_routine(udsflash_init);
     register_cleanup_routine(udsflash_cleanup);
     register_postseq_cleanup_routine(udsflash_postseq);
+    register_shutdown_routine(udsflash_shutdown);
     register_tap("udsflash");
     ufw_stats_register();
-    settings = (ufw_settings){pref_profile, 0, "auto", "", "", ""};
+    settings = (ufw_settings){g_strdup(pref_profile), 0, g_strdup("auto"), g_strdup(""),
+                              g_strdup(""), g_strdup("")};
 }
 
 void proto_reg_handoff_udsflash(void)

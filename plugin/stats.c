@@ -3,7 +3,9 @@
  * Statistics > UDS flash sessions, and `tshark -z udsflash,tree`: a stats
  * tree of each flash session (tester, ECU, bus, transport, verdict), its
  * phases with their durations, its downloads with bytes, throughput and
- * SHA-256, and its findings by rule, the counts in Wireshark's Count column.
+ * SHA-256, and its findings by rule. The Count column holds the UDS
+ * messages of a session or phase, the blocks of a download and the
+ * findings of a rule.
  *
  * A stats tree is filled from tapped packets, but a session is only known
  * whole at the end of the capture. So each tree gets a helper tap listener,
@@ -73,8 +75,19 @@ static void findings(stats_tree *st, int parent, uint32_t session, const GPtrArr
     g_hash_table_destroy(counts);
 }
 
-static void session_nodes(stats_tree *st, const uf_session *s, const uf_profile *p,
-                          const GPtrArray *all)
+/* Nodes list by name (the GUI sorts them so too), so numbers are padded to
+ * one width and a session reads: its phases (numbered), its downloads,
+ * its findings. */
+static int digits(uint32_t n)
+{
+    int d = 1;
+    while (n >= 10)
+        n /= 10, d++;
+    return d;
+}
+
+static void session_nodes(stats_tree *st, const uf_session *s, int session_width,
+                          const uf_profile *p, const GPtrArray *all)
 {
     char tester[32], ecu[32], a[32];
     uf_isotp_endpoint_name(&s->tester, tester, sizeof(tester));
@@ -83,27 +96,30 @@ static void session_nodes(stats_tree *st, const uf_session *s, const uf_profile 
     else
         g_strlcpy(ecu, "?", sizeof(ecu));
     bool pass = uf_session_passed(s, UF_SEV_ERROR);
-    int sn = node(st, 0, (int)s->requests, true, "Session %03u: tester %s -> ECU %s on %s (%s): %s",
-                  s->index, tester, ecu, ufw_analysis_bus_name(s->bus), uf_session_transport(s),
-                  pass ? "PASS" : "FAIL");
+    int sn = node(st, 0, (int)(s->requests + s->responses), true, "Session %0*u: tester %s -> ECU %s on %s (%s): %s",
+                  session_width, s->index, tester, ecu, ufw_analysis_bus_name(s->bus),
+                  uf_session_transport(s), pass ? "PASS" : "FAIL");
+    int phase_width = p ? digits(p->n_phases) : 1;
     for (uint32_t i = 0; p && i < p->n_phases; i++) {
         const uf_session_phase *ph = &s->phases[i];
         if (ph->seen)
-            node(st, sn, (int)ph->messages, false, "phase %u %s: %s", i + 1, p->phases[i].name,
-                 duration(a, sizeof(a), uf_time_diff(ph->t_end, ph->t_start)));
+            node(st, sn, (int)ph->messages, false, "%0*u %s phase: %s", phase_width, i + 1,
+                 p->phases[i].name, duration(a, sizeof(a), uf_time_diff(ph->t_end, ph->t_start)));
         else
-            node(st, sn, 0, false, "phase %u %s: (none)", i + 1, p->phases[i].name);
+            node(st, sn, 0, false, "%0*u %s phase: (none)", phase_width, i + 1, p->phases[i].name);
     }
+    int download_width = digits(s->downloads->len);
     for (guint i = 0; i < s->downloads->len; i++) {
         const uf_download *d = &g_array_index(s->downloads, uf_download, i);
         double tp = uf_download_throughput(d);
         char rate[32] = "-";
         if (tp >= 0)
             snprintf(rate, sizeof(rate), "%.2f kB/s", tp / 1000.0);
-        node(st, sn, (int)d->blocks, false,
-             "download %u at 0x%08" PRIX64 ": %" PRIu64 " of %" PRIu64 " bytes, %s, sha256 %s%s",
-             d->index, d->address, d->bytes, d->size, rate, d->sha256,
-             d->complete ? "" : " (incomplete)");
+        int dn = node(st, sn, (int)d->blocks, true,
+                      "download %0*u at 0x%08" PRIX64 ": %" PRIu64 " of %" PRIu64 " bytes, %s%s",
+                      download_width, d->index, d->address, d->bytes, d->size, rate,
+                      d->complete ? "" : " (incomplete)");
+        node(st, dn, (int)d->blocks, false, "sha256 %s", d->sha256);
     }
     uint32_t total = s->findings[0] + s->findings[1] + s->findings[2];
     int fn = node(st, sn, (int)total, true, "findings");
@@ -118,10 +134,11 @@ static void build(stats_tree *st)
         return;
     GPtrArray *orphans = ufw_analysis_orphans(), *all = ufw_analysis_findings();
     uint32_t n = uf_sessions_count(ss);
+    int width = digits(n) < 3 ? 3 : digits(n);
     for (uint32_t i = 1; i <= n; i++)
-        session_nodes(st, uf_sessions_get(ss, i), ufw_analysis_profile(), all);
+        session_nodes(st, uf_sessions_get(ss, i), width, ufw_analysis_profile(), all);
     if (orphans && orphans->len) {
-        int on = node(st, 0, (int)orphans->len, true, "Outside any session");
+        int on = node(st, 0, (int)orphans->len, true, "Without a session");
         findings(st, on, 0, all);
     }
 }

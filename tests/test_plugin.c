@@ -6,7 +6,9 @@
  * each session; expert infos carry the severities; preferences apply, and a
  * bad one is refused with a message. tshark started as root ignores plugin
  * folders, so as root it runs as nobody (setpriv), with a HOME that holds
- * the plugin in ~/.local/lib/wireshark/plugins/4.0/epan.
+ * the plugin in ~/.local/lib/wireshark/plugins/4.0/epan. In the sanitizer
+ * build tshark runs with the sanitizers preloaded, so ASan and LeakSanitizer
+ * check the plugin over every sample.
  */
 #include "helpers.h"
 
@@ -86,6 +88,11 @@ static int tshark(char **out, char **err, ...)
     char *home_env = g_strconcat("HOME=", home, NULL);
     g_ptr_array_add(argv, "env");
     g_ptr_array_add(argv, home_env);
+#ifdef UF_SANITIZER_PRELOAD
+    /* The sanitizer build's plugin: tshark gets the runtimes, and any leak
+     * or error in the plugin fails the run. */
+    g_ptr_array_add(argv, "LD_PRELOAD=" UF_SANITIZER_PRELOAD);
+#endif
     g_ptr_array_add(argv, "tshark");
     va_list ap;
     va_start(ap, err);
@@ -261,6 +268,16 @@ Test(plugin, fields_filter_without_configuration)
     cr_assert_gt(strlen(out), 100, "no ISO-TP frame points at its message:\n%s", out);
     g_free(out);
     g_free(err);
+
+    /* The packet list tells the story: each message where it ends. */
+    cr_assert_eq(tshark(&out, &err, "-2", "-n", "-r", path, "-Y",
+                        "udsflash.service == \"RequestDownload\" && udsflash.kind == \"request\" "
+                        "&& !udsflash.message_in",
+                        "-T", "fields", "-e", "_ws.col.Info", NULL),
+                 0, "%s", err);
+    cr_assert(strstr(out, "[UDS RequestDownload: request-download]"), "%s", out);
+    g_free(out);
+    g_free(err);
     g_free(path);
 }
 
@@ -270,12 +287,18 @@ Test(plugin, statistics_and_expert_info)
     char *path = readable_sample("flash-11bit-faults.pcap"), *out = NULL, *err = NULL;
     cr_assert_eq(tshark(&out, &err, "-n", "-r", path, "-q", "-z", "udsflash,tree", NULL), 0,
                  "%s", err);
+    /* In this order: a session reads phases, downloads, findings. */
     const char *wanted[] = {"UDS flash sessions", "Session 001: tester 0x7E0 -> ECU 0x7E8",
-                            "FAIL", "phase 2 programming", "download 1 at 0x00010000: 4096 of 4096",
-                            "c5c0db8c69916ece1235e4ff07cbeff3655ff731142e860801f6c128f04cbc1e",
-                            "error timing.p2", "warning isotp.stmin"};
-    for (size_t i = 0; i < UF_ARRAY_LEN(wanted); i++)
-        cr_assert(strstr(out, wanted[i]), "no \"%s\" in:\n%s", wanted[i], out);
+                            "FAIL", "1 pre-programming phase", "2 programming phase",
+                            "3 post-programming phase", "download 1 at 0x00010000: 4096 of 4096",
+                            "sha256 c5c0db8c69916ece1235e4ff07cbeff3655ff731142e860801f6c128f04cbc1e",
+                            "findings", "error timing.p2", "warning isotp.stmin"};
+    const char *at = out;
+    for (size_t i = 0; i < UF_ARRAY_LEN(wanted); i++) {
+        cr_assert(strstr(at, wanted[i]), "no \"%s\" after \"%s\" in:\n%s", wanted[i],
+                  i ? wanted[i - 1] : "the start", out);
+        at = strstr(at, wanted[i]);
+    }
     g_free(out);
     g_free(err);
     cr_assert_eq(tshark(&out, &err, "-2", "-n", "-r", path, "-q", "-z", "expert", NULL), 0, "%s",
