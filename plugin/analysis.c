@@ -15,12 +15,30 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A frame, recognisably: to tell a re-dissection of the file last analysed
+ * to its end from another capture. */
+typedef struct frame_print {
+    uint64_t number;
+    uf_time time;
+    size_t len;
+    uint64_t hash; /* FNV-1a of the first bytes */
+} frame_print;
+
+/* The capture last analysed to its end: its first and last frames. */
+static struct {
+    bool known;
+    frame_print first, last;
+} ended;
+
 typedef struct analysis {
     uf_cli_analysis options;   /* the preferences, as the CLI would parse them */
     uf_analyzer_config cfg;
     uf_analyzer *analyzer;
     uf_link_state link;
     bool finished;
+    uint64_t fed;              /* frames fed so far */
+    frame_print first, last;   /* the first and the last fed */
+    bool same_capture;         /* the first frame is that of the capture that ended */
     GHashTable *frames;        /* frame number -> ufw_frame * */
     GPtrArray *messages;       /* ufw_message *, owned */
     GPtrArray *findings;       /* ufw_finding *, owned */
@@ -283,11 +301,31 @@ static uint32_t bus_of(uint32_t interface_id, uint32_t ifindex, const char *ifac
     return bus;
 }
 
+static frame_print print_of(uint64_t number, uf_time time, const uint8_t *data, size_t len)
+{
+    frame_print p = {number, time, len, 14695981039346656037ULL};
+    for (size_t i = 0; i < len && i < 64; i++)
+        p.hash = (p.hash ^ data[i]) * 1099511628211ULL;
+    return p;
+}
+
+static bool same_print(const frame_print *a, const frame_print *b)
+{
+    return a->number == b->number && a->time == b->time && a->len == b->len &&
+           a->hash == b->hash;
+}
+
 void ufw_analysis_feed(uint64_t frame, uf_time time, uint32_t interface_id, int wtap_encap,
                        const uint8_t *data, size_t len, const char *iface_name)
 {
     if (!cur || cur->finished)
         return;
+    cur->fed++;
+    cur->last = print_of(frame, time, data, len);
+    if (cur->fed == 1) {
+        cur->first = cur->last;
+        cur->same_capture = ended.known && same_print(&cur->first, &ended.first);
+    }
     uf_record rec;
     memset(&rec, 0, sizeof(rec));
     rec.number = frame;
@@ -298,6 +336,10 @@ void ufw_analysis_feed(uint64_t frame, uf_time time, uint32_t interface_id, int 
         rec.kind = UF_REC_SKIPPED;
     rec.bus = bus_of(interface_id, ifindex, iface_name);
     uf_analyzer_record(cur->analyzer, &rec);
+    /* Wireshark re-dissects a whole file when a preference changes, with
+     * no end-of-pass call: the end is known when its last frame comes. */
+    if (cur->same_capture && same_print(&cur->last, &ended.last))
+        ufw_analysis_finish();
 }
 
 void ufw_analysis_finish(void)
@@ -307,11 +349,19 @@ void ufw_analysis_finish(void)
     uf_analyzer_finish(cur->analyzer);
     cur->finished = true;
     g_hash_table_remove_all(cur->pending);
+    ended.known = cur->fed > 0;
+    ended.first = cur->first;
+    ended.last = cur->last;
 }
 
 bool ufw_analysis_finished(void)
 {
     return cur && cur->finished;
+}
+
+uint64_t ufw_analysis_frames(void)
+{
+    return cur ? cur->fed : 0;
 }
 
 void ufw_analysis_stop(void)

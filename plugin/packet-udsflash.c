@@ -213,11 +213,9 @@ static int dissect_udsflash(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
             ufw_analysis_feed(pinfo->num, t, iface, rec->rec_header.packet_header.pkt_encap,
                               tvb_get_ptr(tvb, 0, len), len, name);
         }
-    } else {
-        /* A later pass: the first is over (on a file re-dissected without
-         * a sequential pass's end, this is the first moment we know). */
-        ufw_analysis_finish();
     }
+    /* A frame dissected again is no sign of the end: a live capture's
+     * packet list re-dissects its rows while frames still come. */
     const ufw_frame *fr = ufw_analysis_frame(pinfo->num);
     if (!fr)
         return 0;
@@ -257,8 +255,8 @@ static void udsflash_cleanup(void)
     ufw_analysis_stop();
 }
 
-/* The first sequential pass is over (tshark -2 between its passes,
- * Wireshark when a file is loaded). */
+/* The first sequential pass is over: tshark -2 between its passes,
+ * Wireshark when a file is loaded or a live capture stops. */
 static void udsflash_postseq(void)
 {
     ufw_analysis_finish();

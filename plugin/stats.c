@@ -10,9 +10,8 @@
  * A stats tree is filled from tapped packets, but a session is only known
  * whole at the end of the capture. So each tree gets a helper tap listener,
  * registered after the tree's own: Wireshark draws the most recently
- * registered listener first, so the helper finishes the analysis and fills
- * the tree just before the tree is drawn, in tshark's single pass as in the
- * GUI's dialogs.
+ * registered listener first, so the helper fills the tree just before the
+ * tree is drawn, in tshark's single pass as in the GUI's dialogs.
  */
 #include "udsflash.h"
 
@@ -25,6 +24,7 @@
 typedef struct helper {
     stats_tree *st;
     bool built;
+    bool at_end; /* drawn at the end of the capture: tshark's -z */
 } helper;
 
 static GPtrArray *helpers; /* helper *, one per open stats tree */
@@ -128,10 +128,13 @@ static void session_nodes(stats_tree *st, const uf_session *s, int session_width
 
 static void build(stats_tree *st)
 {
-    ufw_analysis_finish();
     const uf_sessions *ss = ufw_analysis_sessions();
     if (!ss)
         return;
+    if (!ufw_analysis_finished())
+        node(st, 0, (int)ufw_analysis_frames(), false,
+             "Capture still open (frames so far): unanswered requests, incomplete "
+             "downloads and missing steps are judged when it stops");
     GPtrArray *orphans = ufw_analysis_orphans(), *all = ufw_analysis_findings();
     uint32_t n = uf_sessions_count(ss);
     int width = digits(n) < 3 ? 3 : digits(n);
@@ -162,6 +165,8 @@ static void helper_draw(void *p)
     helper *h = p;
     if (h->built)
         return;
+    if (h->at_end)
+        ufw_analysis_finish();
     build(h->st);
     h->built = true;
 }
@@ -180,6 +185,9 @@ static void tree_init(stats_tree *st)
         }
     helper *h = g_new0(helper, 1);
     h->st = st;
+    /* tshark sets its trees up before the first frame and draws them after
+     * the last; a dialog opened on a live capture draws it unfinished. */
+    h->at_end = ufw_analysis_frames() == 0;
     GString *err = register_tap_listener("udsflash", h, NULL, TL_REQUIRES_NOTHING, helper_reset,
                                          helper_packet, helper_draw, NULL);
     if (err) {

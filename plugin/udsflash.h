@@ -67,13 +67,18 @@ typedef struct ufw_settings {
 bool ufw_settings_check(const ufw_settings *s, uf_error *err);
 
 /* The per-file lifecycle: start when a file opens (or is dissected anew),
- * feed every frame once, in order, finish when the first pass is over;
- * stop frees everything. */
+ * feed every frame once, in order, finish when the capture is known to
+ * end (the first pass over a file is over, a live capture stops, or the
+ * last frame of a file analysed before comes again); stop frees
+ * everything. Before the finish the results are those of the frames so
+ * far: what needs the end (a request left unanswered, a download left
+ * incomplete, a step missing) is not judged yet. */
 void ufw_analysis_start(const ufw_settings *s);
 void ufw_analysis_feed(uint64_t frame, uf_time time, uint32_t interface_id, int wtap_encap,
                        const uint8_t *data, size_t len, const char *iface_name);
 void ufw_analysis_finish(void);
 bool ufw_analysis_finished(void);
+uint64_t ufw_analysis_frames(void); /* fed so far */
 void ufw_analysis_stop(void);
 /* NULL if the frame carries nothing. */
 const ufw_frame *ufw_analysis_frame(uint64_t frame);
