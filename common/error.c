@@ -87,6 +87,17 @@ const char *uf_format_ms(char *buf, size_t size, uf_time ns)
     return format_fixed(buf, size, ns, UF_NS_PER_MS, 3);
 }
 
+const char *uf_format_duration(char *buf, size_t size, uf_time ns)
+{
+    if (ns == UF_TIME_NONE)
+        snprintf(buf, size, "-");
+    else if (ns < UF_NS_PER_S)
+        snprintf(buf, size, "%.0f ms", (double)ns / 1e6);
+    else
+        snprintf(buf, size, "%.3f s", (double)ns / 1e9);
+    return buf;
+}
+
 bool uf_parse_u32(const char *s, uint32_t *out)
 {
     if (!s || !*s)

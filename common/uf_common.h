@@ -81,6 +81,9 @@ void uf_error_clear(uf_error *err);
 const char *uf_format_seconds(char *buf, size_t size, uf_time ns);
 /* Milliseconds with 3 decimals, for response times. */
 const char *uf_format_ms(char *buf, size_t size, uf_time ns);
+/* A duration for people: "87 ms" below a second, else "2.889 s"; "-" for
+ * UF_TIME_NONE. */
+const char *uf_format_duration(char *buf, size_t size, uf_time ns);
 
 /* Parses "123", "0x7E0", "7E0h"-free C-style integers with bounds; returns
  * false on junk or overflow. */

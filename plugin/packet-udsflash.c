@@ -98,6 +98,13 @@ static double ms(uf_time t)
     return (double)t / 1e6;
 }
 
+/* Every item of the tree is the analysis's, none a byte of the frame. */
+static proto_item *gen(proto_item *pi)
+{
+    proto_item_set_generated(pi);
+    return pi;
+}
+
 static void add_message(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
                         const ufw_message *m)
 {
@@ -105,76 +112,61 @@ static void add_message(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
      * the segment it starts in. */
     bool here = pinfo->num == m->last_frame ||
                 (strcmp(m->transport, "doip") == 0 && pinfo->num == m->first_frame);
-    proto_item *ti = proto_tree_add_none_format(
+    proto_item *ti = gen(proto_tree_add_none_format(
         tree, hf_udsflash_message, tvb, 0, 0, "UDS %s%s%s%s%s", m->service,
         m->kind == UF_UDS_POSITIVE ? "+" : m->kind == UF_UDS_NEGATIVE ? "-" : "",
-        m->incomplete ? " (incomplete)" : "", m->params[0] ? " " : "", m->params);
+        m->incomplete ? " (incomplete)" : "", m->params[0] ? " " : "", m->params));
     if (!here)
         proto_item_append_text(ti, "  [an ISO-TP frame of the message in frame %" PRIu64 "]",
                                m->last_frame);
-    proto_item_set_generated(ti);
     proto_tree *t = proto_item_add_subtree(ti, ett_udsflash_message);
-    proto_item *pi;
-    if (m->session) {
-        pi = proto_tree_add_uint(t, hf_udsflash_session, tvb, 0, 0, m->session);
-        proto_item_set_generated(pi);
-    }
-    proto_item_set_generated(proto_tree_add_string(t, hf_udsflash_tester, tvb, 0, 0, m->tester));
-    proto_item_set_generated(proto_tree_add_string(t, hf_udsflash_ecu, tvb, 0, 0, m->ecu));
-    proto_item_set_generated(
-        proto_tree_add_string(t, hf_udsflash_transport, tvb, 0, 0, m->transport));
+    if (m->session)
+        gen(proto_tree_add_uint(t, hf_udsflash_session, tvb, 0, 0, m->session));
+    gen(proto_tree_add_string(t, hf_udsflash_tester, tvb, 0, 0, m->tester));
+    gen(proto_tree_add_string(t, hf_udsflash_ecu, tvb, 0, 0, m->ecu));
+    gen(proto_tree_add_string(t, hf_udsflash_transport, tvb, 0, 0, m->transport));
     if (m->phase)
-        proto_item_set_generated(proto_tree_add_string(t, hf_udsflash_phase, tvb, 0, 0, m->phase));
+        gen(proto_tree_add_string(t, hf_udsflash_phase, tvb, 0, 0, m->phase));
     if (m->step)
-        proto_item_set_generated(proto_tree_add_string(t, hf_udsflash_step, tvb, 0, 0, m->step));
-    proto_item_set_generated(proto_tree_add_string(t, hf_udsflash_service, tvb, 0, 0, m->service));
-    proto_item_set_generated(proto_tree_add_uint(t, hf_udsflash_sid, tvb, 0, 0, m->sid));
-    proto_item_set_generated(
-        proto_tree_add_string(t, hf_udsflash_kind, tvb, 0, 0, kind_name(m->kind)));
+        gen(proto_tree_add_string(t, hf_udsflash_step, tvb, 0, 0, m->step));
+    gen(proto_tree_add_string(t, hf_udsflash_service, tvb, 0, 0, m->service));
+    gen(proto_tree_add_uint(t, hf_udsflash_sid, tvb, 0, 0, m->sid));
+    gen(proto_tree_add_string(t, hf_udsflash_kind, tvb, 0, 0, kind_name(m->kind)));
     if (m->params[0])
-        proto_item_set_generated(proto_tree_add_string(t, hf_udsflash_params, tvb, 0, 0, m->params));
+        gen(proto_tree_add_string(t, hf_udsflash_params, tvb, 0, 0, m->params));
+    /* Frame numbers in Wireshark are 32 bits wide. */
     if (!here)
-        proto_item_set_generated(
-            proto_tree_add_uint(t, hf_udsflash_message_in, tvb, 0, 0, (guint32)m->last_frame));
+        gen(proto_tree_add_uint(t, hf_udsflash_message_in, tvb, 0, 0, (guint32)m->last_frame));
     if (m->request_frame)
-        proto_item_set_generated(
-            proto_tree_add_uint(t, hf_udsflash_request_in, tvb, 0, 0, (guint32)m->request_frame));
+        gen(proto_tree_add_uint(t, hf_udsflash_request_in, tvb, 0, 0, (guint32)m->request_frame));
     if (m->response_frame)
-        proto_item_set_generated(
-            proto_tree_add_uint(t, hf_udsflash_response_in, tvb, 0, 0, (guint32)m->response_frame));
+        gen(proto_tree_add_uint(t, hf_udsflash_response_in, tvb, 0, 0,
+                                (guint32)m->response_frame));
     if (m->response_time != UF_TIME_NONE && m->kind != UF_UDS_REQUEST)
-        proto_item_set_generated(proto_tree_add_double(t, hf_udsflash_response_time, tvb, 0, 0,
-                                                       ms(m->response_time)));
+        gen(proto_tree_add_double(t, hf_udsflash_response_time, tvb, 0, 0, ms(m->response_time)));
     if (m->limit) {
-        proto_item_set_generated(proto_tree_add_double(t, hf_udsflash_limit, tvb, 0, 0, ms(m->limit)));
-        proto_item_set_generated(proto_tree_add_string(t, hf_udsflash_limit_name, tvb, 0, 0,
-                                                       m->limit_p2star ? "P2*" : "P2"));
-        proto_item_set_generated(
-            proto_tree_add_boolean(t, hf_udsflash_limit_from_ecu, tvb, 0, 0, m->limit_from_ecu));
+        gen(proto_tree_add_double(t, hf_udsflash_limit, tvb, 0, 0, ms(m->limit)));
+        gen(proto_tree_add_string(t, hf_udsflash_limit_name, tvb, 0, 0,
+                                  m->limit_p2star ? "P2*" : "P2"));
+        gen(proto_tree_add_boolean(t, hf_udsflash_limit_from_ecu, tvb, 0, 0, m->limit_from_ecu));
     }
     if (m->has_block)
-        proto_item_set_generated(
-            proto_tree_add_uint(t, hf_udsflash_block_counter, tvb, 0, 0, m->block_counter));
+        gen(proto_tree_add_uint(t, hf_udsflash_block_counter, tvb, 0, 0, m->block_counter));
     if (m->download) {
-        pi = proto_tree_add_uint(t, hf_udsflash_download, tvb, 0, 0, m->download);
-        proto_item_set_generated(pi);
-        proto_tree *d = proto_item_add_subtree(pi, ett_udsflash_download);
-        proto_item_set_generated(
-            proto_tree_add_uint64(d, hf_udsflash_download_address, tvb, 0, 0, m->download_address));
-        proto_item_set_generated(
-            proto_tree_add_uint64(d, hf_udsflash_download_size, tvb, 0, 0, m->download_size));
-        proto_item_set_generated(
-            proto_tree_add_uint64(d, hf_udsflash_download_bytes, tvb, 0, 0, m->download_bytes));
+        proto_item *di = gen(proto_tree_add_uint(t, hf_udsflash_download, tvb, 0, 0, m->download));
+        proto_tree *d = proto_item_add_subtree(di, ett_udsflash_download);
+        gen(proto_tree_add_uint64(d, hf_udsflash_download_address, tvb, 0, 0, m->download_address));
+        gen(proto_tree_add_uint64(d, hf_udsflash_download_size, tvb, 0, 0, m->download_size));
+        gen(proto_tree_add_uint64(d, hf_udsflash_download_bytes, tvb, 0, 0, m->download_bytes));
         if (m->download_size)
-            proto_item_set_generated(proto_tree_add_double(
-                d, hf_udsflash_download_progress, tvb, 0, 0,
-                100.0 * (double)m->download_bytes / (double)m->download_size));
+            gen(proto_tree_add_double(d, hf_udsflash_download_progress, tvb, 0, 0,
+                                      100.0 * (double)m->download_bytes /
+                                          (double)m->download_size));
     }
     if (m->acked || m->nacked)
-        proto_item_set_generated(
-            proto_tree_add_double(t, hf_udsflash_ack_time, tvb, 0, 0, ms(m->ack_latency)));
+        gen(proto_tree_add_double(t, hf_udsflash_ack_time, tvb, 0, 0, ms(m->ack_latency)));
     if (m->nacked)
-        proto_item_set_generated(proto_tree_add_uint(t, hf_udsflash_nack, tvb, 0, 0, m->nack_code));
+        gen(proto_tree_add_uint(t, hf_udsflash_nack, tvb, 0, 0, m->nack_code));
 }
 
 static expert_field *expert_for(const ufw_finding *f)
@@ -185,8 +177,7 @@ static expert_field *expert_for(const ufw_finding *f)
 
 static void add_finding(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const ufw_finding *f)
 {
-    proto_item *ti = proto_tree_add_string(tree, hf_udsflash_finding, tvb, 0, 0, f->rule->id);
-    proto_item_set_generated(ti);
+    proto_item *ti = gen(proto_tree_add_string(tree, hf_udsflash_finding, tvb, 0, 0, f->rule->id));
     proto_item_append_text(ti, " (%s): %s", uf_severity_name(f->severity), f->message);
     expert_add_info_format(pinfo, ti, expert_for(f), "%s: %s", f->rule->id, f->message);
 }
@@ -219,8 +210,7 @@ static int dissect_udsflash(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     const ufw_frame *fr = ufw_analysis_frame(pinfo->num);
     if (!fr)
         return 0;
-    proto_item *ti = proto_tree_add_item(tree, proto_udsflash, tvb, 0, 0, ENC_NA);
-    proto_item_set_generated(ti);
+    proto_item *ti = gen(proto_tree_add_item(tree, proto_udsflash, tvb, 0, 0, ENC_NA));
     proto_tree *t = proto_item_add_subtree(ti, ett_udsflash);
     for (guint i = 0; fr->messages && i < fr->messages->len; i++) {
         const ufw_message *m = g_ptr_array_index(fr->messages, i);

@@ -44,17 +44,6 @@ static int node(stats_tree *st, int parent, int value, bool children, const char
     return id;
 }
 
-static const char *duration(char *buf, size_t size, uf_time ns)
-{
-    if (ns == UF_TIME_NONE)
-        snprintf(buf, size, "-");
-    else if (ns < UF_NS_PER_S)
-        snprintf(buf, size, "%.0f ms", (double)ns / 1e6);
-    else
-        snprintf(buf, size, "%.3f s", (double)ns / 1e9);
-    return buf;
-}
-
 /* Findings under `parent`, counted by rule and severity. */
 static void findings(stats_tree *st, int parent, uint32_t session, const GPtrArray *all)
 {
@@ -96,15 +85,17 @@ static void session_nodes(stats_tree *st, const uf_session *s, int session_width
     else
         g_strlcpy(ecu, "?", sizeof(ecu));
     bool pass = uf_session_passed(s, UF_SEV_ERROR);
-    int sn = node(st, 0, (int)(s->requests + s->responses), true, "Session %0*u: tester %s -> ECU %s on %s (%s): %s",
-                  session_width, s->index, tester, ecu, ufw_analysis_bus_name(s->bus),
-                  uf_session_transport(s), pass ? "PASS" : "FAIL");
+    int sn = node(st, 0, (int)(s->requests + s->responses), true,
+                  "Session %0*u: tester %s -> ECU %s on %s (%s): %s", session_width, s->index,
+                  tester, ecu, ufw_analysis_bus_name(s->bus), uf_session_transport(s),
+                  pass ? "PASS" : "FAIL");
     int phase_width = p ? digits(p->n_phases) : 1;
     for (uint32_t i = 0; p && i < p->n_phases; i++) {
         const uf_session_phase *ph = &s->phases[i];
         if (ph->seen)
             node(st, sn, (int)ph->messages, false, "%0*u %s phase: %s", phase_width, i + 1,
-                 p->phases[i].name, duration(a, sizeof(a), uf_time_diff(ph->t_end, ph->t_start)));
+                 p->phases[i].name,
+                 uf_format_duration(a, sizeof(a), uf_time_diff(ph->t_end, ph->t_start)));
         else
             node(st, sn, 0, false, "%0*u %s phase: (none)", phase_width, i + 1, p->phases[i].name);
     }

@@ -36,18 +36,6 @@ static const char *severity_color(uf_severity s)
     return s == UF_SEV_ERROR ? RED : s == UF_SEV_WARNING ? YELLOW : DIM;
 }
 
-/* "87 ms" or "2.889 s". */
-static const char *duration(char *buf, size_t size, uf_time ns)
-{
-    if (ns == UF_TIME_NONE)
-        snprintf(buf, size, "-");
-    else if (ns < UF_NS_PER_S)
-        snprintf(buf, size, "%.0f ms", (double)ns / 1e6);
-    else
-        snprintf(buf, size, "%.3f s", (double)ns / 1e9);
-    return buf;
-}
-
 static const char *seconds(char *buf, size_t size, uf_time ns)
 {
     return uf_format_seconds(buf, size, ns);
@@ -144,7 +132,7 @@ static void session_block(const out *o, const uf_session *s)
     fprintf(f, "  time       %s .. %s s (%s), frames %" PRIu64 "..%" PRIu64 ", %u requests\n",
             seconds(a, sizeof(a), uf_report_rel(r, s->t_start)),
             seconds(b, sizeof(b), uf_report_rel(r, s->t_end)),
-            duration(c, sizeof(c), uf_time_diff(s->t_end, s->t_start)), s->first_frame,
+            uf_format_duration(c, sizeof(c), uf_time_diff(s->t_end, s->t_start)), s->first_frame,
             s->last_frame, s->requests);
     if (p && p->n_phases) {
         fprintf(f, "  phases    ");
@@ -152,7 +140,7 @@ static void session_block(const out *o, const uf_session *s)
             const uf_session_phase *ph = &s->phases[i];
             if (ph->seen)
                 fprintf(f, " %s %s", p->phases[i].name,
-                        duration(a, sizeof(a), uf_time_diff(ph->t_end, ph->t_start)));
+                        uf_format_duration(a, sizeof(a), uf_time_diff(ph->t_end, ph->t_start)));
             else
                 fprintf(f, " %s (none)", p->phases[i].name);
             fputs(i + 1 < p->n_phases ? " |" : "\n", f);
@@ -165,7 +153,7 @@ static void session_block(const out *o, const uf_session *s)
                 d->address, d->bytes, d->size, d->blocks);
         if (d->retries)
             fprintf(f, " (%u retried)", d->retries);
-        fprintf(f, "  %s", duration(a, sizeof(a), uf_time_diff(d->t_end, d->t_start)));
+        fprintf(f, "  %s", uf_format_duration(a, sizeof(a), uf_time_diff(d->t_end, d->t_start)));
         if (tp >= 0)
             fprintf(f, "  %.2f kB/s", tp / 1000.0);
         if (d->dfi)
