@@ -39,11 +39,16 @@ typedef struct analysis {
     uint64_t fed;              /* frames fed so far */
     frame_print first, last;   /* the first and the last fed */
     bool same_capture;         /* the first frame is that of the capture that ended */
-    GHashTable *frames;        /* frame number -> ufw_frame * */
-    GPtrArray *messages;       /* ufw_message *, owned */
+    /* By frame number. Most frames carry one message, so one 32-bit slot
+     * per frame holds it (1 + its position in messages, 0 none): 4 bytes
+     * a frame beside Wireshark's own ~90. A TCP segment that carries
+     * several messages keeps the others in frame_more. */
+    GArray *frame_message;     /* guint32 */
+    GHashTable *frame_more;    /* frame number -> GPtrArray of ufw_message * */
+    GHashTable *frame_findings; /* frame number -> GPtrArray of ufw_finding * */
+    GPtrArray *messages;       /* ufw_message *, owned, in the order of their index */
     GPtrArray *findings;       /* ufw_finding *, owned */
     GPtrArray *orphans;        /* findings outside every session (not owned) */
-    GHashTable *requests;      /* request index -> ufw_message * */
     GHashTable *pending;       /* sender endpoint key -> GArray of frame numbers */
     GHashTable *buses;         /* (interface << 32 | ifindex) + 1 -> bus index + 1 */
     GPtrArray *bus_names;      /* char * */
@@ -97,36 +102,50 @@ bool ufw_settings_check(const ufw_settings *s, uf_error *err)
 
 /* ---- results by frame --------------------------------------------------------------*/
 
-static ufw_frame *frame_of(uint64_t number)
+/* Adds p to the array under frame `number` in t, once. */
+static void add_to_frame(GHashTable *t, uint64_t number, gpointer p)
 {
     gpointer key = GSIZE_TO_POINTER((gsize)number);
-    ufw_frame *f = g_hash_table_lookup(cur->frames, key);
-    if (!f) {
-        f = g_new0(ufw_frame, 1);
-        g_hash_table_insert(cur->frames, key, f);
+    GPtrArray *a = g_hash_table_lookup(t, key);
+    if (!a) {
+        a = g_ptr_array_new();
+        g_hash_table_insert(t, key, a);
     }
-    return f;
-}
-
-static void frame_free(gpointer p)
-{
-    ufw_frame *f = p;
-    if (f->messages)
-        g_ptr_array_free(f->messages, TRUE);
-    if (f->findings)
-        g_ptr_array_free(f->findings, TRUE);
-    g_free(f);
-}
-
-static void attach_message(uint64_t number, ufw_message *m)
-{
-    ufw_frame *f = frame_of(number);
-    if (!f->messages)
-        f->messages = g_ptr_array_new();
-    for (guint i = 0; i < f->messages->len; i++)
-        if (g_ptr_array_index(f->messages, i) == m)
+    for (guint i = 0; i < a->len; i++)
+        if (g_ptr_array_index(a, i) == p)
             return;
-    g_ptr_array_add(f->messages, m);
+    g_ptr_array_add(a, p);
+}
+
+/* The message at `position` in cur->messages belongs to frame `number`. */
+static void attach_message(uint64_t number, guint position)
+{
+    if (number == 0 || number > G_MAXUINT32)
+        return; /* Wireshark numbers frames from 1, in 32 bits */
+    if (number >= cur->frame_message->len)
+        g_array_set_size(cur->frame_message, (guint)number + 1);
+    guint32 *slot = &g_array_index(cur->frame_message, guint32, number);
+    if (*slot == 0)
+        *slot = position + 1;
+    else if (*slot != position + 1)
+        add_to_frame(cur->frame_more, number, g_ptr_array_index(cur->messages, position));
+}
+
+/* The message of a UDS index: messages come in the order of their index. */
+static ufw_message *message_of_index(uint64_t index)
+{
+    guint lo = 0, hi = cur->messages->len;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        ufw_message *m = g_ptr_array_index(cur->messages, mid);
+        if (m->index == index)
+            return m;
+        if (m->index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 static void message_free(gpointer p)
@@ -207,6 +226,7 @@ static void on_message(void *ctx, const uf_uds_message *u)
     m->nacked = tp->nacked;
     m->nack_code = tp->nack_code;
     m->ack_latency = tp->ack_latency;
+    guint position = cur->messages->len;
     g_ptr_array_add(cur->messages, m);
 
     /* Its frames: those the ISO-TP layer took into it, or a DoIP
@@ -216,17 +236,14 @@ static void on_message(void *ctx, const uf_uds_message *u)
                                                        : NULL;
     if (list) {
         for (guint i = 0; i < list->len; i++)
-            attach_message(g_array_index(list, uint64_t, i), m);
+            attach_message(g_array_index(list, uint64_t, i), position);
         g_hash_table_remove(cur->pending, &key);
     }
-    attach_message(m->first_frame, m);
-    attach_message(m->last_frame, m);
+    attach_message(m->first_frame, position);
+    attach_message(m->last_frame, position);
 
-    if (u->d.kind == UF_UDS_REQUEST) {
-        g_hash_table_insert(cur->requests, GSIZE_TO_POINTER((gsize)m->index), m);
-    } else if (u->request) {
-        ufw_message *req = g_hash_table_lookup(cur->requests,
-                                               GSIZE_TO_POINTER((gsize)u->request->index));
+    if (u->d.kind != UF_UDS_REQUEST && u->request) {
+        ufw_message *req = message_of_index(u->request->index);
         if (req) {
             m->request_frame = req->last_frame;
             bool final = u->d.kind == UF_UDS_POSITIVE || u->d.nrc != 0x78;
@@ -249,10 +266,7 @@ static void on_finding(void *ctx, const uf_finding *f)
         g_ptr_array_add(cur->orphans, x);
     if (f->frame == 0)
         return; /* about the whole capture */
-    ufw_frame *fr = frame_of(f->frame);
-    if (!fr->findings)
-        fr->findings = g_ptr_array_new();
-    g_ptr_array_add(fr->findings, x);
+    add_to_frame(cur->frame_findings, f->frame, x);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------------*/
@@ -274,11 +288,14 @@ void ufw_analysis_start(const ufw_settings *s)
     uf_analyzer_sink sink = {.message = on_message, .finding = on_finding,
                              .isotp_frame = on_isotp_frame};
     cur->analyzer = uf_analyzer_new(&cur->cfg, &sink);
-    cur->frames = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, frame_free);
+    cur->frame_message = g_array_new(FALSE, TRUE, sizeof(guint32));
+    cur->frame_more = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                            (GDestroyNotify)g_ptr_array_unref);
+    cur->frame_findings = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                                (GDestroyNotify)g_ptr_array_unref);
     cur->messages = g_ptr_array_new_with_free_func(message_free);
     cur->findings = g_ptr_array_new_with_free_func(finding_free);
     cur->orphans = g_ptr_array_new();
-    cur->requests = g_hash_table_new(g_direct_hash, g_direct_equal);
     cur->pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                          (GDestroyNotify)g_array_unref);
     cur->buses = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -369,11 +386,12 @@ void ufw_analysis_stop(void)
     if (!cur)
         return;
     uf_analyzer_free(cur->analyzer);
-    g_hash_table_destroy(cur->frames);
+    g_array_free(cur->frame_message, TRUE);
+    g_hash_table_destroy(cur->frame_more);
+    g_hash_table_destroy(cur->frame_findings);
     g_ptr_array_free(cur->orphans, TRUE);
     g_ptr_array_free(cur->findings, TRUE);
     g_ptr_array_free(cur->messages, TRUE);
-    g_hash_table_destroy(cur->requests);
     g_hash_table_destroy(cur->pending);
     g_hash_table_destroy(cur->buses);
     g_ptr_array_free(cur->bus_names, TRUE);
@@ -382,9 +400,19 @@ void ufw_analysis_stop(void)
     cur = NULL;
 }
 
-const ufw_frame *ufw_analysis_frame(uint64_t frame)
+bool ufw_analysis_frame(uint64_t frame, ufw_frame *out)
 {
-    return cur ? g_hash_table_lookup(cur->frames, GSIZE_TO_POINTER((gsize)frame)) : NULL;
+    memset(out, 0, sizeof(*out));
+    if (!cur)
+        return false;
+    guint32 slot = frame < cur->frame_message->len
+                       ? g_array_index(cur->frame_message, guint32, frame) : 0;
+    if (slot)
+        out->message = g_ptr_array_index(cur->messages, slot - 1);
+    gpointer key = GSIZE_TO_POINTER((gsize)frame);
+    out->more = g_hash_table_lookup(cur->frame_more, key);
+    out->findings = g_hash_table_lookup(cur->frame_findings, key);
+    return out->message || out->findings;
 }
 
 const uf_sessions *ufw_analysis_sessions(void)

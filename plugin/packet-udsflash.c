@@ -207,13 +207,14 @@ static int dissect_udsflash(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     }
     /* A frame dissected again is no sign of the end: a live capture's
      * packet list re-dissects its rows while frames still come. */
-    const ufw_frame *fr = ufw_analysis_frame(pinfo->num);
-    if (!fr)
+    ufw_frame fr;
+    if (!ufw_analysis_frame(pinfo->num, &fr))
         return 0;
     proto_item *ti = gen(proto_tree_add_item(tree, proto_udsflash, tvb, 0, 0, ENC_NA));
     proto_tree *t = proto_item_add_subtree(ti, ett_udsflash);
-    for (guint i = 0; fr->messages && i < fr->messages->len; i++) {
-        const ufw_message *m = g_ptr_array_index(fr->messages, i);
+    guint n_more = fr.more ? fr.more->len : 0;
+    for (guint i = 0; fr.message && i <= n_more; i++) {
+        const ufw_message *m = i == 0 ? fr.message : g_ptr_array_index(fr.more, i - 1);
         add_message(t, tvb, pinfo, m);
         const char *sign = m->kind == UF_UDS_POSITIVE ? "+" : m->kind == UF_UDS_NEGATIVE ? "-" : "";
         if (i == 0)
@@ -224,8 +225,8 @@ static int dissect_udsflash(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
             col_append_fstr(pinfo->cinfo, COL_INFO, "  [UDS %s%s%s%s]", m->service, sign,
                             m->step ? ": " : "", m->step ? m->step : "");
     }
-    for (guint i = 0; fr->findings && i < fr->findings->len; i++)
-        add_finding(t, tvb, pinfo, g_ptr_array_index(fr->findings, i));
+    for (guint i = 0; fr.findings && i < fr.findings->len; i++)
+        add_finding(t, tvb, pinfo, g_ptr_array_index(fr.findings, i));
     return tvb_captured_length(tvb);
 }
 

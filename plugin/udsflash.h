@@ -45,11 +45,12 @@ typedef struct ufw_finding {
     char *message;
 } ufw_finding;
 
-/* What one frame carries: the messages it belongs to (the one it ends, or
- * the one it is an ISO-TP frame of) and the findings that point at it. */
+/* What one frame carries: the UDS message it ends or is an ISO-TP frame
+ * of (a TCP segment may carry several), and the findings that point at it. */
 typedef struct ufw_frame {
-    GPtrArray *messages; /* ufw_message *, not owned */
-    GPtrArray *findings; /* ufw_finding *, not owned */
+    const ufw_message *message; /* the first, or NULL */
+    const GPtrArray *more;      /* further ufw_message *, or NULL */
+    const GPtrArray *findings;  /* ufw_finding *, or NULL */
 } ufw_frame;
 
 /* The analysis configuration, from the plugin's preferences. NULL members
@@ -80,8 +81,8 @@ void ufw_analysis_finish(void);
 bool ufw_analysis_finished(void);
 uint64_t ufw_analysis_frames(void); /* fed so far */
 void ufw_analysis_stop(void);
-/* NULL if the frame carries nothing. */
-const ufw_frame *ufw_analysis_frame(uint64_t frame);
+/* What a frame carries; false if nothing. */
+bool ufw_analysis_frame(uint64_t frame, ufw_frame *out);
 /* The sessions and findings, for the statistics (NULL before start). */
 const uf_sessions *ufw_analysis_sessions(void);
 const uf_profile *ufw_analysis_profile(void);

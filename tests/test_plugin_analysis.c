@@ -80,14 +80,24 @@ Test(plugin_analysis, finds_what_check_finds)
         cr_expect_eq(count(rules[i]), 1, "%s: %zu", rules[i], count(rules[i]));
     cr_assert_eq(uf_sessions_count(ufw_analysis_sessions()), 1);
     /* The message of frame 4 and the finding on it. */
-    const ufw_frame *f = ufw_analysis_frame(4);
-    cr_assert(f && f->messages && f->messages->len == 1);
-    const ufw_message *m = g_ptr_array_index(f->messages, 0);
+    ufw_frame f;
+    cr_assert(ufw_analysis_frame(4, &f));
+    cr_assert(f.message && !f.more);
+    const ufw_message *m = f.message;
     cr_expect_str_eq(m->service, "RoutineControl");
     cr_expect_eq(m->request_frame, 3);
     cr_expect_str_eq(m->step, "preconditions");
-    cr_assert(f->findings && f->findings->len == 1);
-    cr_expect_str_eq(((ufw_finding *)g_ptr_array_index(f->findings, 0))->rule->id, "timing.p2");
+    cr_assert(f.findings && f.findings->len == 1);
+    cr_expect_str_eq(((ufw_finding *)g_ptr_array_index(f.findings, 0))->rule->id, "timing.p2");
+    /* Its request knows where the response is. */
+    cr_assert(ufw_analysis_frame(3, &f) && f.message);
+    cr_expect_eq(f.message->response_frame, 4);
+    /* The ISO-TP frames of a segmented message point at it: frames 7-11
+     * hold a ReadDataByIdentifier and its multi-frame response. */
+    cr_assert(ufw_analysis_frame(8, &f) && f.message);
+    cr_expect_str_eq(f.message->service, "ReadDataByIdentifier");
+    cr_expect_gt(f.message->last_frame, 8);
+    cr_assert_not(ufw_analysis_frame(100000, &f));
     ufw_analysis_stop();
 }
 
@@ -149,7 +159,8 @@ Test(plugin_analysis, frames_after_the_end_are_ignored)
     ufw_analysis_feed(fed + 1, UF_TIME_NONE, 0, WTAP_ENCAP_SOCKETCAN, frame, sizeof(frame), "if0");
     cr_assert_eq(ufw_analysis_frames(), fed);
     ufw_analysis_stop();
-    cr_assert_null(ufw_analysis_frame(1));
+    ufw_frame f;
+    cr_assert_not(ufw_analysis_frame(1, &f));
     cr_assert_null(ufw_analysis_sessions());
 }
 
