@@ -337,6 +337,28 @@ Test(plugin, preferences)
     cr_assert(strstr(out, "flash.sequence.missing"), "%s", out);
     g_free(out);
     g_free(err);
+    /* A profile file, as --profile FILE takes it: the HIS one, copied. */
+    char *ini = NULL, *mine = g_build_filename(home, "my-his.ini", NULL);
+    cr_assert(g_file_get_contents(UF_SOURCE_DIR "/profiles/his.ini", &ini, NULL, NULL));
+    cr_assert(g_file_set_contents(mine, ini, -1, NULL));
+    chmod(mine, 0644);
+    char *pref = g_strconcat("udsflash.profile:", mine, NULL);
+    cr_assert_eq(tshark(&out, &err, "-2", "-n", "-r", path, "-o", pref, "-Y", "udsflash.finding",
+                        "-T", "fields", "-e", "udsflash.finding", NULL),
+                 0, "%s", err);
+    cr_assert(strstr(out, "flash.sequence.missing"), "%s%s", out, err);
+    g_free(out);
+    g_free(err);
+    /* A profile file with a mistake is refused with its file and line. */
+    cr_assert(g_file_set_contents(mine, "[profile]\nname = x\n[limits]\np2 = fast\n", -1, NULL));
+    cr_assert_eq(tshark(&out, &err, "-2", "-n", "-r", path, "-o", pref, "-c", "1", NULL), 0, "%s",
+                 err);
+    cr_assert(strstr(err, "my-his.ini:4"), "%s", err);
+    g_free(out);
+    g_free(err);
+    g_free(pref);
+    g_free(mine);
+    g_free(ini);
     /* A profile that does not exist is refused, and the default stays. */
     cr_assert_eq(tshark(&out, &err, "-2", "-n", "-r", path, "-o", "udsflash.profile:no-such",
                         "-Y", "udsflash.finding", "-T", "fields", "-e", "udsflash.finding", NULL),
