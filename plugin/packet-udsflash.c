@@ -25,7 +25,6 @@
 void proto_register_udsflash(void);
 void proto_reg_handoff_udsflash(void);
 
-
 static int proto_udsflash = -1;
 static dissector_handle_t udsflash_handle;
 
@@ -60,7 +59,6 @@ static int hf_udsflash_finding = -1;
 static gint ett_udsflash = -1;
 static gint ett_udsflash_message = -1;
 static gint ett_udsflash_download = -1;
-static gint ett_udsflash_finding = -1;
 
 /* One expert field per rule and severity: a profile may change a rule's.
  * Built at registration, freed at Wireshark's shutdown. */
@@ -395,8 +393,7 @@ void proto_register_udsflash(void)
         {&hf_udsflash_finding, {"Finding", "udsflash.finding", FT_STRING, BASE_NONE, NULL, 0,
                                 "Rule id (docs/rules.md)", HFILL}},
     };
-    static gint *ett[] = {&ett_udsflash, &ett_udsflash_message, &ett_udsflash_download,
-                          &ett_udsflash_finding};
+    static gint *ett[] = {&ett_udsflash, &ett_udsflash_message, &ett_udsflash_download};
 
     proto_udsflash = proto_register_protocol("UDS flash analysis", "udsflash", "udsflash");
     proto_register_field_array(proto_udsflash, hf, array_length(hf));
