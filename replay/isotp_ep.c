@@ -209,6 +209,8 @@ static void on_ff(uf_isotp_ep *ep, const uf_pci *pci, uf_time now)
     ep->rx_sn = 1;
     ep->rx_block = 0;
     ep->rx = true;
+    if (ep->sink.started)
+        ep->sink.started(ep->sink.ctx, ep->rx_len, now);
     ep->waits_left = ep->c.fc_waits;
     queue_fc(ep, ep->waits_left ? UF_FS_WAIT : UF_FS_CTS, now);
 }

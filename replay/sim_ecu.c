@@ -22,6 +22,19 @@ static void on_request(void *ctx, const uint8_t *p, size_t n, bool functional, u
     uf_ecu_request(s->ecu, p, n, functional, t);
 }
 
+static void on_started(void *ctx, uint32_t len, uf_time t)
+{
+    (void)len;
+    uf_ecu_request_started(((uf_sim_ecu *)ctx)->ecu, t);
+}
+
+static void on_failed(void *ctx, bool tx, const char *why, uf_time t)
+{
+    (void)why;
+    if (!tx)
+        uf_ecu_request_aborted(((uf_sim_ecu *)ctx)->ecu, t);
+}
+
 /* Frames due go on the bus (the endpoint hands out one at a time); a
  * response that fell due starts when the endpoint is free. */
 static void pump(uf_sim_ecu *s, uf_time now)
@@ -79,7 +92,8 @@ uf_sim_ecu *uf_sim_ecu_attach(uf_simbus *bus, const uf_isotp_ep_config *c, uf_ec
     s->ecu = ecu;
     uf_isotp_ep_config cfg = *c;
     uf_ecu_fc_override(ecu, &cfg.bs, &cfg.stmin);
-    uf_isotp_ep_sink sink = {.ctx = s, .received = on_request};
+    uf_isotp_ep_sink sink = {.ctx = s, .received = on_request, .failed = on_failed,
+                             .started = on_started};
     s->ep = uf_isotp_ep_new(&cfg, &sink);
     uf_sim_node_ops ops = {s, on_frame, on_sent, on_wakeup, on_tick};
     s->node = uf_simbus_attach(bus, &ops);

@@ -131,6 +131,11 @@ typedef enum uf_ecu_action {
 uf_ecu_action uf_ecu_request(uf_ecu *e, const uint8_t *req, size_t len, bool functional,
                              uf_time now);
 uint8_t uf_ecu_doip_nack_code(const uf_ecu *e);
+/* A segmented request started arriving (ISO-TP first frame: T_Data.SOM
+ * indication), or broke off: S3 does not run out while a request is on
+ * its way (ISO 14229-2:2013 7.5). */
+void uf_ecu_request_started(uf_ecu *e, uf_time now);
+void uf_ecu_request_aborted(uf_ecu *e, uf_time now);
 
 /* A response due by now, if any: copied to out (cap bytes at least 4095
  * is enough for every answer). Returns its length, 0 if none is due. */

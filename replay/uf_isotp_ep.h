@@ -52,6 +52,9 @@ typedef struct uf_isotp_ep_sink {
     void (*sent)(void *ctx, uf_time t);
     /* Sending (tx) or receiving failed; why names the clause. */
     void (*failed)(void *ctx, bool tx, const char *why, uf_time t);
+    /* Optional: a first frame announced a message of len bytes (the
+     * T_Data.SOM indication of ISO 15765-2:2016 8.2). */
+    void (*started)(void *ctx, uint32_t len, uf_time t);
 } uf_isotp_ep_sink;
 
 typedef struct uf_isotp_ep uf_isotp_ep;

@@ -207,7 +207,7 @@ static ep_node *ep_node_new(uf_simbus *b, const uf_isotp_ep_config *c)
 {
     ep_node *n = g_new0(ep_node, 1);
     n->got = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
-    uf_isotp_ep_sink sink = {n, en_received, NULL, en_failed};
+    uf_isotp_ep_sink sink = {.ctx = n, .received = en_received, .failed = en_failed};
     n->ep = uf_isotp_ep_new(c, &sink);
     uf_sim_node_ops ops = {n, en_frame, en_sent, en_wakeup, en_tick};
     n->node = uf_simbus_attach(b, &ops);

@@ -183,6 +183,7 @@ uf_ecu_action uf_ecu_request(uf_ecu *e, const uint8_t *q, size_t n, bool functio
     }
     e->st.requests++;
     e->last_request = now; /* S3 restarts with every request */
+    e->receiving = false;
     fault_effects fx;
     match_faults(e, q[0], &fx);
     if (fx.doip_close)
@@ -237,6 +238,18 @@ uint8_t uf_ecu_doip_nack_code(const uf_ecu *e)
     return e->doip_nack_code;
 }
 
+void uf_ecu_request_started(uf_ecu *e, uf_time now)
+{
+    e->receiving = true;
+    e->last_request = now;
+}
+
+void uf_ecu_request_aborted(uf_ecu *e, uf_time now)
+{
+    e->receiving = false;
+    e->last_request = now;
+}
+
 static void do_reset(uf_ecu *e, uf_time now)
 {
     clear_volatile(e);
@@ -276,7 +289,7 @@ void uf_ecu_tick(uf_ecu *e, uf_time now)
         e->busy_until = UF_TIME_NONE;
     /* S3 (ISO 14229-2:2013 7.5): back to the default session, locked. The
      * timer does not run while a request is being served. */
-    if (e->session != SESSION_DEFAULT && e->busy_until == UF_TIME_NONE &&
+    if (e->session != SESSION_DEFAULT && e->busy_until == UF_TIME_NONE && !e->receiving &&
         g_queue_is_empty(&e->responses) && now - e->last_request >= e->c.s3) {
         e->session = SESSION_DEFAULT;
         e->unlocked = 0;
@@ -299,7 +312,7 @@ uf_time uf_ecu_wakeup(const uf_ecu *e)
         other[0] = e->reset_until;
     if (e->busy_until != UF_TIME_NONE)
         other[1] = e->busy_until;
-    if (e->session != SESSION_DEFAULT && !r)
+    if (e->session != SESSION_DEFAULT && !r && !e->receiving)
         other[2] = e->last_request + e->c.s3;
     for (int i = 0; i < 3; i++)
         if (other[i] != UF_TIME_NONE && (t == UF_TIME_NONE || other[i] < t))

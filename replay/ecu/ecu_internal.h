@@ -76,6 +76,7 @@ struct uf_ecu {
     uf_time locked_until;        /* security delay (UF_TIME_NONE: none) */
     bool dtc_off, comm_off;
     uf_time last_request;        /* S3 runs from here */
+    bool receiving;              /* a segmented request is arriving: S3 waits */
     uf_time busy_until;          /* a long request in progress (UF_TIME_NONE: none) */
     bool resetting;
     uf_time reset_until;

@@ -172,7 +172,8 @@ uf_channel *uf_channel_isotp(uf_can_medium *m, const uf_isotp_ep_config *c)
     x->base.ops = &isotp_ops;
     x->m = m;
     g_queue_init(&x->inbox);
-    uf_isotp_ep_sink sink = {x, on_received, on_sent, on_failed};
+    uf_isotp_ep_sink sink = {.ctx = x, .received = on_received, .sent = on_sent,
+                             .failed = on_failed};
     x->ep = uf_isotp_ep_new(c, &sink);
     uf_isotp_endpoint tx = {0, c->tx_id, -1}, rx = {0, c->rx_id, -1};
     char a[24], b[24];
