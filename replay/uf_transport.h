@@ -37,7 +37,7 @@ typedef struct uf_channel_ops {
 
 struct uf_channel {
     const uf_channel_ops *ops;
-    char name[96];   /* "vcan0 0x7E0->0x7E8", "doip 127.0.0.1:13400 0x0E80->0x0010" */
+    char name[160];  /* "vcan0 0x7E0->0x7E8", "DoIP 127.0.0.1:13400 0x0E80->0x0010" */
 };
 
 static inline bool uf_channel_send(uf_channel *t, const uint8_t *p, size_t n, bool functional,

@@ -171,6 +171,17 @@ const char *uf_doip_check_header(const uint8_t h[UF_DOIP_HEADER_LEN], uint32_t m
     return NULL;
 }
 
+size_t uf_doip_encode(uint8_t *out, uint16_t type, const uint8_t *payload, uint32_t len)
+{
+    out[0] = 0x03;
+    out[1] = 0xFC;
+    uf_store_be16(out + 2, type);
+    uf_store_be32(out + 4, len);
+    if (len)
+        memcpy(out + UF_DOIP_HEADER_LEN, payload, len);
+    return UF_DOIP_HEADER_LEN + len;
+}
+
 void uf_doip_decode(const uint8_t *p, uint32_t held, uf_doip_decoded *d)
 {
     memset(d, 0, sizeof(*d));

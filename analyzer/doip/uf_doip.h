@@ -81,6 +81,9 @@ typedef struct uf_doip_decoded {
  * identification requests) with its inverse, a known payload type and a
  * length that type allows. NULL if sound, else why not. */
 const char *uf_doip_check_header(const uint8_t h[UF_DOIP_HEADER_LEN], uint32_t max_length);
+/* Writes a DoIP message, the generic header (version 0x03, ISO
+ * 13400-2:2019, with its inverse) and the payload, to out (8 + len bytes). */
+size_t uf_doip_encode(uint8_t *out, uint16_t type, const uint8_t *payload, uint32_t len);
 /* Decodes a message whose header and first `held` payload bytes are at p. */
 void uf_doip_decode(const uint8_t *p, uint32_t held, uf_doip_decoded *out);
 /* "RoutingActivationResponse tester=0x0E80 entity=0x1000 code=0x10 (success)". */

@@ -64,18 +64,6 @@ static uf_time ack(sg_trace *tr, sg_doip *d, int from, uf_time t)
     return t + wire_time(60);
 }
 
-/* A DoIP message: generic header (version 0x03) and payload. */
-static size_t doip_message(uint8_t *out, uint16_t type, const uint8_t *payload, uint32_t len)
-{
-    out[0] = 0x03;
-    out[1] = 0xFC;
-    uf_store_be16(out + 2, type);
-    uf_store_be32(out + 4, len);
-    if (len)
-        memcpy(out + 8, payload, len);
-    return 8 + len;
-}
-
 /* Bytes from one side, cut into segments; returns the time of the last.
  * `which` says which block of a transfer this is (for the faults). */
 static uf_time stream(sg_trace *tr, sg_link *l, int from, uf_time t, const uint8_t *data,
@@ -123,7 +111,7 @@ static uf_time send_message(sg_trace *tr, sg_link *l, int from, uf_time t, uint1
                             const uint8_t *payload, uint32_t len, int which)
 {
     uint8_t *buf = g_malloc(8 + len);
-    size_t n = doip_message(buf, type, payload, len);
+    size_t n = uf_doip_encode(buf, type, payload, len);
     uf_time end = stream(tr, l, from, t, buf, n, which);
     g_free(buf);
     return end;
@@ -163,7 +151,7 @@ static uf_time discover(sg_trace *tr, sg_link *l, uf_time t)
         sg_ip4(&all.ip, 255, 255, 255, 255);
     }
     uint8_t buf[64];
-    size_t n = doip_message(buf, UF_DOIP_VEHICLE_ID_REQUEST, NULL, 0);
+    size_t n = uf_doip_encode(buf, UF_DOIP_VEHICLE_ID_REQUEST, NULL, 0);
     buf[0] = 0xFF; /* the default version of identification requests */
     buf[1] = 0x00;
     udp(tr, d, TESTER, t, port, UF_DOIP_PORT, &all, buf, n);
@@ -176,21 +164,21 @@ static uf_time discover(sg_trace *tr, sg_link *l, uf_time t)
     ann[31] = 0x00;           /* no further action */
     ann[32] = 0x00;           /* VIN and GID synchronised */
     t += sg_delay(l, 3000, 2000);
-    n = doip_message(buf, UF_DOIP_VEHICLE_ANNOUNCEMENT, ann, sizeof(ann));
+    n = uf_doip_encode(buf, UF_DOIP_VEHICLE_ANNOUNCEMENT, ann, sizeof(ann));
     udp(tr, d, ENTITY, t, UF_DOIP_PORT, port, NULL, buf, n);
     t += sg_delay(l, 5000, 1000);
-    n = doip_message(buf, UF_DOIP_ENTITY_STATUS_REQUEST, NULL, 0);
+    n = uf_doip_encode(buf, UF_DOIP_ENTITY_STATUS_REQUEST, NULL, 0);
     udp(tr, d, TESTER, t, port, UF_DOIP_PORT, NULL, buf, n);
     const uint8_t status[7] = {0x00, 4, 0, 0x00, 0x00, 0x10, 0x02}; /* gateway, 0/4, 4098 B */
     t += sg_delay(l, 1500, 500);
-    n = doip_message(buf, UF_DOIP_ENTITY_STATUS_RESPONSE, status, sizeof(status));
+    n = uf_doip_encode(buf, UF_DOIP_ENTITY_STATUS_RESPONSE, status, sizeof(status));
     udp(tr, d, ENTITY, t, UF_DOIP_PORT, port, NULL, buf, n);
     t += sg_delay(l, 3000, 500);
-    n = doip_message(buf, UF_DOIP_POWER_MODE_REQUEST, NULL, 0);
+    n = uf_doip_encode(buf, UF_DOIP_POWER_MODE_REQUEST, NULL, 0);
     udp(tr, d, TESTER, t, port, UF_DOIP_PORT, NULL, buf, n);
     const uint8_t ready = 0x01;
     t += sg_delay(l, 1500, 500);
-    n = doip_message(buf, UF_DOIP_POWER_MODE_RESPONSE, &ready, 1);
+    n = uf_doip_encode(buf, UF_DOIP_POWER_MODE_RESPONSE, &ready, 1);
     udp(tr, d, ENTITY, t, UF_DOIP_PORT, port, NULL, buf, n);
     return t + sg_delay(l, 10000, 2000);
 }
@@ -309,7 +297,7 @@ static uf_time entity_ack(sg_trace *tr, sg_link *l, uf_time t, bool coalesce)
         return t;
     }
     uint8_t buf[16];
-    size_t n = doip_message(buf, UF_DOIP_DIAGNOSTIC_ACK, d->ack + 0, 5);
+    size_t n = uf_doip_encode(buf, UF_DOIP_DIAGNOSTIC_ACK, d->ack + 0, 5);
     stream(tr, l, ENTITY, t, buf, n, 0);
     return t;
 }
@@ -377,8 +365,8 @@ uf_time sg_doip_send(sg_trace *tr, sg_link *l, bool from_tester, bool functional
     if (d->ack_pending) {
         /* The ACK and the response in one segment. */
         uint8_t *both = g_malloc(13 + 8 + n);
-        size_t a = doip_message(both, UF_DOIP_DIAGNOSTIC_ACK, d->ack, 5);
-        size_t b = doip_message(both + a, UF_DOIP_DIAGNOSTIC_MESSAGE, payload, n);
+        size_t a = uf_doip_encode(both, UF_DOIP_DIAGNOSTIC_ACK, d->ack, 5);
+        size_t b = uf_doip_encode(both + a, UF_DOIP_DIAGNOSTIC_MESSAGE, payload, n);
         d->ack_pending = false;
         end = stream(tr, l, ENTITY, t, both, a + b, 0);
         g_free(both);
