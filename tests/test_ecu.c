@@ -607,3 +607,45 @@ Test(ecu_on_the_bus, a_wrong_flow_control_slows_the_transfer)
     g_free(image);
     bench_stop(&b);
 }
+
+/* ---- the GenerateKeyEx library --------------------------------------------------------*/
+
+#include <dlfcn.h>
+
+typedef int (*generate_key_ex)(const unsigned char *, unsigned int, const unsigned int,
+                               const char *, unsigned char *, unsigned int, unsigned int *);
+
+Test(seedkey, the_vector_interface_gives_udsecus_keys)
+{
+    void *lib = dlopen(UF_SEEDKEY_LIB, RTLD_NOW | RTLD_LOCAL);
+    cr_assert(lib, "%s", dlerror());
+    generate_key_ex gen;
+    /* POSIX's way to a function pointer from dlsym (ISO C has none). */
+    *(void **)&gen = dlsym(lib, "GenerateKeyEx");
+    cr_assert(gen, "GenerateKeyEx is not exported: %s", dlerror());
+    /* Only it: the rest of the library stays hidden. */
+    cr_assert_null(dlsym(lib, "uf_seedkey"));
+    const unsigned char seed[4] = {0x12, 0x34, 0x56, 0x78};
+    unsigned char key[8];
+    unsigned int n = 0;
+    cr_assert_eq(gen(seed, 4, 0x11, "", key, sizeof(key), &n), 0);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(uf_load_be32(key), uf_seedkey(0x12345678, 0x11));
+    /* And udsecu takes that key. */
+    ecu_fixture f;
+    start(&f, NULL);
+    ask(&f, "10 03");
+    ask(&f, "27 01");
+    unsigned char s[4];
+    memcpy(s, f.resp + 2, 4);
+    cr_assert_eq(gen(s, 4, 0x01, NULL, key, 4, &n), 0);
+    char q[32];
+    snprintf(q, sizeof(q), "27 02 %02X%02X%02X%02X", key[0], key[1], key[2], key[3]);
+    cr_assert_str_eq(ask(&f, q), "6702");
+    stop(&f);
+    /* Its refusals: KGRE_BufferToSmall, KGRE_SecurityLevelInvalid, a bad seed. */
+    cr_assert_eq(gen(seed, 4, 0x11, NULL, key, 3, &n), 1);
+    cr_assert_eq(gen(seed, 4, 0x12, NULL, key, 4, &n), 2);
+    cr_assert_eq(gen(seed, 3, 0x11, NULL, key, 4, &n), 4);
+    dlclose(lib);
+}
