@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs the SocketCAN scenarios on a real Linux kernel: this machine's kernel
+# may have no AF_CAN, so a Debian kernel boots under qemu with a busybox
+# initramfs that holds the project's programs, can-utils and iproute2,
+# loads can, can-raw, can-isotp, can-dev and vcan, creates vcan0, runs
+# tests/vm/scenarios.sh and reports each result on the serial console.
+#
+#   tests/vm/run.sh BUILD_DIR RESULTS_FILE
+#
+# Exit status: 0 the VM ran (RESULTS_FILE holds "RESULT name PASS|FAIL
+# detail" lines), 77 something this needs is missing (the reason on
+# stderr), 1 the VM did not run to its end.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+results=$2
+cache=${UF_VM_CACHE:-$build/vm-cache}
+skip() { echo "SKIP: $*" >&2; exit 77; }
+
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 ||
+    skip "a static busybox is missing (apt-get install busybox-static)"
+for tool in isotpsend isotprecv candump cansend; do
+    command -v $tool >/dev/null || skip "$tool is missing (apt-get install can-utils)"
+done
+command -v ip >/dev/null || skip "ip is missing (apt-get install iproute2)"
+command -v cpio >/dev/null || skip "cpio is missing (apt-get install cpio)"
+
+# The kernel: the package linux-image-amd64 points at, downloaded once
+# (apt-get download, no install) and kept in the cache.
+mkdir -p "$cache"
+if [ ! -f "$cache/ready" ]; then
+    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    [ -n "$pkg" ] || skip "apt knows no linux-image-amd64 (apt-get update first)"
+    rm -rf "$cache/root" "$cache"/*.deb
+    (cd "$cache" && apt-get download "$pkg" >/dev/null 2>&1) ||
+        skip "cannot download $pkg from the Debian mirror"
+    mkdir -p "$cache/root"
+    dpkg-deb -x "$cache"/"$pkg"_*.deb "$cache/root"
+    rm -f "$cache"/*.deb
+    touch "$cache/ready"
+fi
+vmlinuz=$(ls "$cache"/root/boot/vmlinuz-* | head -n1)
+kver=${vmlinuz##*/vmlinuz-}
+mods=$cache/root/lib/modules/$kver/kernel
+
+# The initramfs: busybox, the programs and every library they load.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,sbin,lib,lib64,proc,sys,dev,tmp,modules,usr/bin}
+cp "$busybox" "$root/bin/busybox"
+copy_with_libs() {
+    cp "$1" "$root/usr/bin/"
+    ldd "$1" | awk '/=> \// {print $3} /^\t\/lib64/ {print $1}' | while read -r lib; do
+        mkdir -p "$root$(dirname "$lib")"
+        [ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
+    done
+}
+for p in "$build/replay/udsecu" "$build/tests/uf-flash-client" "$build/tests/uf-isotp" \
+         "$build/cli/udsflash" "$(command -v ip)" "$(command -v isotpsend)" \
+         "$(command -v isotprecv)" "$(command -v candump)" "$(command -v cansend)"; do
+    copy_with_libs "$p"
+done
+for m in net/can/can.ko net/can/can-raw.ko net/can/can-isotp.ko \
+         drivers/net/can/dev/can-dev.ko drivers/net/can/vcan.ko; do
+    cp "$mods/$m" "$root/modules/"
+done
+cp "$here/init.sh" "$root/init"
+cp "$here/scenarios.sh" "$root/scenarios.sh"
+chmod +x "$root/init" "$root/scenarios.sh"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+
+# Boot. Software emulation (no KVM here): a minute or two for everything.
+log=$work/console.log
+accel=()
+[ -w /dev/kvm ] && accel=(-enable-kvm -cpu host)
+timeout 900 qemu-system-x86_64 "${accel[@]}" -m 1024 -smp 2 -nographic -no-reboot \
+    -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3" >"$log" 2>&1 || true
+tr -d '\r' <"$log" | grep -a '^RESULT ' >"$results" || true
+tr -d '\r' <"$log" | grep -a '^LOG ' >&2 || true
+if ! tr -d '\r' <"$log" | grep -aq '^SCENARIOS DONE'; then
+    echo "the VM did not run to its end; its console:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+fi
