@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Live capture from a SocketCAN interface (can0, vcan0) through libpcap.
- * Reads wake up every LIVE_TIMEOUT_MS so that uf_reader_break() (from a
- * SIGINT handler) ends the capture cleanly. Where the kernel lacks AF_CAN the
+ * The handle is non-blocking and the wait is our own poll(), which wakes
+ * every LIVE_TIMEOUT_MS and on a signal, so that uf_reader_break() (from a
+ * SIGINT or SIGTERM handler) ends the capture cleanly: libpcap's own read
+ * timeout does not apply in immediate mode on Linux, where a quiet
+ * interface would block pcap_next_ex() for ever. Where the kernel lacks AF_CAN the
  * open fails with a sentence that says so, instead of libpcap's bare error.
  */
 #include "reader_internal.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +26,7 @@
 
 typedef struct live_backend {
     pcap_t *p;
+    int fd; /* pcap_get_selectable_fd() */
     uint32_t linktype;
     uint32_t bus;
     uint32_t ifindex_key, ifindex_bus;
@@ -46,8 +51,16 @@ static int live_next(uf_reader *r, uf_record *rec, uf_error *err)
         struct pcap_pkthdr *h;
         const u_char *data;
         int rc = pcap_next_ex(b->p, &h, &data);
-        if (rc == 0)
-            continue; /* timeout: look at the stop flag again */
+        if (rc == 0) {
+            /* Nothing queued: wait, then look at the stop flag again. */
+            struct pollfd pfd = {.fd = b->fd, .events = POLLIN};
+            if (poll(&pfd, 1, LIVE_TIMEOUT_MS) < 0 && errno != EINTR) {
+                uf_error_set(err, "%s: capture failed after frame %" G_GUINT64_FORMAT ": %s",
+                             r->path, r->count, g_strerror(errno));
+                return -1;
+            }
+            continue;
+        }
         if (rc == PCAP_ERROR_BREAK)
             return 0;
         if (rc != 1) {
@@ -105,8 +118,16 @@ int live_open(uf_reader *r, const char *iface, uf_error *err)
         pcap_close(p);
         return -1;
     }
+    int fd = pcap_get_selectable_fd(p);
+    if (fd < 0 || pcap_setnonblock(p, 1, errbuf) < 0) {
+        uf_error_set(err, "%s: cannot capture: %s", iface,
+                     fd < 0 ? "no selectable descriptor" : errbuf);
+        pcap_close(p);
+        return -1;
+    }
     live_backend *b = g_new0(live_backend, 1);
     b->p = p;
+    b->fd = fd;
     int dlt = pcap_datalink(p);
     b->linktype = (uint32_t)dlt;
     b->bus = reader_bus(r, iface);

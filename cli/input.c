@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * The read loop: one reader (file or live interface) into the analyzer.
- * SIGINT ends a live capture cleanly (the report is still written); a second
- * SIGINT kills the process as usual.
+ * SIGINT or SIGTERM ends a live capture cleanly (the report is still
+ * written): Ctrl-C at a terminal, `timeout` or a CI runner's stop. A second
+ * signal kills the process as usual.
  */
 #include "cli.h"
 
@@ -11,12 +12,19 @@
 
 static uf_reader *volatile live_reader;
 
-static void on_sigint(int sig)
+static void on_stop_signal(int sig)
 {
-    (void)sig;
     if (live_reader)
         uf_reader_break(live_reader);
-    signal(SIGINT, SIG_DFL);
+    signal(sig, SIG_DFL);
+}
+
+static void catch_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa = {.sa_handler = handler};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 bool uf_cli_open(uf_cli_input *in, const char *path, const char *iface)
@@ -31,7 +39,7 @@ bool uf_cli_open(uf_cli_input *in, const char *path, const char *iface)
     }
     if (iface) {
         live_reader = in->reader;
-        signal(SIGINT, on_sigint);
+        catch_stop_signals(on_stop_signal);
     }
     return true;
 }
@@ -54,7 +62,7 @@ void uf_cli_run(uf_cli_input *in, uf_analyzer *a)
 void uf_cli_close(uf_cli_input *in)
 {
     if (live_reader == in->reader) {
-        signal(SIGINT, SIG_DFL);
+        catch_stop_signals(SIG_DFL);
         live_reader = NULL;
     }
     uf_reader_close(in->reader);

@@ -259,10 +259,14 @@ bool uf_flash_run(uf_channel *ch, const uf_flash_plan *plan, uf_flash_result *re
     if (!step(&r, "ECUReset", reset, sizeof(reset)))
         return false;
 
-    /* Post-programming: the ECU boots; ask until it answers (5 s). */
+    /* Post-programming: the ECU boots. A request sent while it boots goes
+     * unanswered, which a capture shows as uds.no_response, so the tester
+     * leaves the boot time in silence, then asks until it answers (5 s). */
+    pause_for(&r, plan->boot_time ? plan->boot_time : UF_NS_PER_S);
     uf_time give_up = uf_channel_now(ch) + 5 * UF_NS_PER_S;
-    for (;;) {
-        pause_for(&r, 100 * UF_NS_PER_MS);
+    for (bool first = true;; first = false) {
+        if (!first)
+            pause_for(&r, 100 * UF_NS_PER_MS);
         uf_error quiet;
         uf_error *keep = r.err;
         r.err = &quiet;

@@ -19,6 +19,7 @@ typedef struct uf_flash_plan {
     bool functional_pre;         /* 0x85 / 0x28 to the functional address */
     uf_time p2, p2star;          /* waiting limits; 0: 50 ms and 5000 ms, or what the ECU announces */
     uf_time margin;              /* added to P2 / P2* for the transport's own delays: 0 */
+    uf_time boot_time;           /* the ECU's boot after ECUReset, left in silence: 0 = 1 s */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
 } uf_flash_plan;

@@ -9,7 +9,9 @@
 
 #include <criterion/criterion.h>
 #include <json-glib/json-glib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Every "COMMAND SAMPLE [PROFILE]" of tests/golden/samples.list gives exactly
@@ -193,6 +195,60 @@ Test(cli, exit_statuses)
     cr_assert_eq(th_udsflash(NULL, &err, "messages", "-i", "udsflashtest0", NULL), 3);
     cr_assert(strstr(err, "udsflashtest0"), "%s", err);
     g_free(err);
+}
+
+/* A live capture on a quiet interface ends on SIGTERM (a CI runner's stop)
+ * and on SIGINT (Ctrl-C) within a second, and still writes its report.
+ * The loopback interface stands in for a CAN one: the wait is the same. */
+static void live_capture_ends_on(int sig)
+{
+    char *dir = th_tmpdir(), *report = g_build_filename(dir, "live.json", NULL);
+    char *errlog = g_build_filename(dir, "live.err", NULL);
+    char *cmd = g_strdup_printf("exec %s check -i lo --format json -o %s 2>%s", UF_UDSFLASH,
+                                report, errlog);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    GPid pid;
+    cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                            NULL));
+    int status = 0;
+    for (int i = 0; i < 10 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        g_usleep(50000);
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+        char *err = NULL;
+        g_file_get_contents(errlog, &err, NULL, NULL);
+        cr_skip_test("capturing on lo is not permitted here (needs CAP_NET_RAW): %s", err);
+    }
+    kill(pid, sig);
+    bool ended = false;
+    for (int i = 0; i < 100 && !ended; i++) {
+        ended = waitpid(pid, &status, WNOHANG) == pid;
+        if (!ended)
+            g_usleep(20000);
+    }
+    if (!ended) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    cr_assert(ended, "udsflash check -i lo still ran 2 s after signal %d", sig);
+    cr_assert(WIFEXITED(status), "udsflash ended by a signal, status %d", status);
+    char *json = NULL;
+    cr_assert(g_file_get_contents(report, &json, NULL, NULL), "no report written");
+    cr_assert(strstr(json, "\"format\": \"live\""), "%s", json);
+    g_free(json);
+    g_free(cmd);
+    g_free(errlog);
+    g_free(report);
+    g_free(dir);
+}
+
+Test(cli, live_capture_ends_on_sigterm_with_its_report)
+{
+    live_capture_ends_on(SIGTERM);
+}
+
+Test(cli, live_capture_ends_on_sigint_with_its_report)
+{
+    live_capture_ends_on(SIGINT);
 }
 
 Test(cli, damaged_input_is_analyzed_then_reported)

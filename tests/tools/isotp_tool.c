@@ -21,10 +21,12 @@ static uint8_t pattern_byte(size_t i)
     return (uint8_t)(i * 7 + (i >> 8) + 1);
 }
 
+/* The format of can-utils' isotprecv ("%02X " per byte, then a newline),
+ * which its isotpsend reads too, so outputs compare byte for byte. */
 static void print_hex(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        printf("%s%02X", i ? " " : "", p[i]);
+        printf("%02X ", p[i]);
     printf("\n");
 }
 

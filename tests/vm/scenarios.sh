@@ -2,55 +2,74 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The SocketCAN scenarios, run inside the test VM on vcan0 against code
 # no one here wrote: the kernel's ISO-TP (through can-utils' isotpsend and
-# isotprecv) and the kernel's CAN stack. Each prints one line:
+# isotprecv) and the kernel's CAN stack. Each prints one line
 #   RESULT <name> PASS|FAIL <detail>
+# and, when it fails, LOG lines with the frames candump saw. Every step runs
+# under a timeout: a hang is a failure with a reason, never a stuck VM.
 
-result() { # name, status, detail
-    echo "RESULT $1 $2 $3"
+# ---- reporting ---------------------------------------------------------------
+
+begin() { # name
+    name=$1
+    candump -L vcan0 >trace 2>/dev/null &
+    trace=$!
 }
 
-# Our userspace sender to the kernel's receiver: isotprecv prints what it
-# got, which must be the pattern uf-isotp sent.
+report() { # PASS|FAIL, detail
+    kill $trace 2>/dev/null
+    wait $trace 2>/dev/null
+    echo "RESULT $name $1 $2"
+    if [ "$1" != PASS ]; then
+        echo "LOG $name: candump saw $(wc -l <trace) frames, the first and the last:"
+        head -n 6 trace | sed 's/^/LOG   /'
+        tail -n 10 trace | sed 's/^/LOG   /'
+    fi
+}
+
+# ---- ISO-TP: our userspace endpoint against the kernel's ----------------------
+
+# Our sender to the kernel's receiver: isotprecv prints what it got, in the
+# format `uf-isotp pattern` prints the message sent.
 ours_to_kernel() { # name, size, isotprecv options, uf-isotp options
-    name=$1 size=$2 kopts=$3 uopts=$4
-    rm -f got
-    isotprecv $kopts vcan0 >got 2>err &
+    begin "$1"
+    size=$2
+    uf-isotp pattern --size "$size" >want
+    timeout 20 isotprecv $3 vcan0 >got 2>err &
     rx=$!
     sleep 0.3
-    if ! uf-isotp send vcan0 $uopts --size "$size" 2>send.err; then
+    if ! timeout 20 uf-isotp send vcan0 $4 --size "$size" 2>send.err; then
         kill $rx 2>/dev/null
-        result "$name" FAIL "uf-isotp send: $(cat send.err)"
+        report FAIL "uf-isotp send: $(cat send.err)"
         return
     fi
     sleep 0.3
     kill $rx 2>/dev/null
     wait $rx 2>/dev/null
-    uf-isotp pattern --size "$size" >want
     if cmp -s got want; then
-        result "$name" PASS "$size bytes"
+        report PASS "$size bytes"
     else
-        result "$name" FAIL "isotprecv got $(wc -c <got) characters, expected $(wc -c <want): $(head -c 120 got) $(cat err)"
+        report FAIL "isotprecv printed $(wc -c <got) characters for $(wc -c <want) expected: $(head -c 60 got) $(cat err)"
     fi
 }
 
-# The kernel's sender (isotpsend) to our userspace receiver.
+# The kernel's sender (isotpsend) to our receiver.
 kernel_to_ours() { # name, size, isotpsend options, uf-isotp options
-    name=$1 size=$2 kopts=$3 uopts=$4
-    rm -f got
-    uf-isotp recv vcan0 $uopts --timeout 10 >got 2>recv.err &
+    begin "$1"
+    size=$2
+    uf-isotp pattern --size "$size" >want
+    uf-isotp recv vcan0 $4 --timeout 10 >got 2>recv.err &
     rx=$!
     sleep 0.3
-    uf-isotp pattern --size "$size" >want
-    if ! isotpsend $kopts vcan0 <want 2>send.err; then
+    if ! timeout 20 isotpsend $3 vcan0 <want 2>send.err; then
         kill $rx 2>/dev/null
-        result "$name" FAIL "isotpsend: $(cat send.err)"
+        report FAIL "isotpsend: $(cat send.err)"
         return
     fi
     wait $rx
     if cmp -s got want; then
-        result "$name" PASS "$size bytes"
+        report PASS "$size bytes"
     else
-        result "$name" FAIL "uf-isotp got $(wc -c <got) characters: $(cat recv.err)"
+        report FAIL "uf-isotp printed $(wc -c <got) characters for $(wc -c <want) expected: $(cat recv.err)"
     fi
 }
 
@@ -73,45 +92,50 @@ kernel_to_ours tp_kernel_to_ours_extended 600 "$K -x 12:F1" "$R --ext F1:12 --bs
 kernel_to_ours tp_kernel_to_ours_fd 2000 "$K -L 72:64:1" "$R --fd"
 kernel_to_ours tp_kernel_to_ours_fd_escape 4500 "$K -L 72:64:1" "$R --fd"
 
-# A flash of udsecu by uf-flash-client, captured by candump -l and by
-# udsflash's own live capture (libpcap), both analyzed with no finding.
-# The ECU announces P2 = 200 ms: the VM runs without KVM.
+# ---- UDS: flashes of udsecu, recorded and analyzed ----------------------------
+
+# uf-flash-client flashes udsecu; candump -l and udsflash's own live
+# capture (libpcap) record it, and udsflash check finds no finding in
+# either. The ECU announces P2 = 200 ms: the VM runs without KVM.
 flash() { # name, udsecu options, client options
-    name=$1 eopts=$2 copts=$3
+    begin "$1"
     rm -rf cap && mkdir cap
-    udsecu $eopts --p2 200 --flash cap/ecu.flash --duration 300 >cap/ecu.out 2>cap/ecu.err &
+    udsecu $2 --p2 200 --flash cap/ecu.flash --duration 120 >cap/ecu.out 2>cap/ecu.err &
     ecu=$!
-    (cd cap && exec candump -l vcan0) &
+    (cd cap && exec candump -l vcan0 >/dev/null 2>&1) &
     dump=$!
     udsflash check -i vcan0 --fail-on info --format json -o cap/live.json 2>cap/live.err &
     live=$!
     sleep 0.5
-    if ! uf-flash-client $copts --size 20000 >cap/client.out 2>cap/client.err; then
-        kill $ecu $dump $live 2>/dev/null
-        result "$name" FAIL "the flash failed: $(cat cap/client.err) / udsecu: $(cat cap/ecu.err)"
+    if ! timeout 100 uf-flash-client $3 --size 20000 >cap/client.out 2>cap/client.err; then
+        kill -9 $ecu $dump $live 2>/dev/null
+        report FAIL "the flash failed: $(cat cap/client.err) / udsecu: $(cat cap/ecu.err)"
         return
     fi
     sleep 0.3
-    kill -INT $dump
-    kill -INT $live
+    kill -TERM $dump $live $ecu
+    # The live capture must end on SIGTERM and write its report.
+    (sleep 10 && kill -9 $live $ecu 2>/dev/null) &
+    watchdog=$!
     wait $live
     live_rc=$?
-    kill -TERM $ecu
     wait $ecu
     ecu_rc=$?
+    wait $dump
+    kill $watchdog 2>/dev/null
     log=$(ls cap/candump-*.log 2>/dev/null | head -n1)
-    udsflash check --fail-on info "$log" >cap/check.out 2>&1
+    timeout 60 udsflash check --fail-on info "$log" >cap/check.out 2>&1
     check_rc=$?
     if [ $ecu_rc -ne 0 ]; then
-        result "$name" FAIL "udsecu ended with $ecu_rc: $(cat cap/ecu.err)"
+        report FAIL "udsecu ended with $ecu_rc: $(cat cap/ecu.err)"
     elif [ $check_rc -ne 0 ]; then
-        result "$name" FAIL "udsflash check of the candump log: exit $check_rc: $(tr '\n' ' ' <cap/check.out | head -c 600)"
+        report FAIL "udsflash check of the candump log: exit $check_rc: $(sed -n '/findings/,$p' cap/check.out | tr -s ' \n' ' ' | head -c 1500)"
     elif [ $live_rc -ne 0 ]; then
-        result "$name" FAIL "udsflash check -i vcan0: exit $live_rc: $(cat cap/live.err) $(head -c 400 cap/live.json)"
+        report FAIL "udsflash check -i vcan0: exit $live_rc: $(cat cap/live.err) $(head -c 400 cap/live.json)"
     elif ! grep -q '"verdict": *"pass"' cap/live.json; then
-        result "$name" FAIL "the live capture found no passing session: $(head -c 400 cap/live.json)"
+        report FAIL "the live capture found no passing session: $(head -c 400 cap/live.json)"
     else
-        result "$name" PASS "$(cat cap/client.out); candump -l and the live capture: no finding"
+        report PASS "$(cat cap/client.out); candump -l and the live capture: no finding"
     fi
 }
 
