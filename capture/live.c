@@ -11,6 +11,7 @@
 #include "reader_internal.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <string.h>
@@ -40,6 +41,22 @@ static bool kernel_has_af_can(void)
         return true;
     }
     return errno != EAFNOSUPPORT;
+}
+
+/* On "any", each frame's interface (SLL2's ifindex) is a bus of its own,
+ * named as the system names it: vcan0, vcan1. */
+static uint32_t live_bus(uf_reader *r, live_backend *b, uint32_t ifindex)
+{
+    if (ifindex == 0)
+        return b->bus;
+    if (b->ifindex_key != ifindex) {
+        char name[IF_NAMESIZE];
+        if (!if_indextoname(ifindex, name))
+            return reader_bus_for_ifindex(r, b->bus, ifindex, &b->ifindex_key, &b->ifindex_bus);
+        b->ifindex_key = ifindex;
+        b->ifindex_bus = reader_bus(r, name);
+    }
+    return b->ifindex_bus;
 }
 
 static int live_next(uf_reader *r, uf_record *rec, uf_error *err)
@@ -73,7 +90,7 @@ static int live_next(uf_reader *r, uf_record *rec, uf_error *err)
         if (uf_decode_link(b->linktype, data, h->caplen, &r->link, rec, &ifindex, &rec->problem) <
             0)
             rec->kind = UF_REC_SKIPPED;
-        rec->bus = reader_bus_for_ifindex(r, b->bus, ifindex, &b->ifindex_key, &b->ifindex_bus);
+        rec->bus = live_bus(r, b, ifindex);
         return 1;
     }
 }
@@ -118,6 +135,10 @@ int live_open(uf_reader *r, const char *iface, uf_error *err)
         pcap_close(p);
         return -1;
     }
+    /* "any" speaks Linux cooked v1 unless asked, which has no interface
+     * index: ask for v2 so that frames of vcan0 and vcan1 stay apart. */
+    if (pcap_datalink(p) == DLT_LINUX_SLL)
+        pcap_set_datalink(p, DLT_LINUX_SLL2);
     int fd = pcap_get_selectable_fd(p);
     if (fd < 0 || pcap_setnonblock(p, 1, errbuf) < 0) {
         uf_error_set(err, "%s: cannot capture: %s", iface,

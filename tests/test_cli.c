@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
@@ -197,58 +198,93 @@ Test(cli, exit_statuses)
     g_free(err);
 }
 
-/* A live capture on a quiet interface ends on SIGTERM (a CI runner's stop)
- * and on SIGINT (Ctrl-C) within a second, and still writes its report.
- * The loopback interface stands in for a CAN one: the wait is the same. */
-static void live_capture_ends_on(int sig)
-{
-    char *dir = th_tmpdir(), *report = g_build_filename(dir, "live.json", NULL);
-    char *errlog = g_build_filename(dir, "live.err", NULL);
-    char *cmd = g_strdup_printf("exec %s check -i lo --format json -o %s 2>%s", UF_UDSFLASH,
-                                report, errlog);
-    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+/* A live capture of udsflash check, started in the background. */
+typedef struct live_run {
+    char *dir, *report, *errlog;
     GPid pid;
-    cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-                            NULL));
-    int status = 0;
-    for (int i = 0; i < 10 && waitpid(pid, &status, WNOHANG) == 0; i++)
+} live_run;
+
+static void live_start(live_run *l, const char *iface)
+{
+    l->dir = th_tmpdir();
+    l->report = g_build_filename(l->dir, "live.json", NULL);
+    l->errlog = g_build_filename(l->dir, "live.err", NULL);
+    char *cmd = g_strdup_printf("exec %s check -i %s --format json -o %s 2>%s", UF_UDSFLASH, iface,
+                                l->report, l->errlog);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                            &l->pid, NULL));
+    g_free(cmd);
+    int status;
+    for (int i = 0; i < 10 && waitpid(l->pid, &status, WNOHANG) == 0; i++)
         g_usleep(50000);
-    if (waitpid(pid, &status, WNOHANG) == pid) {
+    if (waitpid(l->pid, &status, WNOHANG) == l->pid) {
         char *err = NULL;
-        g_file_get_contents(errlog, &err, NULL, NULL);
-        cr_skip_test("capturing on lo is not permitted here (needs CAP_NET_RAW): %s", err);
+        g_file_get_contents(l->errlog, &err, NULL, NULL);
+        cr_skip_test("capturing on %s is not permitted here (needs CAP_NET_RAW): %s", iface, err);
     }
-    kill(pid, sig);
+}
+
+/* Sends sig, waits up to 2 s for the end, returns the report (g_free). */
+static char *live_stop(live_run *l, int sig)
+{
+    kill(l->pid, sig);
+    int status = 0;
     bool ended = false;
     for (int i = 0; i < 100 && !ended; i++) {
-        ended = waitpid(pid, &status, WNOHANG) == pid;
+        ended = waitpid(l->pid, &status, WNOHANG) == l->pid;
         if (!ended)
             g_usleep(20000);
     }
     if (!ended) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+        kill(l->pid, SIGKILL);
+        waitpid(l->pid, &status, 0);
     }
-    cr_assert(ended, "udsflash check -i lo still ran 2 s after signal %d", sig);
+    cr_assert(ended, "udsflash check -i still ran 2 s after signal %d", sig);
     cr_assert(WIFEXITED(status), "udsflash ended by a signal, status %d", status);
     char *json = NULL;
-    cr_assert(g_file_get_contents(report, &json, NULL, NULL), "no report written");
+    cr_assert(g_file_get_contents(l->report, &json, NULL, NULL), "no report written");
     cr_assert(strstr(json, "\"format\": \"live\""), "%s", json);
-    g_free(json);
-    g_free(cmd);
-    g_free(errlog);
-    g_free(report);
-    g_free(dir);
+    g_free(l->errlog);
+    g_free(l->report);
+    g_free(l->dir);
+    return json;
 }
 
+/* A live capture on a quiet interface ends on SIGTERM (a CI runner's stop)
+ * and on SIGINT (Ctrl-C) within a second, and still writes its report.
+ * The loopback interface stands in for a CAN one: the wait is the same. */
 Test(cli, live_capture_ends_on_sigterm_with_its_report)
 {
-    live_capture_ends_on(SIGTERM);
+    live_run l;
+    live_start(&l, "lo");
+    g_free(live_stop(&l, SIGTERM));
 }
 
 Test(cli, live_capture_ends_on_sigint_with_its_report)
 {
-    live_capture_ends_on(SIGINT);
+    live_run l;
+    live_start(&l, "lo");
+    g_free(live_stop(&l, SIGINT));
+}
+
+/* On "any", frames keep their interface (Linux cooked v2), and the report
+ * names it as the system does: here a datagram over loopback is on "lo". */
+Test(cli, live_capture_of_any_names_each_interface)
+{
+    live_run l;
+    live_start(&l, "any");
+    GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, 0, NULL);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *to = g_inet_socket_address_new(lo, 13400);
+    cr_assert_eq(g_socket_send_to(s, to, "udsflash", 8, NULL, NULL), 8);
+    g_usleep(300000);
+    char *json = live_stop(&l, SIGTERM);
+    cr_assert(strstr(json, "\"lo\""), "no bus \"lo\" in %s", json);
+    g_free(json);
+    g_object_unref(to);
+    g_object_unref(lo);
+    g_object_unref(s);
 }
 
 Test(cli, damaged_input_is_analyzed_then_reported)

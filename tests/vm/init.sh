@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # /init of the SocketCAN test VM: mounts, loads the CAN modules (vcan
-# needs can-dev), creates vcan0 (CAN FD capable: MTU 72), runs the
+# needs can-dev), creates vcan0 and vcan1 (CAN FD capable: MTU 72), runs the
 # scenarios and powers off.
 /bin/busybox --install -s /bin
 export PATH=/usr/bin:/bin:/sbin
@@ -12,8 +12,10 @@ mount -t tmpfs tmp /tmp
 for m in can can-raw can-isotp can-dev vcan; do
     insmod /modules/$m.ko || echo "LOG insmod $m failed"
 done
-ip link add dev vcan0 type vcan && ip link set vcan0 mtu 72 && ip link set vcan0 up ||
-    echo "LOG vcan0 could not be created"
+for bus in vcan0 vcan1; do
+    ip link add dev $bus type vcan && ip link set $bus mtu 72 && ip link set $bus up ||
+        echo "LOG $bus could not be created"
+done
 ip link set lo up
 cd /tmp
 sh /scenarios.sh

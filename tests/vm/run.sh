@@ -15,7 +15,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
 results=$2
-cache=${UF_VM_CACHE:-$build/vm-cache}
+# The kernel package is downloaded once per machine, shared by every build.
+cache=${UF_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/udsflash/vm}
 skip() { echo "SKIP: $*" >&2; exit 77; }
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"

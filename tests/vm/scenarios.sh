@@ -139,9 +139,56 @@ flash() { # name, udsecu options, client options
     fi
 }
 
+# Two ECUs flashed at once, one on vcan0 and one on vcan1, recorded by one
+# candump -l and one live capture of every interface ("any"): two sessions,
+# kept apart by interface, both passing.
+flash_two_buses() {
+    begin uds_two_buses
+    kill $trace; candump -L vcan0 vcan1 >trace 2>/dev/null &
+    trace=$!
+    rm -rf cap && mkdir cap
+    udsecu --can vcan0 --p2 200 --duration 120 >/dev/null 2>cap/ecu0.err &
+    ecu0=$!
+    udsecu --kernel-isotp vcan1 --p2 200 --duration 120 >/dev/null 2>cap/ecu1.err &
+    ecu1=$!
+    (cd cap && exec candump -l vcan0 vcan1 >/dev/null 2>&1) &
+    dump=$!
+    udsflash check -i any --fail-on info --format json -o cap/live.json 2>cap/live.err &
+    live=$!
+    sleep 0.5
+    timeout 100 uf-flash-client --can vcan0 --size 12000 >cap/client0.out 2>cap/client0.err &
+    c0=$!
+    timeout 100 uf-flash-client --kernel-isotp vcan1 --size 9000 >cap/client1.out 2>cap/client1.err
+    c1_rc=$?
+    wait $c0
+    c0_rc=$?
+    sleep 0.3
+    kill -TERM $dump $live $ecu0 $ecu1
+    wait $live
+    live_rc=$?
+    wait $dump $ecu0 $ecu1
+    log=$(ls cap/candump-*.log 2>/dev/null | head -n1)
+    timeout 60 udsflash check --fail-on info --format json -o cap/log.json "$log" 2>cap/check.err
+    check_rc=$?
+    sessions=$(grep -o '"sessions": [0-9]*' cap/log.json | grep -o '[0-9]*$')
+    if [ $c0_rc -ne 0 ] || [ $c1_rc -ne 0 ]; then
+        report FAIL "a flash failed: $(cat cap/client0.err cap/client1.err cap/ecu0.err cap/ecu1.err)"
+    elif [ $check_rc -ne 0 ] || [ $live_rc -ne 0 ]; then
+        report FAIL "udsflash check: candump log exit $check_rc, live exit $live_rc: $(cat cap/check.err cap/live.err) findings of the live capture: $(grep -o '"rule": "[^"]*"' cap/live.json | sort | uniq -c | tr -s ' \n' ' ') verdicts: $(grep -o '"verdict": "[^"]*"' cap/live.json | tr '\n' ' ') $(grep -A3 '"buses"' cap/live.json | tr -s ' \n' ' ')"
+    elif ! grep -q '"vcan0"' cap/log.json || ! grep -q '"vcan1"' cap/log.json ||
+         ! grep -q '"vcan0"' cap/live.json || ! grep -q '"vcan1"' cap/live.json; then
+        report FAIL "the reports do not name both buses: $(head -c 600 cap/log.json)"
+    elif [ "$sessions" != 2 ]; then
+        report FAIL "$sessions sessions in the candump log's report, expected 2"
+    else
+        report PASS "two flashes at once on vcan0 and vcan1: 2 sessions, no finding, in candump -l and in the live capture of any"
+    fi
+}
+
 flash uds_raw_can "--can vcan0" "--can vcan0"
 flash uds_kernel_isotp "--kernel-isotp vcan0" "--kernel-isotp vcan0"
 flash uds_ours_to_kernel_ecu "--kernel-isotp vcan0" "--can vcan0 --functional"
 flash uds_kernel_to_our_ecu "--can vcan0" "--kernel-isotp vcan0"
 flash uds_fd_extended "--can vcan0 --fd --addressing extended --tx-id 0x612 --rx-id 0x6F1 --address 0x12 --tester-address 0xF1" \
       "--can vcan0 --fd --extended"
+flash_two_buses
