@@ -43,6 +43,18 @@ typedef struct options {
     gboolean verbose;
 } options;
 
+static void options_free(options *o)
+{
+    char **strings[] = {&o->can, &o->kernel_isotp, &o->tx_id, &o->rx_id, &o->functional_id,
+                        &o->addressing, &o->address, &o->tester_address, &o->padding,
+                        &o->listen, &o->doip_address, &o->doip_entity, &o->doip_functional,
+                        &o->announce, &o->flash, &o->vin};
+    for (size_t i = 0; i < UF_ARRAY_LEN(strings); i++)
+        g_clear_pointer(strings[i], g_free);
+    g_clear_pointer(&o->regions, g_strfreev);
+    g_clear_pointer(&o->faults, g_strfreev);
+}
+
 static bool number(const char *what, const char *text, uint32_t max, uint32_t *out, uf_error *err)
 {
     if (!uf_parse_u32(text, out) || *out > max) {
@@ -233,6 +245,110 @@ static void report_stop(const uf_ecu *ecu)
             st.blocks_written);
 }
 
+/* Serves until the duration ends or a signal comes; the exit status. */
+static int serve(const options *o)
+{
+    int media = !!o->can + !!o->kernel_isotp + !!o->doip;
+    uf_error err;
+    if (media != 1) {
+        fprintf(stderr, "udsecu: give one of --can IFACE, --kernel-isotp IFACE or --doip\n");
+        return EXIT_USAGE;
+    }
+    uf_ecu_config c;
+    if (!ecu_config(o, &c, &err)) {
+        fprintf(stderr, "udsecu: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+
+    uf_ecu_file *file = NULL;
+    uint8_t *flash = NULL;
+    uf_ecu_persistent state = {0};
+    uf_ecu_store store = {0};
+    if (o->flash) {
+        file = uf_ecu_file_open(o->flash, &c, &flash, &state, &err);
+        if (!file) {
+            fprintf(stderr, "udsecu: %s\n", err.msg);
+            return EXIT_FAILURE_ENV;
+        }
+        store = uf_ecu_file_store(file);
+    }
+    uf_ecu *e = uf_ecu_new(&c, &store, flash, o->flash ? &state : NULL, uf_clock_monotonic());
+    g_free(flash);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    uf_time until = o->duration > 0 ? uf_clock_monotonic() + (uf_time)(o->duration * 1e9)
+                                   : UF_TIME_NONE;
+    uint8_t version[8];
+    uf_ecu_software_version(e, version);
+    const char *app = state.app_valid ? "valid" : "none";
+    int rc = 0;
+    if (o->doip) {
+        uf_doip_server_config dc;
+        uf_doip_server_defaults(&dc);
+        dc.listen = o->listen;
+        if (o->port >= 0)
+            dc.port = (uint16_t)o->port;
+        if (!logical_address("--doip-address", o->doip_address, &dc.ecu, &err) ||
+            !logical_address("--doip-entity", o->doip_entity, &dc.entity, &err) ||
+            !logical_address("--doip-functional", o->doip_functional, &dc.functional, &err)) {
+            fprintf(stderr, "udsecu: %s\n", err.msg);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        g_strlcpy(dc.vin, c.vin, sizeof(dc.vin));
+        dc.announce_to = o->announce;
+        uf_doip_server *s = uf_doip_server_new(&dc, e, &err);
+        if (!s) {
+            fprintf(stderr, "udsecu: %s\n", err.msg);
+            rc = EXIT_FAILURE_ENV;
+            goto out;
+        }
+        printf("udsecu: DoIP entity 0x%04X with ECU 0x%04X on port %u, software %.8s, "
+               "application %s\n", dc.entity, dc.ecu, uf_doip_server_port(s), version, app);
+        fflush(stdout);
+        if (!uf_doip_server_run(s, until, &stop_requested, &err)) {
+            fprintf(stderr, "udsecu: %s\n", err.msg);
+            rc = EXIT_FAILURE_ENV;
+        }
+        uf_doip_server_free(s);
+    } else {
+        uf_isotp_ep_config ic;
+        if (!isotp_config(o, e, &ic, &err)) {
+            fprintf(stderr, "udsecu: %s\n", err.msg);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        uf_channel *ch;
+        if (o->can) {
+            uint32_t ids[3] = {ic.rx_id, ic.functional_rx_id, ic.tx_id};
+            uf_can_medium *m = uf_can_medium_socketcan(o->can, ic.tx.fd, ids, 3, &err);
+            ch = m ? uf_channel_isotp(m, &ic) : NULL;
+        } else {
+            ch = uf_channel_kernel_isotp(o->kernel_isotp, &ic, &err);
+        }
+        if (!ch) {
+            fprintf(stderr, "udsecu: %s\n", err.msg);
+            rc = EXIT_FAILURE_ENV;
+            goto out;
+        }
+        printf("udsecu: ECU on %s, software %.8s, application %s\n", ch->name, version, app);
+        fflush(stdout);
+        rc = serve_channel(ch, e, file, o, until);
+        uf_channel_free(ch);
+    }
+    report_stop(e);
+    if (file && uf_ecu_file_failed(file, &err)) {
+        fprintf(stderr, "udsecu: %s\n", err.msg);
+        rc = EXIT_FAILURE_ENV;
+    }
+out:
+    uf_ecu_free(e);
+    uf_ecu_file_close(file);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     options o = {.tx_dl = -1, .bs = -1, .stmin = -1, .port = -1, .p2 = -1, .p2star = -1,
@@ -321,106 +437,13 @@ int main(int argc, char **argv)
     GError *gerr = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
         fprintf(stderr, "udsecu: %s (udsecu --help)\n", gerr->message);
+        g_error_free(gerr);
+        g_option_context_free(ctx);
+        options_free(&o);
         return EXIT_USAGE;
     }
     g_option_context_free(ctx);
-    int media = !!o.can + !!o.kernel_isotp + !!o.doip;
-    uf_error err;
-    if (media != 1) {
-        fprintf(stderr, "udsecu: give one of --can IFACE, --kernel-isotp IFACE or --doip\n");
-        return EXIT_USAGE;
-    }
-    uf_ecu_config c;
-    if (!ecu_config(&o, &c, &err)) {
-        fprintf(stderr, "udsecu: %s\n", err.msg);
-        return EXIT_USAGE;
-    }
-
-    uf_ecu_file *file = NULL;
-    uint8_t *flash = NULL;
-    uf_ecu_persistent state = {0};
-    uf_ecu_store store = {0};
-    if (o.flash) {
-        file = uf_ecu_file_open(o.flash, &c, &flash, &state, &err);
-        if (!file) {
-            fprintf(stderr, "udsecu: %s\n", err.msg);
-            return EXIT_FAILURE_ENV;
-        }
-        store = uf_ecu_file_store(file);
-    }
-    uf_ecu *e = uf_ecu_new(&c, &store, flash, o.flash ? &state : NULL, uf_clock_monotonic());
-    g_free(flash);
-
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    uf_time until = o.duration > 0 ? uf_clock_monotonic() + (uf_time)(o.duration * 1e9)
-                                   : UF_TIME_NONE;
-    uint8_t version[8];
-    uf_ecu_software_version(e, version);
-    const char *app = state.app_valid ? "valid" : "none";
-    int rc = 0;
-    if (o.doip) {
-        uf_doip_server_config dc;
-        uf_doip_server_defaults(&dc);
-        dc.listen = o.listen;
-        if (o.port >= 0)
-            dc.port = (uint16_t)o.port;
-        if (!logical_address("--doip-address", o.doip_address, &dc.ecu, &err) ||
-            !logical_address("--doip-entity", o.doip_entity, &dc.entity, &err) ||
-            !logical_address("--doip-functional", o.doip_functional, &dc.functional, &err)) {
-            fprintf(stderr, "udsecu: %s\n", err.msg);
-            rc = EXIT_USAGE;
-            goto out;
-        }
-        g_strlcpy(dc.vin, c.vin, sizeof(dc.vin));
-        dc.announce_to = o.announce;
-        uf_doip_server *s = uf_doip_server_new(&dc, e, &err);
-        if (!s) {
-            fprintf(stderr, "udsecu: %s\n", err.msg);
-            rc = EXIT_FAILURE_ENV;
-            goto out;
-        }
-        printf("udsecu: DoIP entity 0x%04X with ECU 0x%04X on port %u, software %.8s, "
-               "application %s\n", dc.entity, dc.ecu, uf_doip_server_port(s), version, app);
-        fflush(stdout);
-        if (!uf_doip_server_run(s, until, &stop_requested, &err)) {
-            fprintf(stderr, "udsecu: %s\n", err.msg);
-            rc = EXIT_FAILURE_ENV;
-        }
-        uf_doip_server_free(s);
-    } else {
-        uf_isotp_ep_config ic;
-        if (!isotp_config(&o, e, &ic, &err)) {
-            fprintf(stderr, "udsecu: %s\n", err.msg);
-            rc = EXIT_USAGE;
-            goto out;
-        }
-        uf_channel *ch;
-        if (o.can) {
-            uint32_t ids[3] = {ic.rx_id, ic.functional_rx_id, ic.tx_id};
-            uf_can_medium *m = uf_can_medium_socketcan(o.can, ic.tx.fd, ids, 3, &err);
-            ch = m ? uf_channel_isotp(m, &ic) : NULL;
-        } else {
-            ch = uf_channel_kernel_isotp(o.kernel_isotp, &ic, &err);
-        }
-        if (!ch) {
-            fprintf(stderr, "udsecu: %s\n", err.msg);
-            rc = EXIT_FAILURE_ENV;
-            goto out;
-        }
-        printf("udsecu: ECU on %s, software %.8s, application %s\n", ch->name, version, app);
-        fflush(stdout);
-        rc = serve_channel(ch, e, file, &o, until);
-        uf_channel_free(ch);
-    }
-    report_stop(e);
-    if (file && uf_ecu_file_failed(file, &err)) {
-        fprintf(stderr, "udsecu: %s\n", err.msg);
-        rc = EXIT_FAILURE_ENV;
-    }
-out:
-    uf_ecu_free(e);
-    uf_ecu_file_close(file);
+    int rc = serve(&o);
+    options_free(&o);
     return rc;
 }

@@ -15,7 +15,9 @@
 
 int main(int argc, char **argv)
 {
-    char *can = NULL, *kernel = NULL, *doip = NULL;
+    g_autofree char *can = NULL; /* option strings: GLib's to free */
+    g_autofree char *kernel = NULL;
+    g_autofree char *doip = NULL;
     gint port = 13400, size = 16384, address = 0x10000;
     gboolean fd = FALSE, extended = FALSE, functional = FALSE;
     GOptionEntry entries[] = {

@@ -41,7 +41,12 @@ static bool id_of(const char *text, uint32_t *out)
 
 int main(int argc, char **argv)
 {
-    char *tx = NULL, *rx = NULL, *ext = NULL, *pad = NULL;
+    /* Option strings are GLib's to free: g_autofree, as the tool returns
+     * from many places and the sanitizer build checks for leaks. */
+    g_autofree char *tx = NULL;
+    g_autofree char *rx = NULL;
+    g_autofree char *ext = NULL;
+    g_autofree char *pad = NULL;
     gint size = 0, bs = 0, stmin = 0;
     gdouble timeout = 10;
     gboolean fd = FALSE, kernel = FALSE;
@@ -58,14 +63,14 @@ int main(int argc, char **argv)
         {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds to wait (receiving)", "S"},
         {"kernel", 0, 0, G_OPTION_ARG_NONE, &kernel, "The kernel's ISO-TP", NULL},
         {NULL}};
-    GOptionContext *ctx = g_option_context_new("send|recv IFACE | pattern");
+    g_autoptr(GOptionContext) ctx = g_option_context_new("send|recv IFACE | pattern");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *gerr = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
         fprintf(stderr, "uf-isotp: %s\n", gerr->message);
+        g_error_free(gerr);
         return 2;
     }
-    g_option_context_free(ctx);
     if (argc == 2 && strcmp(argv[1], "pattern") == 0) {
         uint8_t *p = g_malloc((gsize)size + 1);
         for (gint i = 0; i < size; i++)

@@ -8,6 +8,9 @@
 #
 #   tests/vm/run.sh BUILD_DIR RESULTS_FILE
 #
+# UF_VM_CACHE: where the kernel is kept (default ~/.cache/udsflash/vm);
+# UF_VM_KVM=1: use KVM; UF_VM_SCENARIOS=FILE: run FILE in the VM instead.
+#
 # Exit status: 0 the VM ran (RESULTS_FILE holds "RESULT name PASS|FAIL
 # detail" lines), 77 something this needs is missing (the reason on
 # stderr), 1 the VM did not run to its end.
@@ -70,7 +73,8 @@ for m in net/can/can.ko net/can/can-raw.ko net/can/can-isotp.ko \
     cp "$mods/$m" "$root/modules/"
 done
 cp "$here/init.sh" "$root/init"
-cp "$here/scenarios.sh" "$root/scenarios.sh"
+# UF_VM_SCENARIOS runs another script in the VM (to debug one scenario).
+cp "${UF_VM_SCENARIOS:-$here/scenarios.sh}" "$root/scenarios.sh"
 chmod +x "$root/init" "$root/scenarios.sh"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
 
