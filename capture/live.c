@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #define LIVE_TIMEOUT_MS 100
+#define LIVE_BUFFER (8 << 20)
 #define LIVE_SNAPLEN 256 /* SLL2 header + canfd_frame, with room */
 
 #ifndef AF_CAN
@@ -115,6 +116,7 @@ int live_open(uf_reader *r, const char *iface, uf_error *err)
         return -1;
     }
     pcap_set_snaplen(p, LIVE_SNAPLEN);
+    pcap_set_buffer_size(p, LIVE_BUFFER); /* bursts at STmin 0 while we analyze */
     pcap_set_timeout(p, LIVE_TIMEOUT_MS);
     pcap_set_immediate_mode(p, 1);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
