@@ -360,7 +360,7 @@ int main(int argc, char **argv)
          "Serve on a SocketCAN interface with the kernel's ISO-TP", "IFACE"},
         {"doip", 0, 0, G_OPTION_ARG_NONE, &o.doip, "Serve as a DoIP entity (TCP and UDP 13400)",
          NULL},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     GOptionEntry can[] = {
         {"tx-id", 0, 0, G_OPTION_ARG_STRING, &o.tx_id, "Our CAN id (default 0x7E8)", "ID"},
         {"rx-id", 0, 0, G_OPTION_ARG_STRING, &o.rx_id, "The tester's CAN id (default 0x7E0)", "ID"},
@@ -379,7 +379,7 @@ int main(int argc, char **argv)
         {"bs", 0, 0, G_OPTION_ARG_INT, &o.bs, "Block size of our flow control (default 0)", "N"},
         {"stmin", 0, 0, G_OPTION_ARG_INT, &o.stmin,
          "STmin of our flow control, raw (default 0; 0xF1-0xF9: 100-900 us)", "N"},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     GOptionEntry doip[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &o.listen,
          "Address to listen on (default: all, IPv6 and IPv4)", "ADDR"},
@@ -392,7 +392,7 @@ int main(int argc, char **argv)
          "Functional group address (default 0xE400)", "LA"},
         {"announce", 0, 0, G_OPTION_ARG_STRING, &o.announce,
          "Send 3 vehicle announcements to this address at start", "ADDR"},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     GOptionEntry ecu[] = {
         {"flash", 0, 0, G_OPTION_ARG_FILENAME, &o.flash,
          "Keep the flash in this file (created erased; default: in memory)", "FILE"},
@@ -416,7 +416,7 @@ int main(int argc, char **argv)
         {"duration", 0, 0, G_OPTION_ARG_DOUBLE, &o.duration, "Stop after this many seconds",
          "S"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Log every request and answer", NULL},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     GOptionContext *ctx = g_option_context_new("- a virtual ECU with a flash bootloader");
     g_option_context_set_summary(ctx, "Serves UDS (ISO 14229) flash requests on SocketCAN or "
                                       "DoIP: sessions, security access, erase, download, "

@@ -631,6 +631,11 @@ Test(seedkey, the_vector_interface_gives_udsecus_keys)
     cr_assert_eq(gen(seed, 4, 0x11, "", key, sizeof(key), &n), 0);
     cr_assert_eq(n, 4);
     cr_assert_eq(uf_load_be32(key), uf_seedkey(0x12345678, 0x11));
+    /* The worked example of docs/udsecu.md, computed by hand from the
+     * formula there: the algorithm testers implement must not drift. */
+    const unsigned char doc_seed[4] = {0x11, 0x22, 0x33, 0x44};
+    cr_assert_eq(gen(doc_seed, 4, 0x11, NULL, key, 4, &n), 0);
+    cr_assert_eq(uf_load_be32(key), 0xE1C4A673u, "key %08X", uf_load_be32(key));
     /* And udsecu takes that key. */
     ecu_fixture f;
     start(&f, NULL);

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
          "Extended addressing, 0x6F1 / 0x612, addresses 0x12 / 0xF1", NULL},
         {"functional", 0, 0, G_OPTION_ARG_NONE, &functional,
          "DTC setting and communication control to the functional address", NULL},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     GOptionContext *ctx = g_option_context_new("- flash udsecu with the generic sequence");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *gerr = NULL;

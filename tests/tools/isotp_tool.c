@@ -62,7 +62,7 @@ int main(int argc, char **argv)
         {"stmin", 0, 0, G_OPTION_ARG_INT, &stmin, "Our STmin, raw (receiving)", "N"},
         {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds to wait (receiving)", "S"},
         {"kernel", 0, 0, G_OPTION_ARG_NONE, &kernel, "The kernel's ISO-TP", NULL},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     g_autoptr(GOptionContext) ctx = g_option_context_new("send|recv IFACE | pattern");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *gerr = NULL;
