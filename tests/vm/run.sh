@@ -36,14 +36,25 @@ command -v cpio >/dev/null || skip "cpio is missing (apt-get install cpio)"
 # (apt-get download, no install) and kept in the cache.
 mkdir -p "$cache"
 if [ ! -f "$cache/ready" ]; then
-    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-    [ -n "$pkg" ] || skip "apt knows no linux-image-amd64 (apt-get update first)"
+    kernel_package() {
+        apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+    }
+    pkg=$(kernel_package)
+    # A machine whose packages were all there never ran apt-get update.
+    if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+        pkg=$(kernel_package)
+    fi
+    [ -n "$pkg" ] || skip "apt knows no linux-image-amd64 (run apt-get update as root)"
     rm -rf "$cache/root" "$cache"/*.deb
     (cd "$cache" && apt-get download "$pkg" >/dev/null 2>&1) ||
         skip "cannot download $pkg from the Debian mirror"
     mkdir -p "$cache/root"
     dpkg-deb -x "$cache"/"$pkg"_*.deb "$cache/root"
     rm -f "$cache"/*.deb
+    # Keep the kernel and the CAN modules: 12 MB of the package's 400.
+    find "$cache/root" -type f ! -path '*/boot/vmlinuz-*' ! -name can.ko ! -name can-raw.ko \
+        ! -name can-isotp.ko ! -name can-dev.ko ! -name vcan.ko -delete
     touch "$cache/ready"
 fi
 vmlinuz=$(ls "$cache"/root/boot/vmlinuz-* | head -n1)
