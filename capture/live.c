@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Live capture from a SocketCAN interface (can0, vcan0) through libpcap.
- * The handle is non-blocking and the wait is our own poll(), which wakes
- * every LIVE_TIMEOUT_MS and on a signal, so that uf_reader_break() (from a
- * SIGINT or SIGTERM handler) ends the capture cleanly: libpcap's own read
- * timeout does not apply in immediate mode on Linux, where a quiet
- * interface would block pcap_next_ex() for ever. Where the kernel lacks AF_CAN the
- * open fails with a sentence that says so, instead of libpcap's bare error.
+ * Live capture through libpcap: a SocketCAN interface (can0, vcan0), an
+ * Ethernet one, or "any". The handle is non-blocking and the wait is our
+ * own poll(), which wakes every LIVE_TIMEOUT_MS and on a signal, so that
+ * uf_reader_break() (from a SIGINT or SIGTERM handler) ends the capture
+ * cleanly: libpcap's read timeout does not apply in immediate mode on
+ * Linux, where a quiet interface blocked pcap_next_ex() for ever. Where
+ * the kernel lacks AF_CAN the open fails with a sentence that says so,
+ * instead of libpcap's bare error.
  */
 #include "reader_internal.h"
 

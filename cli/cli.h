@@ -76,8 +76,8 @@ typedef struct uf_cli_input {
 
 /* Opens a file or a live interface. Prints the error and returns false. */
 bool uf_cli_open(uf_cli_input *in, const char *path, const char *iface);
-/* Reads everything into the analyzer (SIGINT or SIGTERM ends a live capture), then
- * finishes it. A damaged input leaves in->damaged set. */
+/* Reads everything into the analyzer (SIGINT or SIGTERM ends a live
+ * capture), then finishes it. A damaged input leaves in->damaged set. */
 void uf_cli_run(uf_cli_input *in, uf_analyzer *a);
 void uf_cli_close(uf_cli_input *in);
 
