@@ -43,6 +43,22 @@ typedef struct uf_cli_analysis {
 
 /* ---- the command line ---------------------------------------------------------*/
 
+/* A program of subcommands (udsflash, udsreplay). */
+typedef struct uf_cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is "PROGRAM COMMAND" */
+    const char *summary;
+} uf_cli_command;
+
+typedef struct uf_cli_program {
+    const char *name, *version, *summary;
+    const uf_cli_command *commands;
+    size_t n_commands;
+} uf_cli_program;
+
+/* main() of such a program: help, --version, the command's exit status. */
+int uf_cli_main(const uf_cli_program *p, int argc, char **argv);
+
 /* A subcommand's options: its entries, then (when an is not NULL) --profile,
  * --ignore and the analysis group. */
 GOptionContext *uf_cli_context(const char *parameter, const char *summary,
