@@ -8,8 +8,20 @@
 #define UDSREPLAY_H
 
 #include "cli.h"
+#include "uf_replay.h"
 
 /* udsreplay list FILE: the flash sessions of a capture. */
 int ur_cmd_list(int argc, char **argv);
+/* udsreplay script FILE -o script.json: the replay script of a session. */
+int ur_cmd_script(int argc, char **argv);
+/* udsreplay flash FILE: flash an ECU from a capture or a script. */
+int ur_cmd_flash(int argc, char **argv);
+
+/* Exit statuses of udsreplay flash beyond cli.h's (docs/replay.md). */
+#define UR_EXIT_REFUSED 4
+
+/* The script in a JSON script file, or of session `session` (0: the only
+ * replayable one) of a capture. NULL after printing why, with *status. */
+uf_script *ur_load_script(const char *path, uint32_t session, uf_cli_analysis *an, int *status);
 
 #endif /* UDSREPLAY_H */

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The channels udsreplay flash drives: the script's link on a SocketCAN
+ * interface (userspace ISO-TP over raw CAN, or the kernel's ISO-TP), a
+ * DoIP connection, or a simulated ECU (udsecu's core) in this process: on
+ * the simulated bus for CAN scripts, as a DoIP entity on loopback TCP for
+ * DoIP scripts. Every frame of a CAN link can be recorded as pcapng.
+ */
+#include "links.h"
+
+#include <string.h>
+
+void ur_isotp_config(const uf_script_link *l, bool ecu_side, uf_isotp_ep_config *c)
+{
+    uf_isotp_ep_config_defaults(c, ecu_side ? l->ecu_id : l->tester_id,
+                                ecu_side ? l->tester_id : l->ecu_id);
+    c->tx.addressing = l->addressing;
+    /* Extended / mixed: the tester's frames carry the ECU's address byte
+     * (the tester endpoint's in the capture), the ECU's the tester's. */
+    if (uf_addressing_prefix(l->addressing)) {
+        c->tx.addr = (uint8_t)(ecu_side ? l->ecu_addr : l->tester_addr);
+        c->rx_addr = ecu_side ? l->tester_addr : l->ecu_addr;
+    }
+    c->tx.fd = l->fd;
+    c->tx.tx_dl = l->tx_dl ? l->tx_dl : 8;
+    c->tx.pad = l->pad;
+    c->tx.pad_byte = l->pad_byte;
+    if (l->fd)
+        c->rx_max = 1u << 20;
+    if (ecu_side)
+        c->functional_rx_id = l->functional_id;
+    else
+        c->functional_tx_id = l->functional_id;
+    c->functional_tx = c->tx;
+}
+
+/* ---- recording -------------------------------------------------------------------*/
+
+static void record_frame(void *ctx, const uf_can_frame *f, uf_time t, bool tx)
+{
+    (void)tx;
+    ur_link *k = ctx;
+    uf_recorder_can(k->recorder, k->iface, f, t);
+}
+
+static uf_can_medium *maybe_tap(ur_link *k, uf_can_medium *m, const char *name)
+{
+    if (!k->recorder)
+        return m;
+    k->iface = uf_recorder_can_interface(k->recorder, name);
+    return uf_can_medium_tap(m, record_frame, k);
+}
+
+/* ---- simulated ECU ---------------------------------------------------------------*/
+
+static bool sim_ecu(ur_link *k, const ur_link_options *o, uf_error *err)
+{
+    uf_ecu_config c;
+    uf_ecu_config_defaults(&c);
+    for (char **f = o->sim_faults; f && *f; f++) {
+        if (c.n_faults == UF_ECU_MAX_FAULTS) {
+            uf_error_set(err, "--sim-fault: at most %d", UF_ECU_MAX_FAULTS);
+            return false;
+        }
+        if (!uf_ecu_fault_parse(*f, &c.faults[c.n_faults], err))
+            return false;
+        c.n_faults++;
+    }
+    if (o->sim_seed)
+        c.seed = o->sim_seed;
+    uint8_t *flash = NULL;
+    uf_ecu_persistent state = {0};
+    k->ecu_file = uf_ecu_file_open(o->sim, &c, &flash, &state, err);
+    if (!k->ecu_file)
+        return false;
+    uf_ecu_store store = uf_ecu_file_store(k->ecu_file);
+    uf_time start = k->script->link.doip ? uf_clock_monotonic() : 0;
+    k->ecu = uf_ecu_new(&c, &store, flash, &state, start);
+    g_free(flash);
+    return true;
+}
+
+static gpointer doip_entity_thread(gpointer data)
+{
+    ur_link *k = data;
+    uf_error err;
+    if (!uf_doip_server_run(k->server, UF_TIME_NONE, &k->server_stop, &err))
+        g_printerr("udsreplay: the simulated DoIP entity failed: %s\n", err.msg);
+    return NULL;
+}
+
+/* ---- opening ---------------------------------------------------------------------*/
+
+static uf_channel *open_doip(ur_link *k, uf_error *err)
+{
+    return uf_channel_doip(&k->doip, err);
+}
+
+uf_channel *ur_link_reconnect(void *ctx, uf_error *err)
+{
+    ur_link *k = ctx;
+    return k->script->link.doip ? open_doip(k, err) : NULL;
+}
+
+static bool parse_host(ur_link *k, const char *text, uf_error *err)
+{
+    /* "host", "host:port", "[v6]:port", "v6". */
+    g_free(k->host);
+    k->host = NULL;
+    const char *colon = strrchr(text, ':');
+    if (text[0] == '[') {
+        const char *end = strchr(text, ']');
+        if (!end) {
+            uf_error_set(err, "--doip %s: a ] is missing", text);
+            return false;
+        }
+        k->host = g_strndup(text + 1, (gsize)(end - text - 1));
+        colon = end[1] == ':' ? end + 1 : NULL;
+    } else if (colon && strchr(text, ':') != colon) {
+        k->host = g_strdup(text); /* a bare IPv6 address */
+        colon = NULL;
+    } else {
+        k->host = colon ? g_strndup(text, (gsize)(colon - text)) : g_strdup(text);
+    }
+    if (colon) {
+        guint64 port;
+        if (!g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL)) {
+            uf_error_set(err, "--doip %s: not a port number after the colon", text);
+            return false;
+        }
+        k->doip.port = (uint16_t)port;
+    }
+    k->doip.host = k->host;
+    return true;
+}
+
+bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o, uf_error *err)
+{
+    memset(k, 0, sizeof(*k));
+    k->script = s;
+    const uf_script_link *l = &s->link;
+    if (o->record && !(k->recorder = uf_recorder_open(o->record, err)))
+        return false;
+    if (o->record && l->doip) {
+        uf_error_set(err, "--record: recording a DoIP flash is not supported yet; record it "
+                          "with tcpdump or tshark meanwhile");
+        return false;
+    }
+    uf_doip_client_defaults(&k->doip);
+    k->doip.tester = l->tester_la;
+    k->doip.target = l->ecu_la;
+    if (l->functional_la)
+        k->doip.functional = l->functional_la;
+
+    if (o->sim) {
+        if (!sim_ecu(k, o, err))
+            return false;
+        if (l->doip) {
+            uf_doip_server_config dc;
+            uf_doip_server_defaults(&dc);
+            dc.listen = "127.0.0.1";
+            dc.port = 0;
+            dc.ecu = l->ecu_la;
+            if (l->functional_la)
+                dc.functional = l->functional_la;
+            k->server = uf_doip_server_new(&dc, k->ecu, err);
+            if (!k->server)
+                return false;
+            k->thread = g_thread_new("doip-entity", doip_entity_thread, k);
+            k->host = g_strdup("127.0.0.1");
+            k->doip.host = k->host;
+            k->doip.port = uf_doip_server_port(k->server);
+            k->channel = open_doip(k, err);
+            return k->channel != NULL;
+        }
+        /* 500 kbit/s, and 2 Mbit/s in the data phase of CAN FD. */
+        k->bus = uf_simbus_new(o->bitrate ? o->bitrate : 500000,
+                               l->fd ? (o->data_bitrate ? o->data_bitrate : 2000000) : 0, 0);
+        uf_isotp_ep_config ecu_side, tester;
+        ur_isotp_config(l, true, &ecu_side);
+        k->sim = uf_sim_ecu_attach(k->bus, &ecu_side, k->ecu);
+        ur_isotp_config(l, false, &tester);
+        uf_can_medium *m = maybe_tap(k, uf_can_medium_sim(k->bus, "sim0"), "sim0");
+        k->channel = uf_channel_isotp(m, &tester);
+        return true;
+    }
+    if (o->doip) {
+        if (!l->doip) {
+            uf_error_set(err, "--doip: the script's session ran on CAN; flash it with --can");
+            return false;
+        }
+        if (!parse_host(k, o->doip, err))
+            return false;
+        k->channel = open_doip(k, err);
+        return k->channel != NULL;
+    }
+    const char *ifname = o->can ? o->can : o->kernel_isotp;
+    if (l->doip) {
+        uf_error_set(err, "--can: the script's session ran on DoIP; flash it with --doip");
+        return false;
+    }
+    uf_isotp_ep_config tester;
+    ur_isotp_config(l, false, &tester);
+    if (o->kernel_isotp) {
+        if (k->recorder) {
+            uf_error_set(err, "--record: the kernel's ISO-TP hides the frames; use --can to "
+                              "record, or candump -l");
+            return false;
+        }
+        k->channel = uf_channel_kernel_isotp(ifname, &tester, err);
+        return k->channel != NULL;
+    }
+    uint32_t ids[1] = {l->ecu_id};
+    uf_can_medium *m = uf_can_medium_socketcan(ifname, l->fd, ids, 1, err);
+    if (!m)
+        return false;
+    k->channel = uf_channel_isotp(maybe_tap(k, m, ifname), &tester);
+    return true;
+}
+
+bool ur_link_close(ur_link *k, uf_error *err)
+{
+    bool ok = true;
+    uf_channel_free(k->channel);
+    k->channel = NULL;
+    if (k->thread) {
+        k->server_stop = 1;
+        g_thread_join(k->thread);
+    }
+    uf_doip_server_free(k->server);
+    uf_sim_ecu_free(k->sim);
+    uf_simbus_free(k->bus);
+    if (k->recorder)
+        ok &= uf_recorder_close(k->recorder, err);
+    uf_ecu_free(k->ecu);
+    if (k->ecu_file) {
+        uf_error ferr;
+        if (uf_ecu_file_failed(k->ecu_file, &ferr)) {
+            if (ok)
+                *err = ferr;
+            ok = false;
+        }
+        uf_ecu_file_close(k->ecu_file);
+    }
+    g_free(k->host);
+    memset(k, 0, sizeof(*k));
+    return ok;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The script a command works from: a JSON script as `udsreplay script`
+ * writes it, or a capture (any format udsflash reads) whose session is
+ * turned into one with the analysis of `udsflash check`. A file is a
+ * script when its first non-blank byte opens a JSON object.
+ */
+#include "udsreplay.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+static bool looks_like_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    int c;
+    while ((c = fgetc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t') {
+    }
+    fclose(f);
+    return c == '{';
+}
+
+/* The only replayable session, or 0 with err listing the candidates. */
+static uint32_t pick_session(const uf_sessions *ss, const char *path, uf_error *err)
+{
+    uint32_t found = 0, count = 0;
+    GString *which = g_string_new(NULL);
+    for (uint32_t i = 1; i <= uf_sessions_count(ss); i++) {
+        const uf_session *s = uf_sessions_get(ss, i);
+        bool complete = s->downloads && s->downloads->len;
+        for (guint k = 0; complete && k < s->downloads->len; k++)
+            complete = g_array_index(s->downloads, uf_download, k).complete;
+        if (!complete)
+            continue;
+        found = i;
+        count++;
+        g_string_append_printf(which, "%s%u", count > 1 ? ", " : "", i);
+    }
+    if (count == 0)
+        uf_error_set(err, "%s: no flash session with a complete download to replay", path);
+    else if (count > 1)
+        uf_error_set(err, "%s: %u sessions can be replayed (%s): choose one with --session",
+                     path, count, which->str);
+    g_string_free(which, TRUE);
+    return count == 1 ? found : 0;
+}
+
+/* One pass over the capture: the script of `session`, or (session 0) the
+ * number of the only replayable one in *picked. */
+static uf_script *read_capture(const char *path, uint32_t session, uf_analyzer_config *cfg,
+                               uint32_t *picked, int *status)
+{
+    uf_cli_input in;
+    if (!uf_cli_open(&in, path, NULL)) {
+        *status = UF_EXIT_INPUT;
+        return NULL;
+    }
+    cfg->isotp.timing = uf_reader_has_time(in.reader);
+    uf_script_collector *c = session ? uf_script_collector_new(session) : NULL;
+    uf_analyzer_sink sink = {0};
+    if (c)
+        uf_script_collector_sink(c, &sink);
+    uf_analyzer *a = uf_analyzer_new(cfg, &sink);
+    uf_cli_run(&in, a);
+    uf_script *s = NULL;
+    uf_error err;
+    if (in.damaged) {
+        fprintf(stderr, "udsreplay: %s\n", in.damage.msg);
+        *status = UF_EXIT_INPUT;
+    } else if (!c) {
+        *picked = pick_session(uf_analyzer_sessions(a), path, &err);
+        if (!*picked) {
+            fprintf(stderr, "udsreplay: %s\n", err.msg);
+            *status = UF_EXIT_INPUT;
+        }
+    } else {
+        s = uf_script_collector_finish(c, uf_analyzer_sessions(a), path, &err);
+        if (!s) {
+            fprintf(stderr, "udsreplay: %s\n", err.msg);
+            *status = UF_EXIT_INPUT;
+        }
+    }
+    uf_analyzer_free(a);
+    uf_cli_close(&in);
+    uf_script_collector_free(c);
+    return s;
+}
+
+uf_script *ur_load_script(const char *path, uint32_t session, uf_cli_analysis *an, int *status)
+{
+    uf_error err;
+    if (looks_like_json(path)) {
+        uf_script *s = uf_script_load(path, &err);
+        if (!s) {
+            fprintf(stderr, "udsreplay: %s\n", err.msg);
+            *status = UF_EXIT_INPUT;
+        }
+        return s;
+    }
+    uf_analyzer_config cfg;
+    if (!uf_cli_analysis_config(an, &cfg, &err)) {
+        fprintf(stderr, "udsreplay: %s\n", err.msg);
+        *status = UF_EXIT_USAGE;
+        return NULL;
+    }
+    /* Without --session, a first pass finds the one replayable session:
+     * the capture streams through twice rather than keeping every image. */
+    if (!session && (read_capture(path, 0, &cfg, &session, status), !session))
+        return NULL;
+    return read_capture(path, session, &cfg, NULL, status);
+}
