@@ -521,8 +521,20 @@ static bool restart_download(run *r, int transfer_step)
     for (int i = session + 1; i < k34; i++)
         if (uf_script_step_at(r->s, (guint)i)->download)
             from = i;
+    /* Entering the programming session again from itself may keep the
+     * broken download open (ISO 14229-1:2020 10.2.1 leaves it to the
+     * server); through the session the golden tester came from, it ends. */
+    int before = -1;
+    for (int i = session - 1; i >= 0 && before < 0; i--) {
+        const uf_script_step *st = uf_script_step_at(r->s, (guint)i);
+        if (!st->download && st->request[0] == 0x10 && st->request_len >= 2 &&
+            (st->request[1] & 0x7F) != 0x02 && (st->request[1] & 0x7F) != 0x01)
+            before = i;
+    }
     say(r, "restarting download %u from the programming session",
         uf_script_step_at(r->s, (guint)transfer_step)->download);
+    if (before >= 0 && !request_step(r, before))
+        return false;
     for (int i = session; i <= k34; i++) {
         const uf_script_step *st = uf_script_step_at(r->s, (guint)i);
         /* SecurityAccess, and the fingerprint some bootloaders want before

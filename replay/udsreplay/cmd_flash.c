@@ -18,6 +18,7 @@ typedef struct options {
     char *can, *kernel_isotp, *doip, *sim;
     char **sim_faults;
     gint64 sim_seed;
+    gint sim_erase_ms;
     char *seedkey, *variant, *seedkey_cmd;
     char *identify;
     gboolean force, dry_run, yes, quiet;
@@ -174,9 +175,9 @@ static void report_text(FILE *out, const uf_script *s, const char *channel,
                                         sizeof(what)));
     }
     fprintf(out, "  %s, %u of %u steps in %.3f s\n", channel, r->steps_done, s->steps->len, secs);
-    fprintf(out, "  %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes in %u blocks "
-                 "(max block length %u), %.1f KiB/s\n",
-            r->bytes, r->total_bytes, r->blocks, r->max_block,
+    fprintf(out, "  image of %" G_GUINT64_FORMAT " bytes: %" G_GUINT64_FORMAT " bytes sent in %u "
+                 "blocks (max block length %u), %.1f KiB/s\n",
+            r->total_bytes, r->bytes, r->blocks, r->max_block,
             secs > 0 ? (double)r->bytes / 1024 / secs : 0.0);
     fprintf(out, "  %u requests, %u response pending, %u tester present, %u identification "
                  "DIDs compared\n", r->requests, r->pending, r->tester_presents,
@@ -289,6 +290,8 @@ int ur_cmd_flash(int argc, char **argv)
          "A fault of the simulated ECU, as udsecu --fault (repeatable)", "SPEC"},
         {"sim-seed", 0, 0, G_OPTION_ARG_INT64, &o.sim_seed,
          "Seed of the simulated ECU's seeds and random faults", "N"},
+        {"sim-erase-time", 0, 0, G_OPTION_ARG_INT, &o.sim_erase_ms,
+         "How long the simulated ECU erases, ms (default 1000)", "MS"},
         {"seedkey", 0, 0, G_OPTION_ARG_FILENAME, &o.seedkey,
          "Security access keys from this library's GenerateKeyEx", "LIB.so"},
         {"variant", 0, 0, G_OPTION_ARG_STRING, &o.variant, "iVariant for GenerateKeyEx",
@@ -396,7 +399,8 @@ int ur_cmd_flash(int argc, char **argv)
         goto done;
     }
     ur_link_options lo = {o.can, o.kernel_isotp, o.doip, o.sim, o.sim_faults,
-                          (uint64_t)o.sim_seed, 0, 0, o.record};
+                          (uint64_t)o.sim_seed, o.sim_erase_ms > 0 ? (uint32_t)o.sim_erase_ms : 0,
+                          0, 0, o.record};
     opened = ur_link_open(&link, s, &lo, &err);
     if (!opened) {
         fprintf(stderr, "udsreplay flash: %s\n", err.msg);

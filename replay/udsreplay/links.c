@@ -68,6 +68,8 @@ static bool sim_ecu(ur_link *k, const ur_link_options *o, uf_error *err)
     }
     if (o->sim_seed)
         c.seed = o->sim_seed;
+    if (o->sim_erase_ms)
+        c.erase_time = (uf_time)o->sim_erase_ms * UF_NS_PER_MS;
     uint8_t *flash = NULL;
     uf_ecu_persistent state = {0};
     k->ecu_file = uf_ecu_file_open(o->sim, &c, &flash, &state, err);

@@ -20,6 +20,7 @@ typedef struct ur_link_options {
     const char *sim;            /* a udsecu flash file: flash a simulated ECU */
     char **sim_faults;          /* udsecu --fault specs for it */
     uint64_t sim_seed;
+    uint32_t sim_erase_ms;       /* its erase routine's duration; 0: udsecu's default */
     uint32_t bitrate, data_bitrate;
     const char *record;         /* pcapng of the frames driven */
 } ur_link_options;
