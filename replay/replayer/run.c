@@ -460,7 +460,13 @@ static bool request_step(run *r, int step)
         return false;
     }
     if (!want) {
-        learn(r, q, n); /* a suppressed session change still changes the session */
+        /* A suppressed session change or reset still changes the ECU. */
+        if (q[0] == 0x10 && n >= 2)
+            r->tp_on = (q[1] & 0x7F) != 0x01;
+        if (q[0] == 0x11) {
+            r->tp_on = false;
+            r->after_reset = true;
+        }
         return true;
     }
     if (a == ANSWER_NONE) {
