@@ -48,7 +48,8 @@ static size_t option(uint8_t *out, uint16_t code, const void *value, uint16_t le
 {
     memcpy(out, &code, 2);
     memcpy(out + 2, &len, 2);
-    memcpy(out + 4, value, len);
+    if (len)
+        memcpy(out + 4, value, len);
     size_t n = 4 + len;
     while (n % 4)
         out[n++] = 0;

@@ -272,6 +272,7 @@ Test(script, a_damaged_script_is_refused_with_its_place)
     cr_assert_eq(f.status, 3);
     cr_assert(strstr(f.err, "steps[0].request: not hex bytes"), "%s", f.err);
     flash_run_free(&f);
+    g_free(dir);
     /* An image that is not the one the script names. */
     char *script2 = write_script("flash-11bit.pcap", &dir);
     char *image = g_build_filename(dir, "golden.d1.bin", NULL);

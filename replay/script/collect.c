@@ -39,7 +39,7 @@ uf_script_collector *uf_script_collector_new(uint32_t session)
     c->s->session = session;
     c->s->steps = g_array_new(FALSE, TRUE, sizeof(uf_script_step));
     c->s->downloads = g_array_new(FALSE, TRUE, sizeof(uf_script_download));
-    c->step_of_request = g_hash_table_new(g_int64_hash, g_int64_equal);
+    c->step_of_request = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->last_event = UF_TIME_NONE;
     c->last_tester_present = UF_TIME_NONE;
     c->images = g_array_new(FALSE, TRUE, sizeof(image));
