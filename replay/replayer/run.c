@@ -151,6 +151,13 @@ static void tester_present_if_due(run *r)
         r->res->tester_presents++;
 }
 
+/* `until`, or earlier when tester present falls due before it. */
+static uf_time wake_by(const run *r, uf_time until)
+{
+    uf_time due = r->last_sent + r->tp_interval;
+    return r->tp_on && due < until ? due : until;
+}
+
 /* Waits for the answer to service `sid` (block counter `block` for
  * TransferData, -1 else) until the deadline, following 0x78. */
 static answer await(run *r, uint8_t sid, int block, bool quiet_timeout)
@@ -158,11 +165,8 @@ static answer await(run *r, uint8_t sid, int block, bool quiet_timeout)
     uf_time deadline = uf_channel_now(ch(r)) + r->p2;
     bool pending = false;
     for (;;) {
-        uf_time until = deadline;
-        if (r->tp_on && r->last_sent + r->tp_interval < until)
-            until = r->last_sent + r->tp_interval;
         uf_channel_msg m;
-        int got = uf_channel_recv(ch(r), &m, until, &r->err);
+        int got = uf_channel_recv(ch(r), &m, wake_by(r, deadline), &r->err);
         if (got < 0)
             return ANSWER_LINK_LOST;
         if (got == 0) {
@@ -215,11 +219,8 @@ static bool pause_for(run *r, uf_time d)
 {
     uf_time until = uf_channel_now(ch(r)) + d;
     while (uf_channel_now(ch(r)) < until) {
-        uf_time next = until;
-        if (r->tp_on && r->last_sent + r->tp_interval < next)
-            next = r->last_sent + r->tp_interval;
         uf_channel_msg m;
-        int got = uf_channel_recv(ch(r), &m, next, &r->err);
+        int got = uf_channel_recv(ch(r), &m, wake_by(r, until), &r->err);
         if (got < 0)
             return false;
         tester_present_if_due(r);

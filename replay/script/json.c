@@ -256,6 +256,13 @@ static bool bad(reader *r, const char *where, const char *why)
     return false;
 }
 
+/* "steps[3].request": where a member is, for errors. */
+static const char *place(char *buf, size_t size, const char *where, const char *key)
+{
+    snprintf(buf, size, "%s%s%s", where, *where ? "." : "", key);
+    return buf;
+}
+
 static JsonNode *member(JsonObject *o, const char *key)
 {
     return o && json_object_has_member(o, key) ? json_object_get_member(o, key) : NULL;
@@ -272,7 +279,7 @@ static bool get_uint(reader *r, JsonObject *o, const char *key, const char *wher
 {
     JsonNode *n = member(o, key);
     char path[160];
-    snprintf(path, sizeof(path), "%s%s%s", where, *where ? "." : "", key);
+    place(path, sizeof(path), where, key);
     if (!n || !JSON_NODE_HOLDS_VALUE(n))
         return bad(r, path, "missing, or not a number");
     GType t = json_node_get_value_type(n);
@@ -300,7 +307,7 @@ static bool get_time(reader *r, JsonObject *o, const char *key, const char *wher
 {
     JsonNode *n = member(o, key);
     char path[160];
-    snprintf(path, sizeof(path), "%s%s%s", where, *where ? "." : "", key);
+    place(path, sizeof(path), where, key);
     if (is_null(n)) {
         *out = UF_TIME_NONE;
         return true;
@@ -323,7 +330,7 @@ static const char *get_string(reader *r, JsonObject *o, const char *key, const c
         return NULL;
     if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
         char path[160];
-        snprintf(path, sizeof(path), "%s%s%s", where, *where ? "." : "", key);
+        place(path, sizeof(path), where, key);
         bad(r, path, "missing, or not a string");
         return NULL;
     }
@@ -339,7 +346,7 @@ static bool get_bool(reader *r, JsonObject *o, const char *key, const char *wher
     }
     if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
         char path[160];
-        snprintf(path, sizeof(path), "%s.%s", where, key);
+        place(path, sizeof(path), where, key);
         return bad(r, path, "expected true or false");
     }
     *out = json_node_get_boolean(n);
@@ -354,7 +361,7 @@ static bool get_bytes(reader *r, JsonObject *o, const char *key, const char *whe
     if (!s)
         return false;
     char path[160];
-    snprintf(path, sizeof(path), "%s.%s", where, key);
+    place(path, sizeof(path), where, key);
     GByteArray *b = g_byte_array_new();
     int hi = -1;
     for (const char *p = s; *p; p++) {

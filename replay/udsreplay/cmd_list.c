@@ -14,17 +14,6 @@
 #include <errno.h>
 #include <string.h>
 
-/* A session can be replayed when it downloaded something, completely. */
-static bool replayable(const uf_session *s)
-{
-    if (!s->downloads || s->downloads->len == 0)
-        return false;
-    for (guint i = 0; i < s->downloads->len; i++)
-        if (!g_array_index(s->downloads, uf_download, i).complete)
-            return false;
-    return true;
-}
-
 static void list_text(FILE *out, const uf_check_result *r)
 {
     uint32_t n = uf_sessions_count(r->sessions);
@@ -40,7 +29,7 @@ static void list_text(FILE *out, const uf_check_result *r)
                 uf_report_bus(r, s->bus), uf_session_transport(s), tester,
                 s->ecu_known ? ecu : "?", dur, s->requests,
                 uf_session_passed(s, UF_SEV_ERROR) ? "check passes" : "check fails",
-                replayable(s) ? "" : "; not replayable: no complete download");
+                ur_session_replayable(s) ? "" : "; not replayable: no complete download");
         if (s->security_level)
             fprintf(out, "     security level %u\n", s->security_level);
         for (guint k = 0; s->downloads && k < s->downloads->len; k++) {
@@ -94,7 +83,7 @@ static void list_json(FILE *out, const uf_check_result *r)
         uf_json_key(&j, "check");
         uf_json_string(&j, uf_session_passed(s, UF_SEV_ERROR) ? "pass" : "fail");
         uf_json_key(&j, "replayable");
-        uf_json_bool(&j, replayable(s));
+        uf_json_bool(&j, ur_session_replayable(s));
         uf_json_key(&j, "downloads");
         uf_json_begin_array(&j);
         for (guint k = 0; s->downloads && k < s->downloads->len; k++) {
@@ -188,7 +177,7 @@ int ur_cmd_list(int argc, char **argv)
         list_text(stdout, &r);
     bool any = false;
     for (uint32_t i = 1; i <= uf_sessions_count(r.sessions); i++)
-        any |= replayable(uf_sessions_get(r.sessions, i));
+        any |= ur_session_replayable(uf_sessions_get(r.sessions, i));
     if (fflush(stdout) != 0) {
         fprintf(stderr, "udsreplay list: stdout: write failed: %s\n", g_strerror(errno));
         status = UF_EXIT_INPUT;

@@ -101,7 +101,11 @@ static uf_channel *open_doip(ur_link *k, uf_error *err)
 uf_channel *ur_link_reconnect(void *ctx, uf_error *err)
 {
     ur_link *k = ctx;
-    return k->script->link.doip ? open_doip(k, err) : NULL;
+    if (!k->script->link.doip) {
+        uf_error_set(err, "a CAN link is not reconnected");
+        return NULL;
+    }
+    return open_doip(k, err);
 }
 
 static bool parse_host(ur_link *k, const char *text, uf_error *err)

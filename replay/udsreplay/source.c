@@ -28,11 +28,7 @@ static uint32_t pick_session(const uf_sessions *ss, const char *path, uf_error *
     uint32_t found = 0, count = 0;
     GString *which = g_string_new(NULL);
     for (uint32_t i = 1; i <= uf_sessions_count(ss); i++) {
-        const uf_session *s = uf_sessions_get(ss, i);
-        bool complete = s->downloads && s->downloads->len;
-        for (guint k = 0; complete && k < s->downloads->len; k++)
-            complete = g_array_index(s->downloads, uf_download, k).complete;
-        if (!complete)
+        if (!ur_session_replayable(uf_sessions_get(ss, i)))
             continue;
         found = i;
         count++;
@@ -86,6 +82,16 @@ static uf_script *read_capture(const char *path, uint32_t session, uf_analyzer_c
     uf_cli_close(&in);
     uf_script_collector_free(c);
     return s;
+}
+
+bool ur_session_replayable(const uf_session *s)
+{
+    if (!s->downloads || s->downloads->len == 0)
+        return false;
+    for (guint i = 0; i < s->downloads->len; i++)
+        if (!g_array_index(s->downloads, uf_download, i).complete)
+            return false;
+    return true;
 }
 
 uf_script *ur_load_script(const char *path, uint32_t session, uf_cli_analysis *an, int *status)

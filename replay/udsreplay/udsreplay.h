@@ -20,6 +20,10 @@ int ur_cmd_flash(int argc, char **argv);
 /* Exit statuses of udsreplay flash beyond cli.h's (docs/replay.md). */
 #define UR_EXIT_REFUSED 4
 
+/* A session can be replayed when it downloaded something, completely:
+ * only a complete image can be flashed again. */
+bool ur_session_replayable(const uf_session *s);
+
 /* The script in a JSON script file, or of session `session` (0: the only
  * replayable one) of a capture. NULL after printing why, with *status. */
 uf_script *ur_load_script(const char *path, uint32_t session, uf_cli_analysis *an, int *status);
