@@ -113,6 +113,12 @@ static bool known_pattern(const char *pattern)
 
 bool uf_cli_analysis_config(uf_cli_analysis *o, uf_analyzer_config *cfg, uf_error *err)
 {
+    /* Called again for each capture of a run (udsreplay flash FILE...):
+     * the previous capture's configuration is done with. */
+    uf_profile_free(o->profile);
+    o->profile = NULL;
+    g_clear_pointer(&o->pair_list, g_free);
+    g_clear_pointer(&o->functional_list, g_free);
     uf_analyzer_config_defaults(cfg);
     uf_isotp_config *c = &cfg->isotp;
     for (char **p = o->ignore; p && *p; p++) {

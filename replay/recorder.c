@@ -17,9 +17,10 @@
 #define SOCKETCAN_EFF 0x80000000u
 
 struct uf_recorder {
+    GMutex lock;         /* the links of a parallel flash record from their threads */
     FILE *f;
     char *path, *part;
-    uint32_t interfaces;
+    GPtrArray *interfaces; /* names, by index */
     bool failed;
     int error;
 };
@@ -66,6 +67,8 @@ uf_recorder *uf_recorder_open(const char *path, uf_error *err)
         return NULL;
     }
     uf_recorder *r = g_new0(uf_recorder, 1);
+    g_mutex_init(&r->lock);
+    r->interfaces = g_ptr_array_new_with_free_func(g_free);
     r->f = f;
     r->path = g_strdup(path);
     r->part = part;
@@ -82,6 +85,12 @@ uf_recorder *uf_recorder_open(const char *path, uf_error *err)
 
 uint32_t uf_recorder_can_interface(uf_recorder *r, const char *name)
 {
+    g_mutex_lock(&r->lock);
+    for (guint i = 0; i < r->interfaces->len; i++)
+        if (strcmp(g_ptr_array_index(r->interfaces, i), name) == 0) {
+            g_mutex_unlock(&r->lock);
+            return i;
+        }
     uint8_t idb[8 + 8 + 68 + 8 + 4];
     uint16_t linktype = LINKTYPE_CAN_SOCKETCAN, reserved = 0;
     uint32_t snaplen = 0;
@@ -95,7 +104,10 @@ uint32_t uf_recorder_can_interface(uf_recorder *r, const char *name)
     n += option(idb + n, 9, &tsresol, 1);
     n += option(idb + n, 0, NULL, 0);
     block(r, 1, idb, (uint32_t)n);
-    return r->interfaces++;
+    g_ptr_array_add(r->interfaces, g_strdup(name));
+    uint32_t index = r->interfaces->len - 1;
+    g_mutex_unlock(&r->lock);
+    return index;
 }
 
 void uf_recorder_can(uf_recorder *r, uint32_t iface, const uf_can_frame *f, uf_time t)
@@ -117,7 +129,9 @@ void uf_recorder_can(uf_recorder *r, uint32_t iface, const uf_can_frame *f, uf_t
     if (fd) /* CANFD_FDF, and BRS / ESI */
         c[5] = 0x04 | ((f->flags & UF_CAN_BRS) ? 0x01 : 0) | ((f->flags & UF_CAN_ESI) ? 0x02 : 0);
     memcpy(c + 8, f->data, f->len);
+    g_mutex_lock(&r->lock);
     block(r, 6, epb, 20 + len);
+    g_mutex_unlock(&r->lock);
 }
 
 bool uf_recorder_close(uf_recorder *r, uf_error *err)
@@ -141,6 +155,8 @@ bool uf_recorder_close(uf_recorder *r, uf_error *err)
         uf_error_set(err, "%s: write failed: %s", r->path, g_strerror(r->error));
         remove(r->part);
     }
+    g_ptr_array_free(r->interfaces, TRUE);
+    g_mutex_clear(&r->lock);
     g_free(r->path);
     g_free(r->part);
     g_free(r);

@@ -104,6 +104,7 @@ void uf_sim_ecu_free(uf_sim_ecu *s)
 {
     if (!s)
         return;
+    uf_simbus_detach(s->node);
     uf_isotp_ep_free(s->ep);
     g_free(s);
 }

@@ -63,6 +63,14 @@ uf_sim_node *uf_simbus_attach(uf_simbus *b, const uf_sim_node_ops *ops)
     return n;
 }
 
+void uf_simbus_detach(uf_sim_node *n)
+{
+    /* The node itself stays until the bus is freed: a frame of its may be
+     * on the bus now, and arbitration keeps its place in the order. */
+    memset(&n->ops, 0, sizeof(n->ops));
+    g_queue_clear_full(&n->queue, g_free);
+}
+
 void uf_simbus_transmit(uf_sim_node *n, const uf_can_frame *f)
 {
     g_queue_push_tail(&n->queue, g_memdup2(f, sizeof(*f)));

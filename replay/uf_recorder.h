@@ -15,7 +15,8 @@ typedef struct uf_recorder uf_recorder;
 
 /* Creates `path` (through `path.part`, renamed when closed). */
 uf_recorder *uf_recorder_open(const char *path, uf_error *err);
-/* An interface (a bus): its index for the records. */
+/* An interface (a bus): its index for the records; the same name gives
+ * the same interface. Every call is safe from several threads. */
 uint32_t uf_recorder_can_interface(uf_recorder *r, const char *name);
 void uf_recorder_can(uf_recorder *r, uint32_t iface, const uf_can_frame *f, uf_time t);
 /* Finishes the file; false with err if any write failed (the file is

@@ -58,6 +58,9 @@ typedef struct uf_simbus_stats {
 uf_simbus *uf_simbus_new(uint32_t bitrate, uint32_t data_bitrate, uf_time start);
 void uf_simbus_free(uf_simbus *b);
 uf_sim_node *uf_simbus_attach(uf_simbus *b, const uf_sim_node_ops *ops);
+/* The node's owner is gone: it gets no more calls and sends no more;
+ * what it queued is dropped. */
+void uf_simbus_detach(uf_sim_node *n);
 /* Queues a frame on the node (a FIFO, as a SocketCAN interface has). */
 void uf_simbus_transmit(uf_sim_node *n, const uf_can_frame *f);
 uf_time uf_simbus_now(const uf_simbus *b);

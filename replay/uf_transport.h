@@ -86,6 +86,16 @@ struct uf_can_medium {
  * through; reading runs it until a frame comes or the deadline. */
 uf_can_medium *uf_can_medium_sim(uf_simbus *bus, const char *name);
 
+/* Several testers on one simulated bus, each in its own thread: the bus
+ * runs only while every one of them waits (sim_medium.c says why), so the
+ * virtual clock and the result do not depend on the threads' timing. The
+ * group does not own the bus; free it after every medium of it. */
+typedef struct uf_simbus_group uf_simbus_group;
+uf_simbus_group *uf_simbus_group_new(uf_simbus *bus);
+void uf_simbus_group_free(uf_simbus_group *g);
+/* A node of the group's bus; freeing the medium leaves the group. */
+uf_can_medium *uf_can_medium_sim_shared(uf_simbus_group *g, const char *name);
+
 /* SocketCAN raw (CAN_RAW) on an interface, CAN FD if fd. The filter takes
  * the ids the endpoint listens to (0 entries: all). NULL with err if the
  * kernel has no AF_CAN or the interface is missing. */

@@ -9,16 +9,13 @@
  * the sample GenerateKeyEx library and with a command; identification;
  * dry run; usage.
  */
-#include "helpers.h"
+#include "replay_helpers.h"
 
 #include <criterion/criterion.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #define SEEDKEY UF_SEEDKEY_LIB
-#define ECU_REGION 0x10000u /* udsecu's default region starts here */
-#define ECU_HEADER 4096u    /* the flash file's header (uf_ecu_file.h) */
 
 typedef struct flash_run {
     int status;
@@ -59,54 +56,6 @@ static void flash(flash_run *f, const char *input, ...)
     g_ptr_array_free(argv, TRUE);
 }
 
-/* SHA-256 of `size` bytes of the simulated ECU's flash at `address`. */
-static char *ecu_sha256(const char *ecu_file, uint64_t address, uint64_t size)
-{
-    gchar *data = NULL;
-    gsize len = 0;
-    cr_assert(g_file_get_contents(ecu_file, &data, &len, NULL), "%s", ecu_file);
-    uint64_t at = ECU_HEADER + address - ECU_REGION;
-    cr_assert_leq(at + size, len);
-    char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data + at, size);
-    g_free(data);
-    return sha;
-}
-
-/* The downloads of `udsflash check --format json FILE`: address, size, sha256. */
-static JsonArray *check_downloads(const char *file, const char *profile, int *status,
-                                  JsonParser **keep)
-{
-    char *out = NULL;
-    *status = th_udsflash(&out, NULL, "check", "--format=json", "--profile",
-                          profile ? profile : "iso14229", file, NULL);
-    JsonParser *p = json_parser_new();
-    cr_assert(json_parser_load_from_data(p, out, -1, NULL), "%s", out);
-    g_free(out);
-    *keep = p;
-    JsonArray *sessions = json_object_get_array_member(
-        json_node_get_object(json_parser_get_root(p)), "sessions");
-    cr_assert_geq(json_array_get_length(sessions), 1);
-    return json_object_get_array_member(json_array_get_object_element(sessions, 0), "downloads");
-}
-
-/* The golden image of the sample's first session is now in the ECU. */
-static void assert_ecu_holds_golden(const flash_run *f, const char *golden)
-{
-    int status;
-    JsonParser *p;
-    JsonArray *d = check_downloads(golden, NULL, &status, &p);
-    cr_assert_geq(json_array_get_length(d), 1);
-    for (guint i = 0; i < json_array_get_length(d); i++) {
-        JsonObject *o = json_array_get_object_element(d, i);
-        char *sha = ecu_sha256(f->ecu, (uint64_t)json_object_get_int_member(o, "address"),
-                               (uint64_t)json_object_get_int_member(o, "size"));
-        cr_assert_str_eq(sha, json_object_get_string_member(o, "sha256"),
-                         "download %u of %s", i + 1, golden);
-        g_free(sha);
-    }
-    g_object_unref(p);
-}
-
 static void assert_reflash_of(const char *sample)
 {
     char *golden = th_sample(sample);
@@ -114,7 +63,7 @@ static void assert_reflash_of(const char *sample)
     flash(&f, golden, "--seedkey", SEEDKEY, NULL);
     cr_assert_eq(f.status, 0, "%s: %s%s", sample, f.out, f.err);
     cr_assert(g_str_has_prefix(f.out, "success: the ECU confirmed routine"), "%s", f.out);
-    assert_ecu_holds_golden(&f, golden);
+    rh_assert_ecu_holds_golden(f.ecu, golden, 0);
     flash_run_free(&f);
     g_free(golden);
 }
@@ -137,10 +86,10 @@ static void assert_reflash_recorded(const char *sample, const char *profile)
     flash_run f;
     flash_recorded(&f, golden, NULL);
     cr_assert_eq(f.status, 0, "%s: %s%s", sample, f.out, f.err);
-    assert_ecu_holds_golden(&f, golden);
+    rh_assert_ecu_holds_golden(f.ecu, golden, 0);
     int status;
     JsonParser *p;
-    JsonArray *d = check_downloads(f.record, profile, &status, &p);
+    JsonArray *d = rh_check_downloads(f.record, profile, 0, &status, &p);
     cr_assert_eq(status, 0, "udsflash check %s fails", f.record);
     cr_assert_eq(json_array_get_length(d), 1);
     g_object_unref(p);
@@ -194,30 +143,17 @@ Test(reflash, unsupported_service_is_a_clear_failure)
 
 /* ---- the script -------------------------------------------------------------------*/
 
-static char *write_script(const char *sample, char **dir_out)
-{
-    char *dir = th_tmpdir();
-    char *script = g_build_filename(dir, "golden.json", NULL);
-    char *golden = th_sample(sample), *err = NULL;
-    const char *argv[] = {UF_UDSREPLAY, "script", golden, "-o", script, NULL};
-    cr_assert_eq(th_run(argv, NULL, &err), 0, "%s", err);
-    g_free(err);
-    g_free(golden);
-    *dir_out = dir;
-    return script;
-}
-
 Test(script, flashes_like_the_capture)
 {
     char *dir;
-    char *script = write_script("flash-29bit-fd.pcap", &dir);
+    char *script = rh_write_script("flash-29bit-fd.pcap", 0, &dir);
     char *image = g_build_filename(dir, "golden.d1.bin", NULL);
     cr_assert(g_file_test(image, G_FILE_TEST_EXISTS), "%s", image);
     flash_run f;
     flash(&f, script, "--seedkey", SEEDKEY, NULL);
     cr_assert_eq(f.status, 0, "%s%s", f.out, f.err);
     char *golden = th_sample("flash-29bit-fd.pcap");
-    assert_ecu_holds_golden(&f, golden);
+    rh_assert_ecu_holds_golden(f.ecu, golden, 0);
     g_free(golden);
     flash_run_free(&f);
     g_free(image);
@@ -225,27 +161,12 @@ Test(script, flashes_like_the_capture)
     g_free(dir);
 }
 
-/* Replaces the first occurrence of `from` in the file by `to`. */
-static void edit(const char *path, const char *from, const char *to)
-{
-    gchar *text = NULL;
-    cr_assert(g_file_get_contents(path, &text, NULL, NULL));
-    char *at = strstr(text, from);
-    cr_assert(at, "%s has no %s", path, from);
-    GString *s = g_string_new_len(text, at - text);
-    g_string_append(s, to);
-    g_string_append(s, at + strlen(from));
-    cr_assert(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
-    g_string_free(s, TRUE);
-    g_free(text);
-}
-
 Test(script, a_different_ecu_is_refused_before_the_erase)
 {
     char *dir;
-    char *script = write_script("flash-11bit.pcap", &dir);
+    char *script = rh_write_script("flash-11bit.pcap", 0, &dir);
     /* The golden ECU's VIN, one letter changed: "WVWZZZ1KZBW000042" -> ...043. */
-    edit(script, "30 30 30 30 34 32", "30 30 30 30 34 33");
+    rh_edit(script, "30 30 30 30 34 32", "30 30 30 30 34 33");
     flash_run f;
     flash(&f, script, "--seedkey", SEEDKEY, NULL);
     cr_assert_eq(f.status, 4, "%s%s", f.out, f.err);
@@ -265,8 +186,8 @@ Test(script, a_different_ecu_is_refused_before_the_erase)
 Test(script, a_damaged_script_is_refused_with_its_place)
 {
     char *dir;
-    char *script = write_script("flash-11bit.pcap", &dir);
-    edit(script, "\"request\": \"10 03\"", "\"request\": \"10 0G\"");
+    char *script = rh_write_script("flash-11bit.pcap", 0, &dir);
+    rh_edit(script, "\"request\": \"10 03\"", "\"request\": \"10 0G\"");
     flash_run f;
     flash(&f, script, "--seedkey", SEEDKEY, NULL);
     cr_assert_eq(f.status, 3);
@@ -274,7 +195,7 @@ Test(script, a_damaged_script_is_refused_with_its_place)
     flash_run_free(&f);
     g_free(dir);
     /* An image that is not the one the script names. */
-    char *script2 = write_script("flash-11bit.pcap", &dir);
+    char *script2 = rh_write_script("flash-11bit.pcap", 0, &dir);
     char *image = g_build_filename(dir, "golden.d1.bin", NULL);
     cr_assert(g_file_set_contents(image, "junk", 4, NULL));
     flash(&f, script2, "--seedkey", SEEDKEY, NULL);
@@ -296,7 +217,7 @@ static void assert_fault(const char *fault, const char *recovery, bool recovers)
     flash(&f, golden, "--seedkey", SEEDKEY, "--sim-fault", fault, "--recovery", recovery, NULL);
     if (recovers) {
         cr_assert_eq(f.status, 0, "%s / %s: %s%s", fault, recovery, f.out, f.err);
-        assert_ecu_holds_golden(&f, golden);
+        rh_assert_ecu_holds_golden(f.ecu, golden, 0);
     } else {
         cr_assert_eq(f.status, 1, "%s / %s: %s%s", fault, recovery, f.out, f.err);
         cr_assert(g_str_has_prefix(f.out, "failed:"), "%s", f.out);
@@ -330,7 +251,7 @@ Test(recovery, long_erase_with_response_pending)
     cr_assert_geq(json_object_get_int_member(o, "response_pending"), 4, "%s", f.out);
     cr_assert_geq(json_object_get_int_member(o, "tester_present"), 5, "%s", f.out);
     g_object_unref(p);
-    assert_ecu_holds_golden(&f, golden);
+    rh_assert_ecu_holds_golden(f.ecu, golden, 0);
     flash_run_free(&f);
     g_free(golden);
 }

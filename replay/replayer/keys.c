@@ -27,6 +27,9 @@ typedef int (*generate_key_ex)(const unsigned char *seed, unsigned int seed_len,
                                unsigned char *key, unsigned int key_cap, unsigned int *key_len);
 
 struct uf_key_source {
+    /* ECUs flashed in parallel share the source: one key at a time, as an
+     * OEM's GenerateKeyEx need not be reentrant. */
+    GMutex lock;
     void *library;
     generate_key_ex generate;
     char *variant;
@@ -52,6 +55,7 @@ uf_key_source *uf_key_source_library(const char *path, const char *variant, uf_e
         return NULL;
     }
     uf_key_source *k = g_new0(uf_key_source, 1);
+    g_mutex_init(&k->lock);
     k->library = h;
     k->generate = f;
     k->variant = g_strdup(variant ? variant : "");
@@ -69,6 +73,7 @@ uf_key_source *uf_key_source_command(const char *command, uf_error *err)
         return NULL;
     }
     uf_key_source *k = g_new0(uf_key_source, 1);
+    g_mutex_init(&k->lock);
     k->argv = argv;
     k->path = g_strdup(command);
     return k;
@@ -81,6 +86,7 @@ void uf_key_source_free(uf_key_source *k)
     if (k->library)
         dlclose(k->library);
     g_strfreev(k->argv);
+    g_mutex_clear(&k->lock);
     g_free(k->variant);
     g_free(k->path);
     g_free(k);
@@ -222,6 +228,9 @@ bool uf_key_source_compute(uf_key_source *k, uint8_t level, const uint8_t *seed,
 {
     if (cap > KEY_MAX)
         cap = KEY_MAX;
-    return k->library ? from_library(k, level, seed, n, key, cap, len, err)
-                      : from_command(k, level, seed, n, key, cap, len, err);
+    g_mutex_lock(&k->lock);
+    bool ok = k->library ? from_library(k, level, seed, n, key, cap, len, err)
+                         : from_command(k, level, seed, n, key, cap, len, err);
+    g_mutex_unlock(&k->lock);
+    return ok;
 }

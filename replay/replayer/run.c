@@ -18,6 +18,7 @@
 #define BOOT_WAIT (5 * UF_NS_PER_S)
 #define BOOT_RETRY (100 * UF_NS_PER_MS)
 #define TESTER_PRESENT_DEFAULT (2 * UF_NS_PER_S)
+#define TESTER_PRESENT_MIN (100 * UF_NS_PER_MS)
 
 /* ISO 14229-1:2020 Annex C.1: the DIDs that name the ECU and its hardware,
  * which a flash does not change. The VIN is among them: a golden session
@@ -657,6 +658,9 @@ bool uf_replay_run(uf_channel **chp, const uf_script *s, const uf_replay_options
     r.p2star = (s->p2star ? s->p2star : 5000 * UF_NS_PER_MS) + o->margin;
     r.tp_interval = s->tester_present_interval ? s->tester_present_interval
                                                : TESTER_PRESENT_DEFAULT;
+    /* An edited script cannot make the keep-alive flood the bus. */
+    if (r.tp_interval < TESTER_PRESENT_MIN)
+        r.tp_interval = TESTER_PRESENT_MIN;
     r.identity_seen = g_array_new(FALSE, FALSE, sizeof(uint16_t));
     r.resp = g_byte_array_new();
     for (guint i = 0; i < s->downloads->len; i++)

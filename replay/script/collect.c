@@ -13,6 +13,10 @@
 
 /* The tester present interval used when the recording shows only one. */
 #define TESTER_PRESENT_DEFAULT (2 * UF_NS_PER_S)
+/* Gaps shorter than this are no rhythm: two testers' functional tester
+ * presents in one burst, a tool's retry. S3 is seconds (ISO 14229-2:2013
+ * Table 5: S3_server 5 s), so a real keep-alive is never this fast. */
+#define TESTER_PRESENT_MIN_GAP (100 * UF_NS_PER_MS)
 
 typedef struct image {
     uint8_t *data;
@@ -130,7 +134,7 @@ static void request(uf_script_collector *c, const uf_uds_message *m)
         uf_time t = tp->t_first;
         if (c->last_tester_present != UF_TIME_NONE) {
             uf_time gap = uf_time_diff(t, c->last_tester_present);
-            if (gap > 0 && (c->s->tester_present_interval == TESTER_PRESENT_DEFAULT ||
+            if (gap >= TESTER_PRESENT_MIN_GAP && (c->s->tester_present_interval == TESTER_PRESENT_DEFAULT ||
                             gap < c->s->tester_present_interval))
                 c->s->tester_present_interval = gap;
         } else {

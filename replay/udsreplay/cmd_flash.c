@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * udsreplay flash FILE: flashes an ECU the way a golden session did, from
- * the capture or from a script, reacting to the live ECU (uf_replay.h).
- * Exit status: 0 the ECU confirmed the flash; 1 it failed or was not
+ * udsreplay flash FILE...: flashes ECUs the way golden sessions did, from
+ * captures or scripts, reacting to each live ECU (uf_replay.h); several
+ * at once (fleet.h), each from its own script over its own link.
+ * Exit status: 0 every ECU confirmed the flash; 1 one failed or was not
  * confirmed; 2 usage; 3 unreadable input, a transport or file that cannot
  * be opened; 4 refused: a different ECU, or the user said no.
  */
-#include "links.h"
+#include "flash_view.h"
 #include "udsreplay.h"
 
 #include <errno.h>
@@ -14,24 +15,25 @@
 #include <unistd.h>
 
 typedef struct options {
-    gint session;
-    char *can, *kernel_isotp, *doip, *sim;
+    char **sessions;
+    char **can, **kernel_isotp, **doip, **sim;
     char **sim_faults;
     gint64 sim_seed;
     gint sim_erase_ms;
     char *seedkey, *variant, *seedkey_cmd;
     char *identify;
-    gboolean force, dry_run, yes, quiet;
+    gboolean force, dry_run, yes, quiet, sequential;
     char *recovery, *on_mismatch, *timing, *format, *record, *progress;
     gint retries, margin_ms;
 } options;
 
 static void options_free(options *o)
 {
-    g_free(o->can);
-    g_free(o->kernel_isotp);
-    g_free(o->doip);
-    g_free(o->sim);
+    g_strfreev(o->sessions);
+    g_strfreev(o->can);
+    g_strfreev(o->kernel_isotp);
+    g_strfreev(o->doip);
+    g_strfreev(o->sim);
     g_strfreev(o->sim_faults);
     g_free(o->seedkey);
     g_free(o->variant);
@@ -97,158 +99,17 @@ static bool confirm(const char *target)
 {
     FILE *tty = fopen("/dev/tty", "r+");
     if (!tty) {
-        fprintf(stderr, "udsreplay flash: %s is a real ECU and there is no terminal to ask: "
-                        "give --yes to flash it\n", target);
+        fprintf(stderr, "udsreplay flash: %s is a real bus or entity and there is no terminal to "
+                        "ask: give --yes to flash it\n", target);
         return false;
     }
-    fprintf(tty, "Flash the ECU on %s? This erases its memory. [y/N] ", target);
+    fprintf(tty, "Flash the ECUs on %s? This erases their memory. [y/N] ", target);
     fflush(tty);
     char line[16] = "";
     bool yes = fgets(line, sizeof(line), tty) && (line[0] == 'y' || line[0] == 'Y');
     fclose(tty);
     return yes;
 }
-
-/* ---- progress and log ----------------------------------------------------------------*/
-
-typedef struct view {
-    bool bar, quiet;
-    bool bar_shown;
-    uf_time last_draw;
-} view;
-
-static void clear_bar(view *v)
-{
-    if (v->bar_shown) {
-        fprintf(stderr, "\r\033[K");
-        v->bar_shown = false;
-    }
-}
-
-static void on_log(void *ctx, const char *line)
-{
-    view *v = ctx;
-    if (v->quiet)
-        return;
-    clear_bar(v);
-    fprintf(stderr, "udsreplay: %s\n", line);
-}
-
-/* [#####.....]  45%  1.2 MiB of 2.6 MiB  48.1 KiB/s  ETA 31 s  programming/transfer */
-static void on_progress(void *ctx, const uf_replay_progress *p)
-{
-    view *v = ctx;
-    if (!v->bar)
-        return;
-    uf_time now = uf_clock_monotonic();
-    if (v->bar_shown && now - v->last_draw < 100 * UF_NS_PER_MS && p->done != p->total)
-        return;
-    v->last_draw = now;
-    double frac = p->total ? (double)p->done / (double)p->total : 0;
-    char bar[31];
-    int fill = (int)(frac * 30);
-    for (int i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[30] = 0;
-    double secs = (double)p->elapsed / 1e9;
-    double rate = secs > 0 ? (double)p->done / secs : 0;
-    char eta[32] = "";
-    if (rate > 0 && p->done < p->total)
-        snprintf(eta, sizeof(eta), "  ETA %.0f s", (double)(p->total - p->done) / rate);
-    fprintf(stderr, "\r\033[K[%s] %3.0f%%  %.1f of %.1f KiB  %.1f KiB/s%s  %s%s%s", bar,
-            frac * 100, (double)p->done / 1024, (double)p->total / 1024, rate / 1024, eta,
-            p->phase ? p->phase : "", p->phase && p->step ? "/" : "", p->step ? p->step : "");
-    v->bar_shown = true;
-}
-
-/* ---- the report ----------------------------------------------------------------------*/
-
-static void report_text(FILE *out, const uf_script *s, const char *channel,
-                        const uf_replay_result *r)
-{
-    double secs = (double)(r->ended - r->started) / 1e9;
-    fprintf(out, "%s: %s\n", uf_replay_verdict_name(r->verdict), r->message);
-    if (r->failed_step >= 0) {
-        char what[200];
-        fprintf(out, "  at step %d: %s\n", r->failed_step + 1,
-                uf_script_step_describe(uf_script_step_at(s, (guint)r->failed_step), what,
-                                        sizeof(what)));
-    }
-    fprintf(out, "  %s, %u of %u steps in %.3f s\n", channel, r->steps_done, s->steps->len, secs);
-    fprintf(out, "  image of %" G_GUINT64_FORMAT " bytes: %" G_GUINT64_FORMAT " bytes sent in %u "
-                 "blocks (max block length %u), %.1f KiB/s\n",
-            r->total_bytes, r->bytes, r->blocks, r->max_block,
-            secs > 0 ? (double)r->bytes / 1024 / secs : 0.0);
-    fprintf(out, "  %u requests, %u response pending, %u tester present, %u identification "
-                 "DIDs compared\n", r->requests, r->pending, r->tester_presents,
-            r->identity_checked);
-    if (r->repeats || r->restarts || r->reconnects || r->mismatches)
-        fprintf(out, "  recovery: %u blocks repeated, %u downloads restarted, %u reconnections; "
-                     "%u answers differed\n", r->repeats, r->restarts, r->reconnects,
-                r->mismatches);
-}
-
-static void report_json(FILE *out, const uf_script *s, const char *channel,
-                        const uf_replay_result *r)
-{
-    uf_json j;
-    uf_json_init(&j, out, true);
-    uf_json_begin_object(&j);
-    uf_json_key(&j, "verdict");
-    uf_json_string(&j, uf_replay_verdict_name(r->verdict));
-    uf_json_key(&j, "message");
-    uf_json_string(&j, r->message);
-    uf_json_key(&j, "source");
-    uf_json_string(&j, s->source ? s->source : "");
-    uf_json_key(&j, "session");
-    uf_json_uint(&j, s->session);
-    uf_json_key(&j, "channel");
-    uf_json_string(&j, channel);
-    uf_json_key(&j, "failed_step");
-    if (r->failed_step >= 0)
-        uf_json_uint(&j, (uint64_t)r->failed_step + 1);
-    else
-        uf_json_null(&j);
-    uf_json_key(&j, "steps");
-    uf_json_uint(&j, s->steps->len);
-    uf_json_key(&j, "steps_done");
-    uf_json_uint(&j, r->steps_done);
-    uf_json_key(&j, "duration");
-    uf_json_time(&j, r->ended - r->started);
-    uf_json_key(&j, "bytes");
-    uf_json_uint(&j, r->bytes);
-    uf_json_key(&j, "total_bytes");
-    uf_json_uint(&j, r->total_bytes);
-    uf_json_key(&j, "blocks");
-    uf_json_uint(&j, r->blocks);
-    uf_json_key(&j, "max_block_length");
-    uf_json_uint(&j, r->max_block);
-    uf_json_key(&j, "requests");
-    uf_json_uint(&j, r->requests);
-    uf_json_key(&j, "response_pending");
-    uf_json_uint(&j, r->pending);
-    uf_json_key(&j, "tester_present");
-    uf_json_uint(&j, r->tester_presents);
-    uf_json_key(&j, "identification_checked");
-    uf_json_uint(&j, r->identity_checked);
-    uf_json_key(&j, "check_confirmed");
-    uf_json_bool(&j, r->check_confirmed);
-    uf_json_key(&j, "recovery");
-    uf_json_begin_object(&j);
-    uf_json_key(&j, "repeats");
-    uf_json_uint(&j, r->repeats);
-    uf_json_key(&j, "restarts");
-    uf_json_uint(&j, r->restarts);
-    uf_json_key(&j, "reconnects");
-    uf_json_uint(&j, r->reconnects);
-    uf_json_key(&j, "mismatches");
-    uf_json_uint(&j, r->mismatches);
-    uf_json_end_object(&j);
-    uf_json_end_object(&j);
-    fputc('\n', out);
-}
-
-/* ---- the command ---------------------------------------------------------------------*/
 
 static bool parse_identify(const char *text, GArray *out, uf_error *err)
 {
@@ -271,27 +132,220 @@ static bool parse_identify(const char *text, GArray *out, uf_error *err)
     return ok;
 }
 
+/* ---- the ECUs of the run -------------------------------------------------------------*/
+
+/* Each transport option is given once (every ECU on that bus or entity)
+ * or once per ECU, in the order of the ECUs; --sim once per ECU, as each
+ * simulated ECU keeps its own flash. */
+static bool pick(char **values, const char *option, guint jobs, guint i, const char **out,
+                 uf_error *err)
+{
+    guint n = values ? g_strv_length(values) : 0;
+    *out = NULL;
+    if (!n)
+        return true;
+    if (n != 1 && n != jobs) {
+        uf_error_set(err, "%s is given %u times for %u ECUs: give it once (the same for every "
+                     "ECU) or once per ECU", option, n, jobs);
+        return false;
+    }
+    if (n == 1 && jobs > 1 && strcmp(option, "--sim") == 0) {
+        uf_error_set(err, "--sim: give one flash file per ECU (%u)", jobs);
+        return false;
+    }
+    *out = values[n == 1 ? 0 : i];
+    return true;
+}
+
+static bool parse_sessions(char **texts, GArray *out, uf_error *err)
+{
+    for (char **t = texts; t && *t; t++) {
+        guint64 v;
+        if (!g_ascii_string_to_unsigned(*t, 10, 1, G_MAXUINT32, &v, NULL)) {
+            uf_error_set(err, "--session: \"%s\" is not a session number (1, 2, ...)", *t);
+            return false;
+        }
+        uint32_t n = (uint32_t)v;
+        g_array_append_val(out, n);
+    }
+    return true;
+}
+
+/* The runs of the files and sessions given: one file with several
+ * sessions (the ECUs of one capture), or files each with its session. */
+static GPtrArray *load_jobs(const options *o, int files, char **paths, uf_cli_analysis *an,
+                            int *status, uf_error *err)
+{
+    GArray *sessions = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    GPtrArray *jobs = g_ptr_array_new_with_free_func((GDestroyNotify)ur_job_free);
+    *status = UF_EXIT_USAGE;
+    if (!parse_sessions(o->sessions, sessions, err))
+        goto fail;
+    guint n_sessions = sessions->len;
+    if (n_sessions > 1 && files > 1 && n_sessions != (guint)files) {
+        uf_error_set(err, "--session is given %u times for %d files: give it once per file, "
+                     "or give one file and a session per ECU", n_sessions, files);
+        goto fail;
+    }
+    guint n = (files == 1 && n_sessions > 1) ? n_sessions : (guint)files;
+    for (guint i = 0; i < n; i++) {
+        const char *path = paths[files == 1 ? 0 : i];
+        uint32_t session = n_sessions == 0   ? 0
+                           : n_sessions == 1 ? g_array_index(sessions, uint32_t, 0)
+                                             : g_array_index(sessions, uint32_t, i);
+        uf_script *s = ur_load_script(path, session, an, status);
+        if (!s) {
+            err->msg[0] = 0; /* ur_load_script said why */
+            goto fail;
+        }
+        char *base = g_path_get_basename(path);
+        char *label = session ? g_strdup_printf("%s#%u", base, session) : g_strdup(base);
+        g_ptr_array_add(jobs, ur_job_new(i + 1, label, s));
+        g_free(label);
+        g_free(base);
+    }
+    g_array_free(sessions, TRUE);
+    *status = UF_EXIT_OK;
+    return jobs;
+fail:
+    g_array_free(sessions, TRUE);
+    g_ptr_array_free(jobs, TRUE);
+    return NULL;
+}
+
+/* Where each job goes; two jobs on one bus must not share an id, nor two
+ * DoIP connections to one entity a tester address (the entity would take
+ * the second for the first, ISO 13400-2:2019 9.2.4). */
+static bool assign_links(GPtrArray *jobs, const options *o, uf_error *err)
+{
+    guint n = jobs->len;
+    bool sim_can = false, sim_doip = false;
+    for (guint i = 0; i < n; i++) {
+        ur_job *j = g_ptr_array_index(jobs, i);
+        ur_link_options *lo = &j->link_options;
+        if (!pick(o->can, "--can", n, i, &lo->can, err) ||
+            !pick(o->kernel_isotp, "--kernel-isotp", n, i, &lo->kernel_isotp, err) ||
+            !pick(o->doip, "--doip", n, i, &lo->doip, err) ||
+            !pick(o->sim, "--sim", n, i, &lo->sim, err))
+            return false;
+        lo->sim_faults = o->sim_faults;
+        lo->sim_seed = (uint64_t)o->sim_seed;
+        lo->sim_erase_ms = o->sim_erase_ms > 0 ? (uint32_t)o->sim_erase_ms : 0;
+        if (lo->sim) {
+            sim_can |= !j->script->link.doip;
+            sim_doip |= j->script->link.doip;
+        }
+    }
+    if (sim_can && sim_doip) {
+        uf_error_set(err, "--sim: the CAN sessions run on the simulated bus's clock and the DoIP "
+                          "ones on the real clock: flash them in separate runs");
+        return false;
+    }
+    for (guint a = 0; a < n; a++)
+        for (guint b = a + 1; b < n; b++) {
+            const ur_job *x = g_ptr_array_index(jobs, a), *y = g_ptr_array_index(jobs, b);
+            const uf_script_link *lx = &x->script->link, *ly = &y->script->link;
+            const ur_link_options *ox = &x->link_options, *oy = &y->link_options;
+            if (lx->doip != ly->doip)
+                continue;
+            if (!lx->doip) {
+                const char *bx = ox->sim ? "the simulated bus" : ox->can ? ox->can : ox->kernel_isotp;
+                const char *by = oy->sim ? "the simulated bus" : oy->can ? oy->can : oy->kernel_isotp;
+                if (bx && by && strcmp(bx, by) == 0 &&
+                    (lx->ecu_id == ly->ecu_id || lx->tester_id == ly->tester_id)) {
+                    uf_error_set(err, "[%u] %s and [%u] %s use the same CAN ids on %s: each ECU "
+                                 "needs its own", x->index, x->label, y->index, y->label, bx);
+                    return false;
+                }
+            } else if (ox->doip && oy->doip && strcmp(ox->doip, oy->doip) == 0 &&
+                       lx->tester_la == ly->tester_la) {
+                uf_error_set(err, "[%u] %s and [%u] %s connect to %s with the same tester address "
+                             "0x%04X: the entity accepts one connection per tester address",
+                             x->index, x->label, y->index, y->label, ox->doip, lx->tester_la);
+                return false;
+            }
+        }
+    return true;
+}
+
+/* The real targets of the run, for the question; NULL: none. */
+static char *real_targets(GPtrArray *jobs)
+{
+    GString *t = NULL;
+    for (guint i = 0; i < jobs->len; i++) {
+        const ur_link_options *lo = &((ur_job *)g_ptr_array_index(jobs, i))->link_options;
+        const char *name = lo->can ? lo->can : lo->kernel_isotp ? lo->kernel_isotp : lo->doip;
+        bool real = (lo->can || lo->kernel_isotp) ? real_interface(name)
+                                                  : (lo->doip && !loopback_host(name));
+        if (!real || (t && strstr(t->str, name)))
+            continue;
+        if (!t)
+            t = g_string_new(name);
+        else
+            g_string_append_printf(t, ", %s", name);
+    }
+    return t ? g_string_free(t, FALSE) : NULL;
+}
+
+/* ---- the command ---------------------------------------------------------------------*/
+
+static bool one_of(const char *value, const char *const *allowed)
+{
+    if (!value)
+        return true;
+    for (; *allowed; allowed++)
+        if (strcmp(value, *allowed) == 0)
+            return true;
+    return false;
+}
+
+static bool check_choices(const options *o, uf_replay_options *ro)
+{
+    if ((o->recovery && !uf_recovery_parse(o->recovery, &ro->recovery)) ||
+        !one_of(o->on_mismatch, (const char *const[]){"stop", "continue", NULL}) ||
+        !one_of(o->timing, (const char *const[]){"fast", "recorded", NULL}) ||
+        !one_of(o->format, (const char *const[]){"text", "json", NULL}) ||
+        !one_of(o->progress, (const char *const[]){"auto", "always", "never", NULL}) ||
+        (o->seedkey && o->seedkey_cmd)) {
+        fprintf(stderr, "udsreplay flash: --recovery repeat|restart|none, --on-mismatch "
+                        "stop|continue, --timing fast|recorded, --format text|json, --progress "
+                        "auto|always|never; --seedkey or --seedkey-cmd, not both\n");
+        return false;
+    }
+    ro->continue_on_mismatch = o->on_mismatch && strcmp(o->on_mismatch, "continue") == 0;
+    ro->recorded_delays = o->timing && strcmp(o->timing, "recorded") == 0;
+    ro->force = o->force;
+    if (o->retries >= 0)
+        ro->retries = (uint32_t)o->retries;
+    return true;
+}
+
 int ur_cmd_flash(int argc, char **argv)
 {
     options o = {.retries = -1, .margin_ms = -1};
     uf_cli_analysis an = {0};
     const GOptionEntry entries[] = {
-        {"session", 's', 0, G_OPTION_ARG_INT, &o.session,
-         "The capture's session (default: the only replayable one)", "N"},
-        {"can", 0, 0, G_OPTION_ARG_STRING, &o.can,
-         "Flash on a SocketCAN interface (raw CAN, our ISO-TP)", "IFACE"},
-        {"kernel-isotp", 0, 0, G_OPTION_ARG_STRING, &o.kernel_isotp,
-         "Flash on a SocketCAN interface with the kernel's ISO-TP", "IFACE"},
-        {"doip", 0, 0, G_OPTION_ARG_STRING, &o.doip, "Flash over DoIP (port 13400 by default)",
-         "HOST[:PORT]"},
-        {"sim", 0, 0, G_OPTION_ARG_FILENAME, &o.sim,
-         "Flash a simulated udsecu in this process, keeping its flash in FILE", "FILE"},
+        {"session", 's', 0, G_OPTION_ARG_STRING_ARRAY, &o.sessions,
+         "The capture's session (default: the only replayable one); once per file, or "
+         "several for one file: its ECUs in parallel", "N"},
+        {"can", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.can,
+         "Flash on a SocketCAN interface (raw CAN, our ISO-TP); once, or once per ECU", "IFACE"},
+        {"kernel-isotp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.kernel_isotp,
+         "Flash on a SocketCAN interface with the kernel's ISO-TP; once, or once per ECU",
+         "IFACE"},
+        {"doip", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.doip,
+         "Flash over DoIP (port 13400 by default); once, or once per ECU", "HOST[:PORT]"},
+        {"sim", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.sim,
+         "Flash a simulated udsecu in this process, keeping its flash in FILE; once per ECU",
+         "FILE"},
         {"sim-fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sim_faults,
-         "A fault of the simulated ECU, as udsecu --fault (repeatable)", "SPEC"},
+         "A fault of the simulated ECUs, as udsecu --fault (repeatable)", "SPEC"},
         {"sim-seed", 0, 0, G_OPTION_ARG_INT64, &o.sim_seed,
-         "Seed of the simulated ECU's seeds and random faults", "N"},
+         "Seed of the simulated ECUs' seeds and random faults", "N"},
         {"sim-erase-time", 0, 0, G_OPTION_ARG_INT, &o.sim_erase_ms,
-         "How long the simulated ECU erases, ms (default 1000)", "MS"},
+         "How long the simulated ECUs erase, ms (default 1000)", "MS"},
+        {"sequential", 0, 0, G_OPTION_ARG_NONE, &o.sequential,
+         "Several ECUs one after another, not in parallel", NULL},
         {"seedkey", 0, 0, G_OPTION_ARG_FILENAME, &o.seedkey,
          "Security access keys from this library's GenerateKeyEx", "LIB.so"},
         {"variant", 0, 0, G_OPTION_ARG_STRING, &o.variant, "iVariant for GenerateKeyEx",
@@ -320,7 +374,7 @@ int ur_cmd_flash(int argc, char **argv)
          "Added to P2 / P2* for the transport's delays, ms (default 0 simulated, 20 else)",
          "MS"},
         {"record", 'w', 0, G_OPTION_ARG_FILENAME, &o.record,
-         "Record the frames driven as pcapng (CAN)", "FILE"},
+         "Record what was driven as pcapng (every ECU of the run in one file)", "FILE"},
         {"format", 'f', 0, G_OPTION_ARG_STRING, &o.format, "Report: text (default) or json",
          "FORMAT"},
         {"progress", 0, 0, G_OPTION_ARG_STRING, &o.progress,
@@ -329,43 +383,35 @@ int ur_cmd_flash(int argc, char **argv)
         G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = uf_cli_context(
-        "FILE - flash an ECU from a golden capture or a replay script",
+        "FILE... - flash ECUs from golden captures or replay scripts",
         "Re-drives the tester's side of a recorded flash session against a live ECU:\n"
         "the key from the live seed, blocks cut to the ECU's block length, P2 / P2*\n"
         "as the ECU announces them, answers compared by meaning (docs/replay.md).\n"
+        "Several files, or several --session of one capture, flash several ECUs at\n"
+        "once, each with its own script (--sequential: one after another).\n"
         "Exit status: 0 flashed and confirmed, 1 failed or unconfirmed, 2 usage,\n"
         "3 unreadable input or a transport that cannot be opened, 4 refused.",
         entries, &an);
     int status = UF_EXIT_OK;
-    uf_script *s = NULL;
+    GPtrArray *jobs = NULL;
     uf_key_source *keys = NULL;
     GArray *identify = g_array_new(FALSE, FALSE, sizeof(uint16_t));
-    ur_link link = {0};
-    bool opened = false;
-    uf_error err;
-    uf_replay_options ro;
-    uf_replay_options_defaults(&ro);
+    char *targets = NULL;
+    uf_error err = {{0}};
+    ur_run run = {0};
+    uf_replay_options_defaults(&run.options);
     if (!uf_cli_parse(ctx, "flash", &argc, &argv)) {
         status = UF_EXIT_USAGE;
         goto done;
     }
     int media = !!o.can + !!o.kernel_isotp + !!o.doip + !!o.sim;
-    if (argc != 2 || o.session < 0 || (media != 1 && !o.dry_run)) {
-        fprintf(stderr, "udsreplay flash: give one FILE and one of --can, --kernel-isotp, "
+    if (argc < 2 || (media != 1 && !o.dry_run)) {
+        fprintf(stderr, "udsreplay flash: give FILE... and one of --can, --kernel-isotp, "
                         "--doip or --sim (see --help)\n");
         status = UF_EXIT_USAGE;
         goto done;
     }
-    if ((o.recovery && !uf_recovery_parse(o.recovery, &ro.recovery)) ||
-        (o.on_mismatch && strcmp(o.on_mismatch, "stop") && strcmp(o.on_mismatch, "continue")) ||
-        (o.timing && strcmp(o.timing, "fast") && strcmp(o.timing, "recorded")) ||
-        (o.format && strcmp(o.format, "text") && strcmp(o.format, "json")) ||
-        (o.progress && strcmp(o.progress, "auto") && strcmp(o.progress, "always") &&
-         strcmp(o.progress, "never")) ||
-        (o.seedkey && o.seedkey_cmd)) {
-        fprintf(stderr, "udsreplay flash: --recovery repeat|restart|none, --on-mismatch "
-                        "stop|continue, --timing fast|recorded, --format text|json, --progress "
-                        "auto|always|never; --seedkey or --seedkey-cmd, not both\n");
+    if (!check_choices(&o, &run.options)) {
         status = UF_EXIT_USAGE;
         goto done;
     }
@@ -374,11 +420,24 @@ int ur_cmd_flash(int argc, char **argv)
         status = UF_EXIT_USAGE;
         goto done;
     }
-    s = ur_load_script(argv[1], (uint32_t)o.session, &an, &status);
-    if (!s)
+    jobs = load_jobs(&o, argc - 1, argv + 1, &an, &status, &err);
+    if (!jobs) {
+        if (err.msg[0])
+            fprintf(stderr, "udsreplay flash: %s\n", err.msg);
         goto done;
+    }
     if (o.dry_run) {
-        dry_run(s);
+        for (guint i = 0; i < jobs->len; i++) {
+            ur_job *j = g_ptr_array_index(jobs, i);
+            if (jobs->len > 1)
+                printf("%s[%u] %s\n", i ? "\n" : "", j->index, j->label);
+            dry_run(j->script);
+        }
+        goto done;
+    }
+    if (!assign_links(jobs, &o, &err)) {
+        fprintf(stderr, "udsreplay flash: %s\n", err.msg);
+        status = UF_EXIT_USAGE;
         goto done;
     }
     if (o.seedkey || o.seedkey_cmd) {
@@ -390,73 +449,50 @@ int ur_cmd_flash(int argc, char **argv)
             goto done;
         }
     }
-    const char *target = o.can ? o.can : o.kernel_isotp ? o.kernel_isotp : o.doip;
-    bool real = (o.can || o.kernel_isotp) ? real_interface(target)
-                                          : (o.doip && !loopback_host(target));
-    if (real && !o.yes && !confirm(target)) {
+    targets = real_targets(jobs);
+    if (targets && !o.yes && !confirm(targets)) {
         fprintf(stderr, "udsreplay flash: not flashed\n");
         status = UR_EXIT_REFUSED;
         goto done;
     }
-    ur_link_options lo = {o.can, o.kernel_isotp, o.doip, o.sim, o.sim_faults,
-                          (uint64_t)o.sim_seed, o.sim_erase_ms > 0 ? (uint32_t)o.sim_erase_ms : 0,
-                          0, 0, o.record};
-    opened = ur_link_open(&link, s, &lo, &err);
-    if (!opened) {
-        fprintf(stderr, "udsreplay flash: %s\n", err.msg);
-        ur_link_close(&link, &err);
-        status = UF_EXIT_INPUT;
-        goto done;
-    }
-    view v = {.quiet = o.quiet};
-    v.bar = !o.quiet && (o.progress && strcmp(o.progress, "always") == 0
-                             ? true
-                             : (!o.progress || strcmp(o.progress, "auto") == 0) && isatty(2));
-    ro.keys = keys;
+    run.jobs = jobs;
+    run.options.keys = keys;
     if (o.identify) {
-        ro.identify = (const uint16_t *)(void *)identify->data;
-        ro.n_identify = identify->len;
+        run.options.identify = (const uint16_t *)(void *)identify->data;
+        run.options.n_identify = identify->len;
     }
-    ro.force = o.force;
-    ro.continue_on_mismatch = o.on_mismatch && strcmp(o.on_mismatch, "continue") == 0;
-    ro.recorded_delays = o.timing && strcmp(o.timing, "recorded") == 0;
-    if (o.retries >= 0)
-        ro.retries = (uint32_t)o.retries;
-    ro.margin = (o.margin_ms >= 0 ? o.margin_ms : (o.sim && !s->link.doip) ? 0 : 20) *
-                UF_NS_PER_MS;
-    ro.reconnect = s->link.doip ? ur_link_reconnect : NULL;
-    ro.reconnect_ctx = &link;
-    ro.progress = on_progress;
-    ro.progress_ctx = &v;
-    ro.log = on_log;
-    ro.log_ctx = &v;
-    uf_replay_result res;
-    uf_replay_run(&link.channel, s, &ro, &res);
-    clear_bar(&v);
-    char channel[sizeof(link.channel->name)];
-    g_strlcpy(channel, link.channel->name, sizeof(channel));
-    status = res.verdict == UF_REPLAY_SUCCESS   ? UF_EXIT_OK
-             : res.verdict == UF_REPLAY_REFUSED ? UR_EXIT_REFUSED
-                                                : UF_EXIT_FINDINGS;
-    if (!ur_link_close(&link, &err)) {
+    run.margin_ms = o.margin_ms;
+    run.sequential = o.sequential;
+    bool bar = !o.quiet && (o.progress && strcmp(o.progress, "always") == 0
+                                ? true
+                                : (!o.progress || strcmp(o.progress, "auto") == 0) && isatty(2));
+    run.view = ur_view_new(&run, bar, o.quiet);
+    bool ok = ur_run_jobs(&run, o.record, &err);
+    ur_view_free(run.view);
+    if (!ok)
         fprintf(stderr, "udsreplay flash: %s\n", err.msg);
+    status = ur_run_status(&run);
+    if (!ok && status == UF_EXIT_OK)
         status = UF_EXIT_INPUT;
-    }
-    opened = false;
-    if (o.format && strcmp(o.format, "json") == 0)
-        report_json(stdout, s, channel, &res);
-    else
-        report_text(stdout, s, channel, &res);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "udsreplay flash: stdout: write failed: %s\n", g_strerror(errno));
-        status = UF_EXIT_INPUT;
+    bool any_ran = false;
+    for (guint i = 0; i < jobs->len; i++)
+        any_ran |= ((ur_job *)g_ptr_array_index(jobs, i))->ran;
+    if (any_ran) {
+        if (o.format && strcmp(o.format, "json") == 0)
+            ur_report_json(stdout, &run);
+        else
+            ur_report_text(stdout, &run);
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "udsreplay flash: stdout: write failed: %s\n", g_strerror(errno));
+            status = UF_EXIT_INPUT;
+        }
     }
 done:
-    if (opened)
-        ur_link_close(&link, &err);
+    g_free(targets);
     uf_key_source_free(keys);
     g_array_free(identify, TRUE);
-    uf_script_free(s);
+    if (jobs)
+        g_ptr_array_free(jobs, TRUE);
     uf_cli_analysis_free(&an);
     options_free(&o);
     g_option_context_free(ctx);

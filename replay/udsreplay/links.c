@@ -34,21 +34,57 @@ void ur_isotp_config(const uf_script_link *l, bool ecu_side, uf_isotp_ep_config 
     c->functional_tx = c->tx;
 }
 
-/* ---- recording -------------------------------------------------------------------*/
+/* ---- what the links share ---------------------------------------------------------*/
+
+static void record_bus_frame(void *ctx, const uf_can_frame *f, uf_time t)
+{
+    uf_recorder_can(ctx, 0, f, t);
+}
+
+bool ur_shared_open(ur_shared *sh, bool sim_can, bool fd, const char *record, uf_error *err)
+{
+    memset(sh, 0, sizeof(*sh));
+    if (record && !(sh->recorder = uf_recorder_open(record, err)))
+        return false;
+    if (sim_can) {
+        /* 500 kbit/s, and 2 Mbit/s in the data phase of CAN FD. */
+        sh->bus = uf_simbus_new(500000, fd ? 2000000 : 0, 0);
+        sh->group = uf_simbus_group_new(sh->bus);
+        /* The bus's own tap: every frame once, in the order the bus
+         * carried them, whichever tester or ECU sent it. */
+        if (sh->recorder) {
+            uf_recorder_can_interface(sh->recorder, "sim0");
+            uf_simbus_tap(sh->bus, record_bus_frame, sh->recorder);
+        }
+    }
+    return true;
+}
+
+bool ur_shared_close(ur_shared *sh, uf_error *err)
+{
+    uf_simbus_group_free(sh->group);
+    uf_simbus_free(sh->bus);
+    bool ok = uf_recorder_close(sh->recorder, err);
+    memset(sh, 0, sizeof(*sh));
+    return ok;
+}
+
+/* ---- recording a real bus --------------------------------------------------------*/
 
 static void record_frame(void *ctx, const uf_can_frame *f, uf_time t, bool tx)
 {
     (void)tx;
-    ur_link *k = ctx;
-    uf_recorder_can(k->recorder, k->iface, f, t);
+    const ur_tap *to = ctx;
+    uf_recorder_can(to->recorder, to->iface, f, t);
 }
 
 static uf_can_medium *maybe_tap(ur_link *k, uf_can_medium *m, const char *name)
 {
-    if (!k->recorder)
+    if (!k->shared->recorder)
         return m;
-    k->iface = uf_recorder_can_interface(k->recorder, name);
-    return uf_can_medium_tap(m, record_frame, k);
+    k->tap.recorder = k->shared->recorder;
+    k->tap.iface = uf_recorder_can_interface(k->shared->recorder, name);
+    return uf_can_medium_tap(m, record_frame, &k->tap);
 }
 
 /* ---- simulated ECU ---------------------------------------------------------------*/
@@ -140,14 +176,14 @@ static bool parse_host(ur_link *k, const char *text, uf_error *err)
     return true;
 }
 
-bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o, uf_error *err)
+bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
+                  const ur_shared *sh, uf_error *err)
 {
     memset(k, 0, sizeof(*k));
     k->script = s;
+    k->shared = sh;
     const uf_script_link *l = &s->link;
-    if (o->record && !(k->recorder = uf_recorder_open(o->record, err)))
-        return false;
-    if (o->record && l->doip) {
+    if (sh->recorder && l->doip) {
         uf_error_set(err, "--record: recording a DoIP flash is not supported yet; record it "
                           "with tcpdump or tshark meanwhile");
         return false;
@@ -179,15 +215,11 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o, uf_e
             k->channel = open_doip(k, err);
             return k->channel != NULL;
         }
-        /* 500 kbit/s, and 2 Mbit/s in the data phase of CAN FD. */
-        k->bus = uf_simbus_new(o->bitrate ? o->bitrate : 500000,
-                               l->fd ? (o->data_bitrate ? o->data_bitrate : 2000000) : 0, 0);
         uf_isotp_ep_config ecu_side, tester;
         ur_isotp_config(l, true, &ecu_side);
-        k->sim = uf_sim_ecu_attach(k->bus, &ecu_side, k->ecu);
+        k->sim = uf_sim_ecu_attach(sh->bus, &ecu_side, k->ecu);
         ur_isotp_config(l, false, &tester);
-        uf_can_medium *m = maybe_tap(k, uf_can_medium_sim(k->bus, "sim0"), "sim0");
-        k->channel = uf_channel_isotp(m, &tester);
+        k->channel = uf_channel_isotp(uf_can_medium_sim_shared(sh->group, "sim0"), &tester);
         return true;
     }
     if (o->doip) {
@@ -208,7 +240,7 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o, uf_e
     uf_isotp_ep_config tester;
     ur_isotp_config(l, false, &tester);
     if (o->kernel_isotp) {
-        if (k->recorder) {
+        if (sh->recorder) {
             uf_error_set(err, "--record: the kernel's ISO-TP hides the frames; use --can to "
                               "record, or candump -l");
             return false;
@@ -235,15 +267,11 @@ bool ur_link_close(ur_link *k, uf_error *err)
     }
     uf_doip_server_free(k->server);
     uf_sim_ecu_free(k->sim);
-    uf_simbus_free(k->bus);
-    if (k->recorder)
-        ok &= uf_recorder_close(k->recorder, err);
     uf_ecu_free(k->ecu);
     if (k->ecu_file) {
         uf_error ferr;
         if (uf_ecu_file_failed(k->ecu_file, &ferr)) {
-            if (ok)
-                *err = ferr;
+            *err = ferr;
             ok = false;
         }
         uf_ecu_file_close(k->ecu_file);

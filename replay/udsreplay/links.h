@@ -21,21 +21,39 @@ typedef struct ur_link_options {
     char **sim_faults;          /* udsecu --fault specs for it */
     uint64_t sim_seed;
     uint32_t sim_erase_ms;       /* its erase routine's duration; 0: udsecu's default */
-    uint32_t bitrate, data_bitrate;
-    const char *record;         /* pcapng of the frames driven */
 } ur_link_options;
+
+/* What the links of one run share: the simulated bus every simulated CAN
+ * ECU sits on (testers in their threads, uf_simbus_group), and the
+ * recording of everything driven. */
+typedef struct ur_shared {
+    uf_simbus *bus;
+    uf_simbus_group *group;
+    uf_recorder *recorder;
+} ur_shared;
+
+/* sim_can: a simulated bus is needed, CAN FD (2 Mbit/s data phase) if fd;
+ * 500 kbit/s nominal. record: a pcapng path or NULL. */
+bool ur_shared_open(ur_shared *sh, bool sim_can, bool fd, const char *record, uf_error *err);
+/* After every link is closed; false with err if the recording failed. */
+bool ur_shared_close(ur_shared *sh, uf_error *err);
+
+/* Where a real bus's frames go in the recording. */
+typedef struct ur_tap {
+    uf_recorder *recorder;
+    uint32_t iface;
+} ur_tap;
 
 typedef struct ur_link {
     const uf_script *script;
+    const ur_shared *shared;
     uf_channel *channel;
     uf_doip_client_config doip;
     char *host;
-    uf_recorder *recorder;
-    uint32_t iface;
+    ur_tap tap;
     /* The simulated ECU. */
     uf_ecu_file *ecu_file;
     uf_ecu *ecu;
-    uf_simbus *bus;
     uf_sim_ecu *sim;
     uf_doip_server *server;
     GThread *thread;
@@ -45,11 +63,13 @@ typedef struct ur_link {
 /* The script's link as an ISO-TP endpoint configuration, for the tester
  * or (ecu_side) for the simulated ECU. */
 void ur_isotp_config(const uf_script_link *l, bool ecu_side, uf_isotp_ep_config *c);
-bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o, uf_error *err);
+bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
+                  const ur_shared *sh, uf_error *err);
 /* uf_replay_options.reconnect: a new DoIP connection. */
 uf_channel *ur_link_reconnect(void *ctx, uf_error *err);
-/* Closes everything; false with err when the recording or the simulated
- * ECU's flash file could not be written. */
+/* Closes everything, while no other link's tester runs the shared bus;
+ * false with err when the simulated ECU's flash file could not be
+ * written. */
 bool ur_link_close(ur_link *k, uf_error *err);
 
 #endif /* UR_LINKS_H */
