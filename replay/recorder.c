@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#define LINKTYPE_ETHERNET 1
 #define LINKTYPE_CAN_SOCKETCAN 227
 #define SOCKETCAN_EFF 0x80000000u
 
@@ -83,7 +84,8 @@ uf_recorder *uf_recorder_open(const char *path, uf_error *err)
     return r;
 }
 
-uint32_t uf_recorder_can_interface(uf_recorder *r, const char *name)
+/* Interfaces are told apart by name: one bus, one interface. */
+static uint32_t interface(uf_recorder *r, const char *name, uint16_t linktype)
 {
     g_mutex_lock(&r->lock);
     for (guint i = 0; i < r->interfaces->len; i++)
@@ -92,7 +94,7 @@ uint32_t uf_recorder_can_interface(uf_recorder *r, const char *name)
             return i;
         }
     uint8_t idb[8 + 8 + 68 + 8 + 4];
-    uint16_t linktype = LINKTYPE_CAN_SOCKETCAN, reserved = 0;
+    uint16_t reserved = 0;
     uint32_t snaplen = 0;
     memcpy(idb, &linktype, 2);
     memcpy(idb + 2, &reserved, 2);
@@ -110,28 +112,52 @@ uint32_t uf_recorder_can_interface(uf_recorder *r, const char *name)
     return index;
 }
 
-void uf_recorder_can(uf_recorder *r, uint32_t iface, const uf_can_frame *f, uf_time t)
+uint32_t uf_recorder_can_interface(uf_recorder *r, const char *name)
 {
-    uint8_t epb[20 + 72];
-    bool fd = (f->flags & UF_CAN_FD) != 0;
-    uint32_t len = fd ? 72 : 16;
+    return interface(r, name, LINKTYPE_CAN_SOCKETCAN);
+}
+
+uint32_t uf_recorder_ethernet_interface(uf_recorder *r, const char *name)
+{
+    return interface(r, name, LINKTYPE_ETHERNET);
+}
+
+/* An Enhanced Packet Block (section 4.3). */
+void uf_recorder_packet(uf_recorder *r, uint32_t iface, const uint8_t *data, uint32_t len,
+                        uf_time t)
+{
+    uint8_t head[20];
     uint64_t ts = t < 0 ? 0 : (uint64_t)t;
     uint32_t hi = (uint32_t)(ts >> 32), lo = (uint32_t)ts;
-    memcpy(epb, &iface, 4);
-    memcpy(epb + 4, &hi, 4);
-    memcpy(epb + 8, &lo, 4);
-    memcpy(epb + 12, &len, 4);
-    memcpy(epb + 16, &len, 4);
-    uint8_t *c = epb + 20;
+    memcpy(head, &iface, 4);
+    memcpy(head + 4, &hi, 4);
+    memcpy(head + 8, &lo, 4);
+    memcpy(head + 12, &len, 4);
+    memcpy(head + 16, &len, 4);
+    static const uint8_t zero[4];
+    uint32_t type = 6, pad = (4 - len % 4) % 4, total = 12 + 20 + len + pad;
+    g_mutex_lock(&r->lock);
+    put(r, &type, 4);
+    put(r, &total, 4);
+    put(r, head, sizeof(head));
+    put(r, data, len);
+    put(r, zero, pad);
+    put(r, &total, 4);
+    g_mutex_unlock(&r->lock);
+}
+
+void uf_recorder_can(uf_recorder *r, uint32_t iface, const uf_can_frame *f, uf_time t)
+{
+    uint8_t c[72];
+    bool fd = (f->flags & UF_CAN_FD) != 0;
+    uint32_t len = fd ? 72 : 16;
     memset(c, 0, len);
     uf_store_be32(c, f->id | ((f->flags & UF_CAN_EFF) ? SOCKETCAN_EFF : 0));
     c[4] = f->len;
     if (fd) /* CANFD_FDF, and BRS / ESI */
         c[5] = 0x04 | ((f->flags & UF_CAN_BRS) ? 0x01 : 0) | ((f->flags & UF_CAN_ESI) ? 0x02 : 0);
     memcpy(c + 8, f->data, f->len);
-    g_mutex_lock(&r->lock);
-    block(r, 6, epb, 20 + len);
-    g_mutex_unlock(&r->lock);
+    uf_recorder_packet(r, iface, c, len, t);
 }
 
 bool uf_recorder_close(uf_recorder *r, uf_error *err)

@@ -114,6 +114,18 @@ uf_channel *uf_channel_kernel_isotp(const char *ifname, const uf_isotp_ep_config
 
 /* ---- DoIP client ---------------------------------------------------------------*/
 
+/* What a DoIP connection carries, for a recording (udsreplay --record):
+ * its two ends when it opens, the bytes each way as they go, its end. */
+typedef struct uf_doip_tap {
+    void *ctx;
+    /* Addresses as sockaddr_in or sockaddr_in6; returns the connection's
+     * own handle for the two others (a reconnection opens the new one
+     * before the old one closes). */
+    void *(*opened)(void *ctx, const void *local, const void *peer, uf_time t);
+    void (*bytes)(void *conn, bool sent, const uint8_t *p, size_t n, uf_time t);
+    void (*closed)(void *conn, uf_time t);
+} uf_doip_tap;
+
 typedef struct uf_doip_client_config {
     const char *host;        /* "127.0.0.1", "fd00::10", a name */
     uint16_t port;           /* 13400 */
@@ -123,6 +135,7 @@ typedef struct uf_doip_client_config {
     uint8_t activation_type; /* 0x00 default */
     uf_time connect_timeout; /* 2 s */
     uf_time ack_timeout;     /* A_DoIP_Diagnostic_Message: 2 s */
+    const uf_doip_tap *tap;  /* NULL: none */
 } uf_doip_client_config;
 
 void uf_doip_client_defaults(uf_doip_client_config *c);

@@ -495,11 +495,11 @@ Test(doip, tls_is_recognised)
     sg_doip d = sg_doip_gateway(bus, false);
     d.flow.port[0] = 50300;
     d.flow.port[1] = UF_DOIP_TLS_PORT;
-    uint8_t frame[SG_FRAME_MAX];
+    uint8_t frame[UF_NET_FRAME_MAX];
     const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00};
-    size_t n = sg_build_tcp(frame, &d.flow, 0, UF_TCP_SYN, 1000, 0, NULL, 0);
+    size_t n = uf_net_build_tcp(frame, &d.flow, 0, UF_TCP_SYN, 1000, 0, NULL, 0);
     sg_trace_packet(&t, bus, T0, frame, n);
-    n = sg_build_tcp(frame, &d.flow, 0, UF_TCP_ACK | UF_TCP_PSH, 1001, 1, hello, sizeof(hello));
+    n = uf_net_build_tcp(frame, &d.flow, 0, UF_TCP_ACK | UF_TCP_PSH, 1001, 1, hello, sizeof(hello));
     sg_trace_packet(&t, bus, T0 + UF_NS_PER_MS, frame, n);
     th_analysis a;
     analyze(&a, &t);
@@ -524,9 +524,9 @@ Test(doip, a_broken_datagram_is_malformed)
     sg_doip d = sg_doip_gateway(bus, false);
     d.flow.port[0] = UF_DOIP_PORT;
     d.flow.port[1] = UF_DOIP_PORT;
-    uint8_t frame[SG_FRAME_MAX];
+    uint8_t frame[UF_NET_FRAME_MAX];
     const uint8_t short_one[] = {0x03, 0xFC, 0x00, 0x04, 0x00, 0x00, 0x00, 0x21, 'W'};
-    size_t n = sg_build_udp(frame, &d.flow, 1, NULL, short_one, sizeof(short_one));
+    size_t n = uf_net_build_udp(frame, &d.flow, 1, NULL, short_one, sizeof(short_one));
     sg_trace_packet(&t, bus, T0, frame, n);
     th_analysis a;
     analyze(&a, &t);

@@ -13,33 +13,33 @@
 
 /* ---- header decoding -------------------------------------------------------*/
 
-static sg_flow flow4(void)
+static uf_net_flow flow4(void)
 {
-    sg_flow f;
+    uf_net_flow f;
     memset(&f, 0, sizeof(f));
     const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x01}, mac_b[6] = {0x02, 0, 0, 0, 0, 0x02};
     memcpy(f.host[0].mac, mac_a, 6);
     memcpy(f.host[1].mac, mac_b, 6);
-    sg_ip4(&f.host[0].ip, 192, 168, 10, 1);
-    sg_ip4(&f.host[1].ip, 192, 168, 10, 20);
+    uf_net_ip4(&f.host[0].ip, 192, 168, 10, 1);
+    uf_net_ip4(&f.host[1].ip, 192, 168, 10, 20);
     f.port[0] = 50123;
     f.port[1] = 13400;
     return f;
 }
 
-static sg_flow flow6(void)
+static uf_net_flow flow6(void)
 {
-    sg_flow f = flow4();
-    sg_ip6(&f.host[0].ip, "fd00::1");
-    sg_ip6(&f.host[1].ip, "fd00::20");
+    uf_net_flow f = flow4();
+    uf_net_ip6(&f.host[0].ip, "fd00::1");
+    uf_net_ip6(&f.host[1].ip, "fd00::20");
     return f;
 }
 
 Test(net, ethernet_ipv4_tcp)
 {
-    sg_flow f = flow4();
-    uint8_t frame[SG_FRAME_MAX];
-    size_t n = sg_build_tcp(frame, &f, 0, UF_TCP_ACK | UF_TCP_PSH, 1000, 2000,
+    uf_net_flow f = flow4();
+    uint8_t frame[UF_NET_FRAME_MAX];
+    size_t n = uf_net_build_tcp(frame, &f, 0, UF_TCP_ACK | UF_TCP_PSH, 1000, 2000,
                             (const uint8_t *)"\x02\xfd\x80\x01", 4);
     cr_assert_eq(n, 60, "padded to the Ethernet minimum");
     uf_net_packet p;
@@ -61,12 +61,12 @@ Test(net, ethernet_ipv4_tcp)
 
 Test(net, vlan_tags_and_ipv6)
 {
-    sg_flow f = flow6();
+    uf_net_flow f = flow6();
     f.vlan = 42;
-    uint8_t frame[SG_FRAME_MAX];
+    uint8_t frame[UF_NET_FRAME_MAX];
     uint8_t data[100];
     memset(data, 0x5A, sizeof(data));
-    size_t n = sg_build_tcp(frame, &f, 1, UF_TCP_ACK, 7, 9, data, sizeof(data));
+    size_t n = uf_net_build_tcp(frame, &f, 1, UF_TCP_ACK, 7, 9, data, sizeof(data));
     uf_net_packet p;
     const char *why = NULL;
     cr_assert_eq(uf_net_decode(UF_LINKTYPE_ETHERNET, frame, n, &p, &why), 1, "%s", why);
@@ -78,7 +78,7 @@ Test(net, vlan_tags_and_ipv6)
     cr_assert_str_eq(uf_ip_addr_name(&p.src, name, sizeof(name)), "fd00::20");
 
     /* A second (outer, 802.1ad) tag in front of the first. */
-    uint8_t qinq[SG_FRAME_MAX + 4];
+    uint8_t qinq[UF_NET_FRAME_MAX + 4];
     memcpy(qinq, frame, 12);
     const uint8_t outer[4] = {0x88, 0xA8, 0x00, 0x07};
     memcpy(qinq + 12, outer, 4);
@@ -91,10 +91,10 @@ Test(net, vlan_tags_and_ipv6)
 /* An IPv6 hop-by-hop options header between the fixed header and TCP. */
 Test(net, ipv6_extension_headers)
 {
-    sg_flow f = flow6();
-    uint8_t frame[SG_FRAME_MAX];
-    size_t n = sg_build_tcp(frame, &f, 0, UF_TCP_ACK, 1, 1, (const uint8_t *)"ab", 2);
-    uint8_t ext[SG_FRAME_MAX + 8];
+    uf_net_flow f = flow6();
+    uint8_t frame[UF_NET_FRAME_MAX];
+    size_t n = uf_net_build_tcp(frame, &f, 0, UF_TCP_ACK, 1, 1, (const uint8_t *)"ab", 2);
+    uint8_t ext[UF_NET_FRAME_MAX + 8];
     size_t ip = 14;
     memcpy(ext, frame, ip + 40);
     ext[ip + 6] = 0;                                    /* next: hop-by-hop */
@@ -117,12 +117,12 @@ Test(net, ipv6_extension_headers)
 
 Test(net, udp_cooked_and_raw)
 {
-    sg_flow f = flow4();
+    uf_net_flow f = flow4();
     f.port[0] = 13400;
     f.port[1] = 13400;
-    uint8_t frame[SG_FRAME_MAX];
+    uint8_t frame[UF_NET_FRAME_MAX];
     const uint8_t req[8] = {0x02, 0xFD, 0x00, 0x01, 0, 0, 0, 0};
-    size_t n = sg_build_udp(frame, &f, 0, NULL, req, sizeof(req));
+    size_t n = uf_net_build_udp(frame, &f, 0, NULL, req, sizeof(req));
     uf_net_packet p;
     const char *why = NULL;
     cr_assert_eq(uf_net_decode(UF_LINKTYPE_ETHERNET, frame, n, &p, &why), 1, "%s", why);
@@ -132,7 +132,7 @@ Test(net, udp_cooked_and_raw)
     /* The same IP packet in SLL, SLL2 and raw IP records. */
     const uint8_t *ip = frame + 14;
     size_t ip_len = n - 14;
-    uint8_t sll[16 + SG_FRAME_MAX] = {0}, sll2[20 + SG_FRAME_MAX] = {0};
+    uint8_t sll[16 + UF_NET_FRAME_MAX] = {0}, sll2[20 + UF_NET_FRAME_MAX] = {0};
     uf_store_be16(sll + 14, 0x0800);
     memcpy(sll + 16, ip, ip_len);
     uf_store_be16(sll2, 0x0800);
@@ -148,10 +148,10 @@ Test(net, udp_cooked_and_raw)
 
 Test(net, cut_and_broken_headers)
 {
-    sg_flow f = flow4();
-    uint8_t frame[SG_FRAME_MAX], data[200];
+    uf_net_flow f = flow4();
+    uint8_t frame[UF_NET_FRAME_MAX], data[200];
     memset(data, 1, sizeof(data));
-    size_t n = sg_build_tcp(frame, &f, 0, UF_TCP_ACK, 1, 1, data, sizeof(data));
+    size_t n = uf_net_build_tcp(frame, &f, 0, UF_TCP_ACK, 1, 1, data, sizeof(data));
     uf_net_packet p;
     const char *why = NULL;
     /* Snap length 128: the payload is cut, and says by how much. */
@@ -162,7 +162,7 @@ Test(net, cut_and_broken_headers)
     cr_assert_eq(uf_net_decode(UF_LINKTYPE_ETHERNET, frame, 44, &p, &why), -1);
     cr_assert(strstr(why, "TCP header"), "%s", why);
     /* An IPv4 header length below 20 bytes. */
-    uint8_t bad[SG_FRAME_MAX];
+    uint8_t bad[UF_NET_FRAME_MAX];
     memcpy(bad, frame, n);
     bad[14] = 0x44;
     cr_assert_eq(uf_net_decode(UF_LINKTYPE_ETHERNET, bad, n, &p, &why), -1);
@@ -196,7 +196,7 @@ Test(net, ipv6_names)
     };
     for (size_t i = 0; i < UF_ARRAY_LEN(cases); i++) {
         uf_ip_addr a;
-        sg_ip6(&a, cases[i].in);
+        uf_net_ip6(&a, cases[i].in);
         char name[48];
         cr_assert_str_eq(uf_ip_addr_name(&a, name, sizeof(name)), cases[i].out);
     }
@@ -277,7 +277,7 @@ TestSuite(tcp, .init = tcp_setup, .fini = tcp_teardown);
 /* A segment from the client (from 0) or the server (from 1) of flow4(). */
 static void seg(int from, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
 {
-    sg_flow f = flow4();
+    uf_net_flow f = flow4();
     uf_net_packet p;
     memset(&p, 0, sizeof(p));
     p.proto = UF_NET_TCP;
@@ -434,7 +434,7 @@ Test(tcp, reset_and_reuse_of_the_ports)
 
 Test(tcp, other_ports_are_left_alone)
 {
-    sg_flow f = flow4();
+    uf_net_flow f = flow4();
     uf_net_packet p;
     memset(&p, 0, sizeof(p));
     p.proto = UF_NET_TCP;
@@ -457,7 +457,7 @@ Test(tcp, least_recently_active_connection_is_evicted)
     cfg.max_connections = 2;
     uf_tcp_sink sink = {NULL, ev_open, ev_data, ev_gap, ev_close};
     tcp = uf_tcp_new(&cfg, &sink);
-    sg_flow f = flow4();
+    uf_net_flow f = flow4();
     for (uint16_t i = 0; i < 3; i++) {
         uf_net_packet p;
         memset(&p, 0, sizeof(p));

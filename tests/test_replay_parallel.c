@@ -182,17 +182,8 @@ Test(doip, two_connections_at_once)
 {
     char *a = th_sample("doip-flash.pcap"), *b = th_sample("doip-flash-ipv6.pcapng");
     parallel_run r;
-    memset(&r, 0, sizeof(r));
-    /* No --record: flash_two's recording is CAN's; DoIP has its own test. */
-    r.dir = th_tmpdir();
-    r.ecu[0] = g_build_filename(r.dir, "ecu1.bin", NULL);
-    r.ecu[1] = g_build_filename(r.dir, "ecu2.bin", NULL);
-    const char *argv[] = {UF_UDSREPLAY, "flash", a, b, "--sim", r.ecu[0], "--sim", r.ecu[1],
-                          "--seedkey", SEEDKEY, "--format", "json", "-q", NULL};
-    r.status = th_run(argv, &r.out, &r.err);
+    flash_two(&r, a, b, NULL);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-    r.report = json_parser_new();
-    cr_assert(json_parser_load_from_data(r.report, r.out, -1, NULL), "%s", r.out);
     rh_assert_ecu_holds_golden(r.ecu[0], a, 0);
     rh_assert_ecu_holds_golden(r.ecu[1], b, 0);
     /* Two connections, two entities: the flashes overlap in time. */
@@ -200,6 +191,15 @@ Test(doip, two_connections_at_once)
     cr_assert_lt(s1, s0 + seconds(job(&r, 0), "duration"));
     cr_assert_lt(s0, s1 + seconds(job(&r, 1), "duration"));
     cr_assert(strstr(json_object_get_string_member(job(&r, 0), "channel"), "DoIP 127.0.0.1"));
+    /* Both connections are in the recording, each passes. */
+    int status;
+    JsonParser *p;
+    for (guint i = 0; i < 2; i++) {
+        JsonArray *d = rh_check_downloads(r.record, NULL, i, &status, &p);
+        cr_assert_eq(status, 0, "udsflash check %s fails", r.record);
+        cr_assert_eq(json_array_get_length(d), 1);
+        g_object_unref(p);
+    }
     parallel_free(&r);
     g_free(a);
     g_free(b);

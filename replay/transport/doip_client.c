@@ -35,6 +35,7 @@ typedef struct doip_channel {
     bool activation_done;
     uint8_t activation_code;
     char failure[200];    /* a generic header NACK */
+    void *tap_conn;       /* this connection in the recording */
 } doip_channel;
 
 void uf_doip_client_defaults(uf_doip_client_config *c)
@@ -55,6 +56,8 @@ static bool send_all(doip_channel *d, const uint8_t *p, size_t n, uf_error *err)
     uf_time deadline = uf_clock_monotonic() + d->c.ack_timeout;
     while (n) {
         ssize_t w = send(d->s, p, n, MSG_NOSIGNAL);
+        if (w > 0 && d->tap_conn)
+            d->c.tap->bytes(d->tap_conn, true, p, (size_t)w, uf_clock_monotonic());
         if (w > 0) {
             p += w;
             n -= (size_t)w;
@@ -167,6 +170,8 @@ static int pump(doip_channel *d, uf_time deadline, uf_error *err)
                      n < 0 ? ": " : "", n < 0 ? g_strerror(errno) : "");
         return -1;
     }
+    if (n > 0 && d->tap_conn)
+        d->c.tap->bytes(d->tap_conn, false, buf, (size_t)n, uf_clock_monotonic());
     if (n > 0) {
         uf_doip_framer_sink sink = {.ctx = d, .message = on_message, .bad_header = on_bad_header};
         uf_doip_framer_data(&d->framer, buf, (uint32_t)n, 0, uf_clock_monotonic(), &sink);
@@ -248,8 +253,11 @@ static uf_time doip_now(uf_channel *t)
 static void doip_free(uf_channel *t)
 {
     doip_channel *d = (doip_channel *)t;
-    if (d->s >= 0)
+    if (d->s >= 0) {
         close(d->s);
+        if (d->tap_conn)
+            d->c.tap->closed(d->tap_conn, uf_clock_monotonic());
+    }
     uf_doip_framer_free(&d->framer);
     g_queue_clear_full(&d->inbox, (GDestroyNotify)g_byte_array_unref);
     if (d->current)
@@ -325,6 +333,13 @@ uf_channel *uf_channel_doip(const uf_doip_client_config *c, uf_error *err)
     d->s = s;
     g_queue_init(&d->inbox);
     uf_doip_framer_init(&d->framer, 1u << 20);
+    if (c->tap) {
+        struct sockaddr_storage local, peer;
+        socklen_t ll = sizeof(local), pl = sizeof(peer);
+        if (getsockname(s, (struct sockaddr *)&local, &ll) == 0 &&
+            getpeername(s, (struct sockaddr *)&peer, &pl) == 0)
+            d->tap_conn = c->tap->opened(c->tap->ctx, &local, &peer, uf_clock_monotonic());
+    }
     snprintf(d->base.name, sizeof(d->base.name), "DoIP %s 0x%04X->0x%04X", where, c->tester,
              c->target);
     /* 7.4: routing activation, answered within A_DoIP_Ctrl (2 s). */

@@ -8,6 +8,8 @@
  */
 #include "links.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 void ur_isotp_config(const uf_script_link *l, bool ecu_side, uf_isotp_ep_config *c)
@@ -85,6 +87,56 @@ static uf_can_medium *maybe_tap(ur_link *k, uf_can_medium *m, const char *name)
     k->tap.recorder = k->shared->recorder;
     k->tap.iface = uf_recorder_can_interface(k->shared->recorder, name);
     return uf_can_medium_tap(m, record_frame, &k->tap);
+}
+
+/* ---- recording DoIP -------------------------------------------------------------*/
+
+static void host_of(const void *sockaddr, uint8_t last_mac_byte, uf_net_host *h, uint16_t *port)
+{
+    /* Locally administered MACs: the recording never saw the real ones. */
+    static const uint8_t mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x00};
+    memcpy(h->mac, mac, 6);
+    h->mac[5] = last_mac_byte;
+    const struct sockaddr *sa = sockaddr;
+    memset(&h->ip, 0, sizeof(h->ip));
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = sockaddr;
+        h->ip.family = 6;
+        memcpy(h->ip.a, &s6->sin6_addr, 16);
+        *port = ntohs(s6->sin6_port);
+    } else {
+        const struct sockaddr_in *s4 = sockaddr;
+        h->ip.family = 4;
+        memcpy(h->ip.a, &s4->sin_addr, 4);
+        *port = ntohs(s4->sin_port);
+    }
+}
+
+static void *doip_opened(void *ctx, const void *local, const void *peer, uf_time t)
+{
+    ur_link *k = ctx;
+    uf_net_flow flow = {0};
+    host_of(local, 1, &flow.host[0], &flow.port[0]);
+    host_of(peer, 2, &flow.host[1], &flow.port[1]);
+    if (k->recorded_port)
+        flow.port[1] = k->recorded_port;
+    /* Simulated entities all listen on loopback: each gets an interface
+     * of its own in the recording, as separate entities would be. */
+    char name[32] = "doip";
+    if (k->recorded_port)
+        g_snprintf(name, sizeof(name), "doip-sim-%u", k->doip.port);
+    uint32_t iface = uf_recorder_ethernet_interface(k->shared->recorder, name);
+    return uf_recorder_tcp_open(k->shared->recorder, iface, &flow, t);
+}
+
+static void doip_bytes(void *conn, bool sent, const uint8_t *p, size_t n, uf_time t)
+{
+    uf_recorder_tcp_data(conn, sent ? 0 : 1, p, n, t);
+}
+
+static void doip_closed(void *conn, uf_time t)
+{
+    uf_recorder_tcp_close(conn, t);
 }
 
 /* ---- simulated ECU ---------------------------------------------------------------*/
@@ -183,12 +235,11 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
     k->script = s;
     k->shared = sh;
     const uf_script_link *l = &s->link;
-    if (sh->recorder && l->doip) {
-        uf_error_set(err, "--record: recording a DoIP flash is not supported yet; record it "
-                          "with tcpdump or tshark meanwhile");
-        return false;
-    }
     uf_doip_client_defaults(&k->doip);
+    if (sh->recorder && l->doip) {
+        k->doip_tap = (uf_doip_tap){k, doip_opened, doip_bytes, doip_closed};
+        k->doip.tap = &k->doip_tap;
+    }
     k->doip.tester = l->tester_la;
     k->doip.target = l->ecu_la;
     if (l->functional_la)
@@ -212,6 +263,10 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
             k->host = g_strdup("127.0.0.1");
             k->doip.host = k->host;
             k->doip.port = uf_doip_server_port(k->server);
+            /* The entity listens on a free port; the recording shows it
+             * on DoIP's own, where any analyzer looks (ISO 13400-2:2019
+             * Table 48: TCP_DATA 13400). */
+            k->recorded_port = UF_DOIP_PORT;
             k->channel = open_doip(k, err);
             return k->channel != NULL;
         }

@@ -51,6 +51,8 @@ typedef struct ur_link {
     uf_doip_client_config doip;
     char *host;
     ur_tap tap;
+    uf_doip_tap doip_tap;
+    uint16_t recorded_port;     /* the entity's port in the recording; 0: the real one */
     /* The simulated ECU. */
     uf_ecu_file *ecu_file;
     uf_ecu *ecu;

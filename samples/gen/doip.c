@@ -23,12 +23,12 @@ sg_doip sg_doip_gateway(uint32_t bus, bool v6)
     memcpy(d.flow.host[TESTER].mac, tester_mac, 6);
     memcpy(d.flow.host[ENTITY].mac, gateway_mac, 6);
     if (v6) {
-        sg_ip6(&d.flow.host[TESTER].ip, "fd00:ca7::e80");
-        sg_ip6(&d.flow.host[ENTITY].ip, "fd00:ca7::1000");
+        uf_net_ip6(&d.flow.host[TESTER].ip, "fd00:ca7::e80");
+        uf_net_ip6(&d.flow.host[ENTITY].ip, "fd00:ca7::1000");
         d.flow.vlan = 10;
     } else {
-        sg_ip4(&d.flow.host[TESTER].ip, 169, 254, 10, 128);
-        sg_ip4(&d.flow.host[ENTITY].ip, 169, 254, 10, 16);
+        uf_net_ip4(&d.flow.host[TESTER].ip, 169, 254, 10, 128);
+        uf_net_ip4(&d.flow.host[ENTITY].ip, 169, 254, 10, 16);
     }
     d.bus = bus;
     d.tester_la = 0x0E80;
@@ -50,8 +50,8 @@ static uf_time wire_time(size_t frame_len)
 static void tcp(sg_trace *tr, sg_doip *d, int from, uf_time t, uint8_t flags, uint32_t seq,
                 const uint8_t *data, size_t len, bool captured)
 {
-    uint8_t frame[SG_FRAME_MAX];
-    size_t n = sg_build_tcp(frame, &d->flow, from, flags | UF_TCP_ACK, seq, d->seq[1 - from],
+    uint8_t frame[UF_NET_FRAME_MAX];
+    size_t n = uf_net_build_tcp(frame, &d->flow, from, flags | UF_TCP_ACK, seq, d->seq[1 - from],
                             data, len);
     if (captured)
         sg_trace_packet(tr, d->bus, t, frame, n);
@@ -126,13 +126,13 @@ static void addresses(uint8_t *p, uint16_t sa, uint16_t ta)
 /* ---- vehicle discovery over UDP -------------------------------------------------*/
 
 static void udp(sg_trace *tr, sg_doip *d, int from, uf_time t, uint16_t sport, uint16_t dport,
-                const sg_host *to, const uint8_t *data, size_t len)
+                const uf_net_host *to, const uint8_t *data, size_t len)
 {
-    sg_flow f = d->flow;
+    uf_net_flow f = d->flow;
     f.port[from] = sport;
     f.port[1 - from] = dport;
-    uint8_t frame[SG_FRAME_MAX];
-    size_t n = sg_build_udp(frame, &f, from, to, data, len);
+    uint8_t frame[UF_NET_FRAME_MAX];
+    size_t n = uf_net_build_udp(frame, &f, from, to, data, len);
     sg_trace_packet(tr, d->bus, t, frame, n);
 }
 
@@ -140,15 +140,15 @@ static uf_time discover(sg_trace *tr, sg_link *l, uf_time t)
 {
     sg_doip *d = l->doip;
     uint16_t port = (uint16_t)(d->first_port - 1); /* the tester's UDP port */
-    sg_host all;
+    uf_net_host all;
     memset(&all, 0, sizeof(all));
     if (d->flow.host[TESTER].ip.family == 6) {
         const uint8_t mac[6] = {0x33, 0x33, 0, 0, 0, 0x01};
         memcpy(all.mac, mac, 6);
-        sg_ip6(&all.ip, "ff02::1");
+        uf_net_ip6(&all.ip, "ff02::1");
     } else {
         memset(all.mac, 0xFF, 6);
-        sg_ip4(&all.ip, 255, 255, 255, 255);
+        uf_net_ip4(&all.ip, 255, 255, 255, 255);
     }
     uint8_t buf[64];
     size_t n = uf_doip_encode(buf, UF_DOIP_VEHICLE_ID_REQUEST, NULL, 0);
@@ -211,12 +211,12 @@ static uf_time connect(sg_trace *tr, sg_link *l, uf_time t)
     d->seq[TESTER] = 0x1000u * d->connections + 0x2A000000u;
     d->seq[ENTITY] = 0x7F000000u + 0x3000u * d->connections;
     /* The handshake: SYN carries no ACK. */
-    uint8_t frame[SG_FRAME_MAX];
-    size_t n = sg_build_tcp(frame, &d->flow, TESTER, UF_TCP_SYN, d->seq[TESTER], 0, NULL, 0);
+    uint8_t frame[UF_NET_FRAME_MAX];
+    size_t n = uf_net_build_tcp(frame, &d->flow, TESTER, UF_TCP_SYN, d->seq[TESTER], 0, NULL, 0);
     sg_trace_packet(tr, d->bus, t, frame, n);
     d->seq[TESTER]++;
     t += sg_delay(l, 150, 50);
-    n = sg_build_tcp(frame, &d->flow, ENTITY, UF_TCP_SYN | UF_TCP_ACK, d->seq[ENTITY],
+    n = uf_net_build_tcp(frame, &d->flow, ENTITY, UF_TCP_SYN | UF_TCP_ACK, d->seq[ENTITY],
                      d->seq[TESTER], NULL, 0);
     sg_trace_packet(tr, d->bus, t, frame, n);
     d->seq[ENTITY]++;
@@ -252,13 +252,13 @@ static uf_time connect(sg_trace *tr, sg_link *l, uf_time t)
 static uf_time disconnect(sg_trace *tr, sg_link *l, uf_time t, int closer)
 {
     sg_doip *d = l->doip;
-    uint8_t frame[SG_FRAME_MAX];
-    size_t n = sg_build_tcp(frame, &d->flow, closer, UF_TCP_FIN | UF_TCP_ACK, d->seq[closer],
+    uint8_t frame[UF_NET_FRAME_MAX];
+    size_t n = uf_net_build_tcp(frame, &d->flow, closer, UF_TCP_FIN | UF_TCP_ACK, d->seq[closer],
                             d->seq[1 - closer], NULL, 0);
     sg_trace_packet(tr, d->bus, t, frame, n);
     d->seq[closer]++;
     t += sg_delay(l, 100, 50);
-    n = sg_build_tcp(frame, &d->flow, 1 - closer, UF_TCP_FIN | UF_TCP_ACK, d->seq[1 - closer],
+    n = uf_net_build_tcp(frame, &d->flow, 1 - closer, UF_TCP_FIN | UF_TCP_ACK, d->seq[1 - closer],
                      d->seq[closer], NULL, 0);
     sg_trace_packet(tr, d->bus, t, frame, n);
     d->seq[1 - closer]++;

@@ -10,7 +10,7 @@
 
 #include "uf_doip.h"
 #include "uf_isotp.h"
-#include "uf_net.h"
+#include "uf_net_build.h"
 
 #include <glib.h>
 
@@ -40,32 +40,6 @@ bool sg_trace_bus_is_ethernet(const sg_trace *t, uint32_t bus);
 void sg_trace_packet(sg_trace *t, uint32_t bus, uf_time time, const uint8_t *frame, size_t len);
 const uint8_t *sg_frame_packet(const sg_trace *t, const sg_frame *f);
 
-/* ---- Ethernet, IP, TCP, UDP (for DoIP traces, and tests) ------------------------*/
-
-typedef struct sg_host {
-    uint8_t mac[6];
-    uf_ip_addr ip;
-} sg_host;
-
-/* Two ends of a TCP connection or UDP flow; vlan 0: untagged. */
-typedef struct sg_flow {
-    sg_host host[2];
-    uint16_t port[2];
-    uint16_t vlan;
-} sg_flow;
-
-/* An Ethernet frame with one TCP segment (or UDP datagram) from side `from`
- * of the flow, checksums filled in. Returns its length (cap is enough for
- * a 1500-byte MTU). */
-#define SG_FRAME_MAX 1600
-size_t sg_build_tcp(uint8_t *out, const sg_flow *f, int from, uint8_t flags, uint32_t seq,
-                    uint32_t ack, const uint8_t *data, size_t len);
-/* A UDP datagram; dst overrides the other host's address (broadcast). */
-size_t sg_build_udp(uint8_t *out, const sg_flow *f, int from, const sg_host *dst,
-                    const uint8_t *data, size_t len);
-void sg_ip4(uf_ip_addr *a, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3);
-/* From text ("fd00::10"); aborts on a bad literal (a programming error). */
-void sg_ip6(uf_ip_addr *a, const char *text);
 /* Stable sort by time: frames of several simulated ECUs interleave. */
 void sg_trace_finish(sg_trace *t);
 
@@ -105,7 +79,7 @@ enum sg_doip_fault {
 };
 
 struct sg_doip {
-    sg_flow flow;                 /* host 0 the tester, host 1 the DoIP entity */
+    uf_net_flow flow;                 /* host 0 the tester, host 1 the DoIP entity */
     uint32_t bus;                 /* an Ethernet interface of the trace */
     uint16_t tester_la, ecu_la, functional_la;
     uint16_t entity_la;           /* the gateway's own address */

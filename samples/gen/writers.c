@@ -206,7 +206,7 @@ int sg_write_pcapng(const sg_trace *t, const char *path, uf_error *err)
     }
     for (guint i = 0; i < t->frames->len; i++) {
         const sg_frame *sf = &g_array_index(t->frames, sg_frame, i);
-        uint8_t epb[20 + SG_FRAME_MAX];
+        uint8_t epb[20 + UF_NET_FRAME_MAX];
         uint64_t ts = (uint64_t)sf->time;
         size_t len;
         if (sf->packet) {

@@ -3,15 +3,16 @@
  * Ethernet II frames carrying IPv4 (RFC 791) or IPv6 (RFC 8200) with TCP
  * (RFC 9293) or UDP (RFC 768), optionally 802.1Q-tagged, with every
  * checksum right (RFC 1071; the TCP / UDP pseudo-headers of RFC 9293 3.1
- * and RFC 8200 8.1): what a capture of a DoIP tester and entity holds.
+ * and RFC 8200 8.1): what a capture of a DoIP tester and entity holds
+ * (uf_net_build.h).
  */
-#include "uf_samplegen.h"
+#include "uf_net_build.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
-void sg_ip4(uf_ip_addr *a, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3)
+void uf_net_ip4(uf_ip_addr *a, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3)
 {
     memset(a, 0, sizeof(*a));
     a->family = 4;
@@ -21,7 +22,7 @@ void sg_ip4(uf_ip_addr *a, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3)
     a->a[3] = a3;
 }
 
-void sg_ip6(uf_ip_addr *a, const char *text)
+void uf_net_ip6(uf_ip_addr *a, const char *text)
 {
     memset(a, 0, sizeof(*a));
     a->family = 6;
@@ -47,10 +48,10 @@ static uint16_t fold(uint32_t sum)
 
 /* Ethernet and IP headers for `l4_len` bytes of protocol `proto`; returns
  * where the transport header goes and the pseudo-header sum. */
-static size_t headers(uint8_t *out, const sg_flow *f, int from, const sg_host *to, uint8_t proto,
+static size_t headers(uint8_t *out, const uf_net_flow *f, int from, const uf_net_host *to, uint8_t proto,
                       size_t l4_len, uint32_t *pseudo)
 {
-    const sg_host *src = &f->host[from];
+    const uf_net_host *src = &f->host[from];
     memcpy(out, to->mac, 6);
     memcpy(out + 6, src->mac, 6);
     size_t at = 12;
@@ -93,7 +94,7 @@ static size_t headers(uint8_t *out, const sg_flow *f, int from, const sg_host *t
     return at;
 }
 
-size_t sg_build_tcp(uint8_t *out, const sg_flow *f, int from, uint8_t flags, uint32_t seq,
+size_t uf_net_build_tcp(uint8_t *out, const uf_net_flow *f, int from, uint8_t flags, uint32_t seq,
                     uint32_t ack, const uint8_t *data, size_t len)
 {
     uint32_t pseudo;
@@ -116,11 +117,11 @@ size_t sg_build_tcp(uint8_t *out, const sg_flow *f, int from, uint8_t flags, uin
     return at;
 }
 
-size_t sg_build_udp(uint8_t *out, const sg_flow *f, int from, const sg_host *dst,
+size_t uf_net_build_udp(uint8_t *out, const uf_net_flow *f, int from, const uf_net_host *dst,
                     const uint8_t *data, size_t len)
 {
     uint32_t pseudo;
-    const sg_host *to = dst ? dst : &f->host[1 - from];
+    const uf_net_host *to = dst ? dst : &f->host[1 - from];
     size_t at = headers(out, f, from, to, 17, 8 + len, &pseudo);
     uint8_t *udp = out + at;
     uf_store_be16(udp, f->port[from]);
