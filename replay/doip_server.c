@@ -507,7 +507,7 @@ static void reap(uf_doip_server *s)
 bool uf_doip_server_run(uf_doip_server *s, uf_time until, volatile sig_atomic_t *stop,
                         uf_error *err)
 {
-    while (!(stop && *stop) && !uf_ecu_stopped(s->ecu)) {
+    while (!(stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) && !uf_ecu_stopped(s->ecu)) {
         uf_time now = uf_clock_monotonic();
         if (until != UF_TIME_NONE && now >= until)
             return true;

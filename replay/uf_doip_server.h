@@ -35,7 +35,8 @@ uf_doip_server *uf_doip_server_new(const uf_doip_server_config *c, uf_ecu *ecu, 
 void uf_doip_server_free(uf_doip_server *s);
 /* The TCP port it listens on. */
 uint16_t uf_doip_server_port(const uf_doip_server *s);
-/* Serves until *stop is set, the ECU's power is cut (a stop fault), or
+/* Serves until *stop is set (by a signal handler, or by another thread
+ * with an atomic store), the ECU's power is cut (a stop fault), or
  * `until` (monotonic; UF_TIME_NONE: no end). False with err on a failure
  * of the sockets. */
 bool uf_doip_server_run(uf_doip_server *s, uf_time until, volatile sig_atomic_t *stop,

@@ -18,11 +18,13 @@
 #include "uf_transport.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <string.h>
 
+/* pthread rather than GMutex: ThreadSanitizer sees these. */
 struct uf_simbus_group {
-    GMutex lock;
-    GCond changed;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
     uf_simbus *bus;
     GPtrArray *members;  /* sim_medium, those that have not left */
     guint waiting;       /* members inside sim_write / sim_read */
@@ -51,8 +53,8 @@ typedef struct rx_frame {
 uf_simbus_group *uf_simbus_group_new(uf_simbus *bus)
 {
     uf_simbus_group *g = g_new0(uf_simbus_group, 1);
-    g_mutex_init(&g->lock);
-    g_cond_init(&g->changed);
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->changed, NULL);
     g->bus = bus;
     g->members = g_ptr_array_new();
     return g;
@@ -63,8 +65,8 @@ void uf_simbus_group_free(uf_simbus_group *g)
     if (!g)
         return;
     g_ptr_array_free(g->members, TRUE);
-    g_cond_clear(&g->changed);
-    g_mutex_clear(&g->lock);
+    pthread_cond_destroy(&g->changed);
+    pthread_mutex_destroy(&g->lock);
     g_free(g);
 }
 
@@ -121,7 +123,7 @@ static void run_bus(uf_simbus_group *g)
     if (!uf_simbus_run(g->bus, until, any_served, g) && until == INT64_MAX)
         g->stalled = true;
     g->running = false;
-    g_cond_broadcast(&g->changed);
+    pthread_cond_broadcast(&g->changed);
 }
 
 /* Waits (lock held) until s is served or the bus stalls; false: stalled. */
@@ -140,7 +142,7 @@ static bool wait_served(sim_medium *s)
         if (g->waiting == g->members->len && !g->running && !any_served(g))
             run_bus(g);
         else
-            g_cond_wait(&g->changed, &g->lock);
+            pthread_cond_wait(&g->changed, &g->lock);
     }
     g->waiting--;
     return ok;
@@ -152,7 +154,7 @@ static bool sim_write(uf_can_medium *m, const uf_can_frame *f, uf_time *sent, uf
 {
     sim_medium *s = (sim_medium *)m;
     uf_simbus_group *g = s->group;
-    g_mutex_lock(&g->lock);
+    pthread_mutex_lock(&g->lock);
     g->stalled = false;
     s->sent = false;
     uf_simbus_transmit(s->node, f);
@@ -164,7 +166,7 @@ static bool sim_write(uf_can_medium *m, const uf_can_frame *f, uf_time *sent, uf
     *sent = s->sent_at;
     s->wants_sent = false;
     s->deadline = UF_TIME_NONE;
-    g_mutex_unlock(&g->lock);
+    pthread_mutex_unlock(&g->lock);
     if (!ok)
         uf_error_set(err, "%s: frame 0x%X not sent within N_As (1000 ms): the bus is busy",
                      m->name, f->id);
@@ -175,14 +177,14 @@ static int sim_read(uf_can_medium *m, uf_can_frame *f, uf_time *t, uf_time deadl
 {
     sim_medium *s = (sim_medium *)m;
     uf_simbus_group *g = s->group;
-    g_mutex_lock(&g->lock);
+    pthread_mutex_lock(&g->lock);
     /* Without a deadline the bus runs until a frame comes or nothing is
      * left to happen. */
     s->deadline = deadline;
     bool alive = wait_served(s);
     s->deadline = UF_TIME_NONE;
     rx_frame *r = g_queue_pop_head(&s->rx);
-    g_mutex_unlock(&g->lock);
+    pthread_mutex_unlock(&g->lock);
     if (!r) {
         if (alive)
             return 0;
@@ -199,9 +201,9 @@ static int sim_read(uf_can_medium *m, uf_can_frame *f, uf_time *t, uf_time deadl
 static uf_time sim_now(uf_can_medium *m)
 {
     uf_simbus_group *g = ((sim_medium *)m)->group;
-    g_mutex_lock(&g->lock);
+    pthread_mutex_lock(&g->lock);
     uf_time now = uf_simbus_now(g->bus);
-    g_mutex_unlock(&g->lock);
+    pthread_mutex_unlock(&g->lock);
     return now;
 }
 
@@ -211,11 +213,11 @@ static void sim_free(uf_can_medium *m)
 {
     sim_medium *s = (sim_medium *)m;
     uf_simbus_group *g = s->group;
-    g_mutex_lock(&g->lock);
+    pthread_mutex_lock(&g->lock);
     g_ptr_array_remove(g->members, s);
     uf_simbus_detach(s->node);
-    g_cond_broadcast(&g->changed);
-    g_mutex_unlock(&g->lock);
+    pthread_cond_broadcast(&g->changed);
+    pthread_mutex_unlock(&g->lock);
     if (s->own_group)
         uf_simbus_group_free(g);
     g_queue_clear_full(&s->rx, g_free);
@@ -233,10 +235,10 @@ uf_can_medium *uf_can_medium_sim_shared(uf_simbus_group *g, const char *name)
     s->deadline = UF_TIME_NONE;
     g_queue_init(&s->rx);
     uf_sim_node_ops ops = {.ctx = s, .frame = on_frame, .sent = on_sent};
-    g_mutex_lock(&g->lock);
+    pthread_mutex_lock(&g->lock);
     s->node = uf_simbus_attach(g->bus, &ops);
     g_ptr_array_add(g->members, s);
-    g_mutex_unlock(&g->lock);
+    pthread_mutex_unlock(&g->lock);
     return &s->base;
 }
 

@@ -317,7 +317,7 @@ bool ur_link_close(ur_link *k, uf_error *err)
     uf_channel_free(k->channel);
     k->channel = NULL;
     if (k->thread) {
-        k->server_stop = 1;
+        __atomic_store_n(&k->server_stop, 1, __ATOMIC_RELAXED);
         g_thread_join(k->thread);
     }
     uf_doip_server_free(k->server);
