@@ -36,6 +36,12 @@ static const char *const scenarios[] = {
     "uds_kernel_to_our_ecu",
     "uds_fd_extended",
     "uds_two_buses",
+    /* udsreplay flash of golden captures into udsecu, recorded and checked */
+    "replay_raw_can",
+    "replay_kernel_isotp",
+    "replay_fd_29bit",
+    "replay_parallel_one_bus",
+    "replay_parallel_two_buses",
     /* in a sanitizer build: no report from ASan / UBSan in any program */
     "sanitizers",
 };

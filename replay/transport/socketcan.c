@@ -277,6 +277,13 @@ uf_can_medium *uf_can_medium_socketcan(const char *ifname, bool fd, const uint32
     }
     /* Our own frames come back, flagged MSG_CONFIRM, once they left. */
     setsockopt(s, SOL_CAN_RAW, CAN_RAW_RECV_OWN_MSGS, &on, sizeof(on));
+    /* A flash at STmin 0 outruns the default receive buffer of a busy or
+     * emulated host, and a frame lost here is a transfer broken (or a
+     * recording with a hole): 8 MiB as candump -r does, as far as the
+     * privileges allow. */
+    int buffer = 8 << 20;
+    if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof(buffer)) < 0)
+        setsockopt(s, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
     if (n_ids) {
         struct can_filter *fl = g_new0(struct can_filter, n_ids);
         for (size_t i = 0; i < n_ids; i++) {

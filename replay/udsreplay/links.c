@@ -75,8 +75,12 @@ bool ur_shared_close(ur_shared *sh, uf_error *err)
 
 static void record_frame(void *ctx, const uf_can_frame *f, uf_time t, bool tx)
 {
-    (void)tx;
     const ur_tap *to = ctx;
+    /* What we received of another tester on the bus (its functional
+     * requests) is in the recording already, from its own link. */
+    uint32_t id = f->id | ((f->flags & UF_CAN_EFF) ? UF_ISOTP_EFF : 0);
+    if (!tx && id != to->ecu_id)
+        return;
     uf_recorder_can(to->recorder, to->iface, f, t);
 }
 
@@ -86,7 +90,54 @@ static uf_can_medium *maybe_tap(ur_link *k, uf_can_medium *m, const char *name)
         return m;
     k->tap.recorder = k->shared->recorder;
     k->tap.iface = uf_recorder_can_interface(k->shared->recorder, name);
+    k->tap.ecu_id = k->script->link.ecu_id;
     return uf_can_medium_tap(m, record_frame, &k->tap);
+}
+
+/* The frames of a kernel ISO-TP socket, seen by a raw socket on the same
+ * interface (CAN_RAW gets the frames of the host's other sockets), with
+ * the kernel's timestamps. */
+static gpointer listener_thread(gpointer data)
+{
+    ur_link *k = data;
+    for (;;) {
+        bool stopping = __atomic_load_n(&k->listener_stop, __ATOMIC_ACQUIRE);
+        uf_can_frame f;
+        uf_time t;
+        uf_error err;
+        /* Once told to stop, what is already queued is still taken. */
+        uf_time deadline = stopping ? uf_clock_monotonic()
+                                    : uf_clock_monotonic() + 100 * UF_NS_PER_MS;
+        int got = k->listener->ops->read(k->listener, &f, &t, deadline, &err);
+        if (got > 0)
+            uf_recorder_can(k->tap.recorder, k->tap.iface, &f, t);
+        else if (got < 0 || stopping)
+            break;
+    }
+    return NULL;
+}
+
+static bool start_listener(ur_link *k, const char *ifname, uf_error *err)
+{
+    const uf_script_link *l = &k->script->link;
+    uint32_t ids[3] = {l->tester_id, l->ecu_id, l->functional_id};
+    k->listener = uf_can_medium_socketcan(ifname, l->fd, ids, l->functional_id ? 3 : 2, err);
+    if (!k->listener)
+        return false;
+    k->tap.recorder = k->shared->recorder;
+    k->tap.iface = uf_recorder_can_interface(k->shared->recorder, ifname);
+    k->listener_thread = g_thread_new("can-recorder", listener_thread, k);
+    return true;
+}
+
+static void stop_listener(ur_link *k)
+{
+    if (k->listener_thread) {
+        __atomic_store_n(&k->listener_stop, 1, __ATOMIC_RELEASE);
+        g_thread_join(k->listener_thread);
+    }
+    if (k->listener)
+        k->listener->ops->free(k->listener);
 }
 
 /* ---- recording DoIP -------------------------------------------------------------*/
@@ -295,16 +346,14 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
     uf_isotp_ep_config tester;
     ur_isotp_config(l, false, &tester);
     if (o->kernel_isotp) {
-        if (sh->recorder) {
-            uf_error_set(err, "--record: the kernel's ISO-TP hides the frames; use --can to "
-                              "record, or candump -l");
+        if (sh->recorder && !start_listener(k, ifname, err))
             return false;
-        }
         k->channel = uf_channel_kernel_isotp(ifname, &tester, err);
         return k->channel != NULL;
     }
-    uint32_t ids[1] = {l->ecu_id};
-    uf_can_medium *m = uf_can_medium_socketcan(ifname, l->fd, ids, 1, err);
+    /* Our own ids too: a frame is sent once the kernel echoes it back. */
+    uint32_t ids[3] = {l->ecu_id, l->tester_id, l->functional_id};
+    uf_can_medium *m = uf_can_medium_socketcan(ifname, l->fd, ids, l->functional_id ? 3 : 2, err);
     if (!m)
         return false;
     k->channel = uf_channel_isotp(maybe_tap(k, m, ifname), &tester);
@@ -316,6 +365,7 @@ bool ur_link_close(ur_link *k, uf_error *err)
     bool ok = true;
     uf_channel_free(k->channel);
     k->channel = NULL;
+    stop_listener(k);
     if (k->thread) {
         __atomic_store_n(&k->server_stop, 1, __ATOMIC_RELAXED);
         g_thread_join(k->thread);

@@ -42,6 +42,7 @@ bool ur_shared_close(ur_shared *sh, uf_error *err);
 typedef struct ur_tap {
     uf_recorder *recorder;
     uint32_t iface;
+    uint32_t ecu_id;            /* the frames received that are ours */
 } ur_tap;
 
 typedef struct ur_link {
@@ -51,6 +52,11 @@ typedef struct ur_link {
     uf_doip_client_config doip;
     char *host;
     ur_tap tap;
+    /* The kernel's ISO-TP hides its frames: a raw socket beside it
+     * records them, from a thread of its own. */
+    uf_can_medium *listener;
+    GThread *listener_thread;
+    int listener_stop;
     uf_doip_tap doip_tap;
     uint16_t recorded_port;     /* the entity's port in the recording; 0: the real one */
     /* The simulated ECU. */

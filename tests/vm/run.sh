@@ -74,11 +74,16 @@ copy_with_libs() {
         [ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
     done
 }
-for p in "$build/replay/udsecu" "$build/tests/uf-flash-client" "$build/tests/uf-isotp" \
-         "$build/cli/udsflash" "$(command -v ip)" "$(command -v isotpsend)" \
-         "$(command -v isotprecv)" "$(command -v candump)" "$(command -v cansend)"; do
+for p in "$build/replay/udsecu" "$build/replay/udsreplay" "$build/tests/uf-flash-client" \
+         "$build/tests/uf-isotp" "$build/cli/udsflash" "$(command -v ip)" \
+         "$(command -v isotpsend)" "$(command -v isotprecv)" "$(command -v candump)" \
+         "$(command -v cansend)"; do
     copy_with_libs "$p"
 done
+# udsreplay's golden captures and the sample key library, for its flashes.
+mkdir -p "$root/samples"
+cp "$here"/../../samples/{flash-11bit,flash-two-ecus,flash-29bit-fd}.pcap "$root/samples/"
+copy_with_libs "$build/samples/libudsecu_seedkey.so"
 for m in net/can/can.ko net/can/can-raw.ko net/can/can-isotp.ko \
          drivers/net/can/dev/can-dev.ko drivers/net/can/vcan.ko; do
     cp "$mods/$m" "$root/modules/"

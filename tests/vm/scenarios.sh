@@ -190,6 +190,82 @@ flash_two_buses() {
     fi
 }
 
+# ---- udsreplay flash: golden captures replayed into udsecu -------------------
+
+# The sample's golden image is now in the ECU's flash file (a header of
+# 4096 bytes, then the region from 0x10000): its SHA-256 against udsflash
+# check's, for the download of session `index` (1-based).
+golden_in_flash() { # sample, flash file, index
+    udsflash check --format json "$1" >golden.json
+    member() { grep -o "\"$1\": [\"0-9a-f]*" golden.json | sed -n "${2}p" | grep -o '[0-9a-f]*\"*$' | tr -d '"'; }
+    want=$(member sha256 "$3")
+    size=$(member size "$3")
+    address=$(member address "$3")
+    [ -n "$want" ] && [ -n "$size" ] && [ -n "$address" ] || return 1
+    got=$(tail -c +$((4096 + address - 65536 + 1)) "$2" | head -c "$size" | sha256sum | cut -d' ' -f1)
+    [ "$got" = "$want" ]
+}
+
+# udsreplay flash SAMPLE against udsecu instances on vcan0 / vcan1; the
+# recording it makes must pass udsflash check with `sessions` sessions, and
+# ECU i must hold the image of the sample's session golden[i].
+replay() { # name, sample, sessions, "golden sessions", "udsecu options"..., --, udsreplay options
+    begin "$1"
+    sample=/samples/$2
+    sessions=$3
+    golden=$4
+    shift 4
+    rm -rf cap && mkdir cap
+    ecus=""
+    n=0
+    while [ "$1" != -- ]; do
+        n=$((n + 1))
+        udsecu $1 --p2 200 --flash cap/ecu$n.flash --duration 120 >/dev/null 2>cap/ecu$n.err &
+        ecus="$ecus $!"
+        shift
+    done
+    shift
+    sleep 0.5
+    timeout 100 udsreplay flash "$sample" "$@" --seedkey /usr/bin/libudsecu_seedkey.so \
+        --record cap/replay.pcapng --progress never >cap/replay.out 2>cap/replay.err
+    rc=$?
+    kill -TERM $ecus 2>/dev/null
+    wait $ecus 2>/dev/null
+    timeout 60 udsflash check --fail-on info --format json -o cap/check.json cap/replay.pcapng \
+        2>cap/check.err
+    check_rc=$?
+    found=$(grep -o '"sessions": [0-9]*' cap/check.json | grep -o '[0-9]*$')
+    images=yes
+    i=0
+    for s in $golden; do
+        i=$((i + 1))
+        golden_in_flash "$sample" cap/ecu$i.flash $s || images="no (ECU $i)"
+    done
+    if [ $rc -ne 0 ]; then
+        report FAIL "udsreplay flash exit $rc: $(tr '\n' ' ' <cap/replay.out) $(tr '\n' ' ' <cap/replay.err | head -c 800) udsecu: $(cat cap/ecu*.err)"
+    elif [ $check_rc -ne 0 ]; then
+        report FAIL "udsflash check of the recording: exit $check_rc $(cat cap/check.err) $(grep -o '"rule": "[^"]*"' cap/check.json | sort | uniq -c | tr -s ' \n' ' ')"
+    elif [ "$found" != "$sessions" ]; then
+        report FAIL "$found sessions in the recording, expected $sessions"
+    elif [ "$images" != yes ]; then
+        report FAIL "the golden image is not in the flash: $images"
+    else
+        report PASS "$(tail -n 1 cap/replay.out); the recording passes; golden images in flash"
+    fi
+}
+
+replay replay_raw_can flash-11bit.pcap 1 1 "--can vcan0" -- --can vcan0
+replay replay_kernel_isotp flash-11bit.pcap 1 1 "--can vcan0" -- --kernel-isotp vcan0
+replay replay_fd_29bit flash-29bit-fd.pcap 1 1 \
+    "--can vcan0 --fd --rx-id 0x18DA10F1 --tx-id 0x18DAF110 --functional-id 0x18DB33F1" \
+    -- --can vcan0
+# Both ECUs of the two-ECU capture at once on one bus.
+replay replay_parallel_one_bus flash-two-ecus.pcap 2 "1 2" "--can vcan0" \
+    "--kernel-isotp vcan0 --rx-id 0x7E1 --tx-id 0x7E9" -- --session 1 --session 2 --can vcan0
+# The same golden session into two ECUs at once, one per bus.
+replay replay_parallel_two_buses flash-11bit.pcap 2 "1 1" "--can vcan0" "--kernel-isotp vcan1" \
+    -- /samples/flash-11bit.pcap --can vcan0 --can vcan1
+
 flash uds_raw_can "--can vcan0" "--can vcan0"
 flash uds_kernel_isotp "--kernel-isotp vcan0" "--kernel-isotp vcan0"
 flash uds_ours_to_kernel_ecu "--kernel-isotp vcan0" "--can vcan0 --functional"
