@@ -78,6 +78,20 @@ static double seconds(JsonObject *o, const char *member)
     return json_object_get_double_member(o, member);
 }
 
+/* udsflash check passes the recording, with a download in each of its two
+ * sessions. */
+static void assert_recording_passes(const parallel_run *r)
+{
+    int status;
+    JsonParser *p;
+    for (guint i = 0; i < 2; i++) {
+        JsonArray *d = rh_check_downloads(r->record, NULL, i, &status, &p);
+        cr_assert_eq(status, 0, "udsflash check %s fails", r->record);
+        cr_assert_eq(json_array_get_length(d), 1);
+        g_object_unref(p);
+    }
+}
+
 /* ---- one bus ------------------------------------------------------------------------*/
 
 Test(one_bus, both_ecus_of_a_capture_at_once)
@@ -100,14 +114,7 @@ Test(one_bus, both_ecus_of_a_capture_at_once)
     cr_assert_lt(total, 0.75 * sum, "parallel %.3f s, sum %.3f s", total, sum);
     cr_assert_gt(seconds(o, "speedup"), 1.3);
     /* The recording of the bus holds both reflashes, and both pass. */
-    int status;
-    JsonParser *p;
-    for (guint i = 0; i < 2; i++) {
-        JsonArray *d = rh_check_downloads(r.record, NULL, i, &status, &p);
-        cr_assert_eq(status, 0, "udsflash check %s fails", r.record);
-        cr_assert_eq(json_array_get_length(d), 1);
-        g_object_unref(p);
-    }
+    assert_recording_passes(&r);
     parallel_free(&r);
     g_free(golden);
 }
@@ -192,14 +199,7 @@ Test(doip, two_connections_at_once)
     cr_assert_lt(s0, s1 + seconds(job(&r, 1), "duration"));
     cr_assert(strstr(json_object_get_string_member(job(&r, 0), "channel"), "DoIP 127.0.0.1"));
     /* Both connections are in the recording, each passes. */
-    int status;
-    JsonParser *p;
-    for (guint i = 0; i < 2; i++) {
-        JsonArray *d = rh_check_downloads(r.record, NULL, i, &status, &p);
-        cr_assert_eq(status, 0, "udsflash check %s fails", r.record);
-        cr_assert_eq(json_array_get_length(d), 1);
-        g_object_unref(p);
-    }
+    assert_recording_passes(&r);
     parallel_free(&r);
     g_free(a);
     g_free(b);
