@@ -46,6 +46,7 @@ static void record_bus_frame(void *ctx, const uf_can_frame *f, uf_time t)
 bool ur_shared_open(ur_shared *sh, bool sim_can, bool fd, const char *record, uf_error *err)
 {
     memset(sh, 0, sizeof(*sh));
+    sh->functional_heard = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     if (record && !(sh->recorder = uf_recorder_open(record, err)))
         return false;
     if (sim_can) {
@@ -66,6 +67,8 @@ bool ur_shared_close(ur_shared *sh, uf_error *err)
 {
     uf_simbus_group_free(sh->group);
     uf_simbus_free(sh->bus);
+    if (sh->functional_heard)
+        g_hash_table_destroy(sh->functional_heard);
     bool ok = uf_recorder_close(sh->recorder, err);
     memset(sh, 0, sizeof(*sh));
     return ok;
@@ -121,7 +124,16 @@ static bool start_listener(ur_link *k, const char *ifname, uf_error *err)
 {
     const uf_script_link *l = &k->script->link;
     uint32_t ids[3] = {l->tester_id, l->ecu_id, l->functional_id};
-    k->listener = uf_can_medium_socketcan(ifname, l->fd, ids, l->functional_id ? 3 : 2, err);
+    size_t n = 2;
+    char *key = g_strdup_printf("%s/%08X", ifname, l->functional_id);
+    if (l->functional_id && !g_hash_table_contains(k->shared->functional_heard, key)) {
+        g_hash_table_add(k->shared->functional_heard, key);
+        k->functional_key = key;
+        n = 3;
+    } else {
+        g_free(key);
+    }
+    k->listener = uf_can_medium_socketcan(ifname, l->fd, ids, n, err);
     if (!k->listener)
         return false;
     k->tap.recorder = k->shared->recorder;
@@ -138,6 +150,8 @@ static void stop_listener(ur_link *k)
     }
     if (k->listener)
         k->listener->ops->free(k->listener);
+    if (k->functional_key)
+        g_hash_table_remove(k->shared->functional_heard, k->functional_key);
 }
 
 /* ---- recording DoIP -------------------------------------------------------------*/

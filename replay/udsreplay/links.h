@@ -30,6 +30,9 @@ typedef struct ur_shared {
     uf_simbus *bus;
     uf_simbus_group *group;
     uf_recorder *recorder;
+    /* "iface/id" of the functional ids a raw listener records already:
+     * two kernel ISO-TP links on one bus would record them twice. */
+    GHashTable *functional_heard;
 } ur_shared;
 
 /* sim_can: a simulated bus is needed, CAN FD (2 Mbit/s data phase) if fd;
@@ -57,6 +60,7 @@ typedef struct ur_link {
     uf_can_medium *listener;
     GThread *listener_thread;
     int listener_stop;
+    char *functional_key;       /* its entry in functional_heard, or NULL */
     uf_doip_tap doip_tap;
     uint16_t recorded_port;     /* the entity's port in the recording; 0: the real one */
     /* The simulated ECU. */
