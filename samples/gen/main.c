@@ -219,6 +219,14 @@ static int scenario_verdicts(const char *dir, uf_error *err)
         {"flash-erase-first", 0, true, 0},
         /* An AUTOSAR / HIS bootloader flow: fingerprint 0xF15A. */
         {"flash-his", 0, false, 0xF15A},
+        /* Field failures, one each, for udsreplay reproduce (the tester's
+         * faults) and udsreplay ecu (the ECU's). */
+        {"fault-stmin", SG_STMIN, false, 0},
+        {"fault-abort", SG_ABORT, false, 0},
+        {"fault-s3", SG_TESTER_SILENT, false, 0},
+        {"fault-p2", SG_LATE_RESPONSE, false, 0},
+        {"fault-p2star", SG_LATE_FINAL, false, 0},
+        {"fault-nrc", SG_NRC, false, 0},
     };
     static const output outs[] = {{".pcap", 0}};
     for (size_t i = 0; i < UF_ARRAY_LEN(cases); i++) {

@@ -146,6 +146,7 @@ uf_time sg_send(sg_trace *trace, sg_link *l, bool from_tester, bool functional, 
     if (from_tester && l->tester_cf_gap_us)
         gap_us = l->tester_cf_gap_us; /* a tester that ignores the ECU's STmin */
     uint32_t frame_us = (uint32_t)(l->frame_time / UF_NS_PER_US);
+    uint32_t cfs = 0;
     for (;;) {
         t += sg_delay(l, 800, 400); /* receiver's FC after about a millisecond */
         memset(&f, 0, sizeof(f));
@@ -162,6 +163,8 @@ uf_time sg_send(sg_trace *trace, sg_link *l, bool from_tester, bool functional, 
             put_frame(trace, l, id, from_tester, t, &f);
             if (tx.sent >= tx.len)
                 return t;
+            if (from_tester && l->tester_cf_limit && ++cfs == l->tester_cf_limit)
+                return t; /* broken off: the rest never comes */
         }
     }
 }
@@ -266,6 +269,17 @@ static uf_time download(sg_trace *tr, sg_link *l, const sg_flash *fl, uf_time t,
         uint8_t td_r[] = {0x76, counter};
         if (has(fl, SG_STMIN) && n_block == 1)
             l->tester_cf_gap_us = 300;
+        if (has(fl, SG_ABORT) && n_block == 5) {
+            /* The tester breaks off in the middle of the block (the ECU's
+             * N_Cr runs out), gives up the download and resets the ECU. */
+            l->tester_cf_limit = 3;
+            t = sg_send(tr, l, true, false, t, block, n + 2) + sg_delay(l, 2000000, 0);
+            l->tester_cf_limit = 0;
+            uint8_t reset[] = {0x11, 0x01}, reset_r[] = {0x51, 0x01};
+            exchange(tr, l, t, reset, sizeof(reset), reset_r, sizeof(reset_r), 5);
+            g_free(block);
+            return UF_TIME_NONE;
+        }
         t = exchange(tr, l, t, block, n + 2, td_r, sizeof(td_r), 4);
         l->tester_cf_gap_us = 0;
         if (has(fl, SG_EXTRA_RESPONSE) && n_block == 1)

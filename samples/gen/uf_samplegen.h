@@ -56,6 +56,7 @@ typedef struct sg_link {
     uf_time frame_time;              /* bus time of one frame */
     uint64_t rng;                    /* deterministic jitter */
     uint32_t tester_cf_gap_us;       /* if not 0: the tester's CF spacing, whatever STmin says */
+    uint32_t tester_cf_limit;        /* if not 0: the tester breaks off after this many CFs */
     sg_doip *doip;                   /* DoIP over TCP instead of ISO-TP */
 } sg_link;
 
@@ -145,6 +146,8 @@ enum sg_fault {
     SG_NO_EXIT = 1u << 26,          /* flash.transfer.incomplete: no RequestTransferExit */
     SG_CUT = 1u << 27,              /* the capture ends after block 5 of the transfer */
     SG_STMIN = 1u << 28,            /* isotp.stmin: block 2's CFs 0.3 ms apart (STmin 1 ms) */
+    SG_ABORT = 1u << 29,            /* isotp.n_cr, flash.transfer.incomplete: the tester breaks
+                                       off block 6 after three CFs and resets the ECU */
 };
 
 /* Parameters of one simulated flash. */
