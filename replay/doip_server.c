@@ -39,7 +39,7 @@ typedef struct conn {
 
 struct uf_doip_server {
     uf_doip_server_config c;
-    uf_ecu *ecu;
+    uf_responder ecu;
     int tcp, udp;
     uint16_t port;
     GPtrArray *conns;     /* conn * */
@@ -188,16 +188,16 @@ static void diagnostic_message(conn *k, const uf_doip_decoded *x)
         diag_reply(k, UF_DOIP_DIAGNOSTIC_NACK, x->ta, x->sa, 0x04); /* too large to hold */
         return;
     }
-    uf_ecu_action a = uf_ecu_request(s->ecu, x->user_data, x->user_len, x->ta == s->c.functional,
+    uf_ecu_action a = uf_responder_request(s->ecu, x->user_data, x->user_len, x->ta == s->c.functional,
                                      uf_clock_monotonic());
-    if (uf_ecu_stopped(s->ecu))
+    if (uf_responder_stopped(s->ecu))
         return; /* the power is gone: nothing answers any more */
     if (a == UF_ECU_DOIP_CLOSE) {
         k->dead = true;
         return;
     }
     if (a == UF_ECU_DOIP_NACK) {
-        diag_reply(k, UF_DOIP_DIAGNOSTIC_NACK, x->ta, x->sa, uf_ecu_doip_nack_code(s->ecu));
+        diag_reply(k, UF_DOIP_DIAGNOSTIC_NACK, x->ta, x->sa, uf_responder_doip_nack_code(s->ecu));
         return;
     }
     diag_reply(k, UF_DOIP_DIAGNOSTIC_ACK, x->ta, x->sa, 0x00);
@@ -399,7 +399,8 @@ static uint16_t bound_port(int s)
     return ntohs(((struct sockaddr_in *)&a)->sin_port);
 }
 
-uf_doip_server *uf_doip_server_new(const uf_doip_server_config *c, uf_ecu *ecu, uf_error *err)
+uf_doip_server *uf_doip_server_new(const uf_doip_server_config *c, uf_responder ecu,
+                                   uf_error *err)
 {
     int tcp = bind_socket(c->listen, c->port, SOCK_STREAM, err);
     if (tcp < 0)
@@ -478,9 +479,9 @@ static void announce(uf_doip_server *s, uf_time now)
 /* The ECU's answers that fell due, to the tester that asked. */
 static void deliver(uf_doip_server *s, uf_time now)
 {
-    uf_ecu_tick(s->ecu, now);
+    uf_responder_tick(s->ecu, now);
     size_t n;
-    while ((n = uf_ecu_response(s->ecu, now, s->out + 4, sizeof(s->out) - 4))) {
+    while ((n = uf_responder_response(s->ecu, now, s->out + 4, sizeof(s->out) - 4))) {
         if (!s->reply || s->reply->dead)
             continue; /* the tester is gone */
         uf_store_be16(s->out, s->c.ecu);
@@ -507,14 +508,14 @@ static void reap(uf_doip_server *s)
 bool uf_doip_server_run(uf_doip_server *s, uf_time until, volatile sig_atomic_t *stop,
                         uf_error *err)
 {
-    while (!(stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) && !uf_ecu_stopped(s->ecu)) {
+    while (!(stop && __atomic_load_n(stop, __ATOMIC_RELAXED)) && !uf_responder_stopped(s->ecu)) {
         uf_time now = uf_clock_monotonic();
         if (until != UF_TIME_NONE && now >= until)
             return true;
         deliver(s, now);
         announce(s, now);
         reap(s);
-        uf_time wake = uf_ecu_wakeup(s->ecu);
+        uf_time wake = uf_responder_wakeup(s->ecu);
         if (s->announce_left > 0 && (wake == UF_TIME_NONE || s->announce_next < wake))
             wake = s->announce_next;
         if (until != UF_TIME_NONE && (wake == UF_TIME_NONE || until < wake))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The virtual ECU as a node of the simulated bus: frames go to its ISO-TP
+ * An ECU (a responder: udsecu's, or a recording's) as a node of the simulated bus: frames go to its ISO-TP
  * endpoint, complete requests to the ECU core, and the core's responses,
  * when they fall due, back through the endpoint, one at a time.
  */
@@ -12,27 +12,27 @@ struct uf_sim_ecu {
     uf_simbus *bus;
     uf_sim_node *node;
     uf_isotp_ep *ep;
-    uf_ecu *ecu;
+    uf_responder ecu;
     uint8_t out[4096];
 };
 
 static void on_request(void *ctx, const uint8_t *p, size_t n, bool functional, uf_time t)
 {
     uf_sim_ecu *s = ctx;
-    uf_ecu_request(s->ecu, p, n, functional, t);
+    uf_responder_request(s->ecu, p, n, functional, t);
 }
 
 static void on_started(void *ctx, uint32_t len, uf_time t)
 {
     (void)len;
-    uf_ecu_request_started(((uf_sim_ecu *)ctx)->ecu, t);
+    uf_responder_started(((uf_sim_ecu *)ctx)->ecu, t);
 }
 
 static void on_failed(void *ctx, bool tx, const char *why, uf_time t)
 {
     (void)why;
     if (!tx)
-        uf_ecu_request_aborted(((uf_sim_ecu *)ctx)->ecu, t);
+        uf_responder_aborted(((uf_sim_ecu *)ctx)->ecu, t);
 }
 
 /* Frames due go on the bus (the endpoint hands out one at a time); a
@@ -40,7 +40,7 @@ static void on_failed(void *ctx, bool tx, const char *why, uf_time t)
 static void pump(uf_sim_ecu *s, uf_time now)
 {
     if (!uf_isotp_ep_sending(s->ep)) {
-        size_t n = uf_ecu_response(s->ecu, now, s->out, sizeof(s->out));
+        size_t n = uf_responder_response(s->ecu, now, s->out, sizeof(s->out));
         uf_error err;
         if (n && !uf_isotp_ep_send(s->ep, s->out, n, false, now, &err))
             g_warning("simulated ECU: %s", err.msg);
@@ -70,7 +70,7 @@ static uf_time on_wakeup(void *ctx)
     uf_time t = uf_isotp_ep_wakeup(s->ep);
     /* A response due while the endpoint sends waits for `sent`. */
     if (!uf_isotp_ep_sending(s->ep)) {
-        uf_time e = uf_ecu_wakeup(s->ecu);
+        uf_time e = uf_responder_wakeup(s->ecu);
         if (e != UF_TIME_NONE && (t == UF_TIME_NONE || e < t))
             t = e;
     }
@@ -81,17 +81,17 @@ static void on_tick(void *ctx, uf_time t)
 {
     uf_sim_ecu *s = ctx;
     uf_isotp_ep_tick(s->ep, t);
-    uf_ecu_tick(s->ecu, t);
+    uf_responder_tick(s->ecu, t);
     pump(s, t);
 }
 
-uf_sim_ecu *uf_sim_ecu_attach(uf_simbus *bus, const uf_isotp_ep_config *c, uf_ecu *ecu)
+uf_sim_ecu *uf_sim_ecu_attach(uf_simbus *bus, const uf_isotp_ep_config *c, uf_responder ecu)
 {
     uf_sim_ecu *s = g_new0(uf_sim_ecu, 1);
     s->bus = bus;
     s->ecu = ecu;
     uf_isotp_ep_config cfg = *c;
-    uf_ecu_fc_override(ecu, &cfg.bs, &cfg.stmin);
+    uf_responder_fc_override(ecu, &cfg.bs, &cfg.stmin);
     uf_isotp_ep_sink sink = {.ctx = s, .received = on_request, .failed = on_failed,
                              .started = on_started};
     s->ep = uf_isotp_ep_new(&cfg, &sink);

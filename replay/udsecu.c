@@ -7,7 +7,7 @@
  */
 #include "uf_doip_server.h"
 #include "uf_ecu_file.h"
-#include "uf_transport.h"
+#include "uf_serve.h"
 
 #include <glib.h>
 #include <signal.h>
@@ -190,48 +190,36 @@ static bool isotp_config(const options *o, const uf_ecu *ecu, uf_isotp_ep_config
     return true;
 }
 
-/* Serves on a channel: requests in, the ECU's answers out when due. */
-static int serve_channel(uf_channel *ch, uf_ecu *ecu, uf_ecu_file *file, const options *o,
-                         uf_time until)
+/* What udsecu says while it serves a channel (-v), and its flash file's
+ * health. */
+typedef struct serve_ctx {
+    const options *o;
+    uf_ecu_file *file;
+} serve_ctx;
+
+static void on_request(void *ctx, const uf_channel_msg *m)
 {
-    uint8_t out[4096];
-    uf_error err;
-    while (!stop_requested && !uf_ecu_stopped(ecu)) {
-        uf_time now = uf_channel_now(ch);
-        if (until != UF_TIME_NONE && now >= until)
-            break;
-        uf_ecu_tick(ecu, now);
-        size_t n;
-        while ((n = uf_ecu_response(ecu, uf_channel_now(ch), out, sizeof(out)))) {
-            if (o->verbose)
-                fprintf(stderr, "udsecu: answer %zu bytes (0x%02X)\n", n, out[0]);
-            if (!uf_channel_send(ch, out, n, false, &err))
-                fprintf(stderr, "udsecu: %s\n", err.msg); /* the tester may be gone */
-        }
-        if (file && uf_ecu_file_failed(file, &err)) {
-            fprintf(stderr, "udsecu: %s\n", err.msg);
-            return EXIT_FAILURE_ENV;
-        }
-        uf_time deadline = uf_channel_now(ch) + 200 * UF_NS_PER_MS; /* stop checked this often */
-        uf_time w = uf_ecu_wakeup(ecu);
-        if (w != UF_TIME_NONE && w < deadline)
-            deadline = w;
-        if (until != UF_TIME_NONE && until < deadline)
-            deadline = until;
-        uf_channel_msg m;
-        int r = uf_channel_recv(ch, &m, deadline, &err);
-        if (r < 0) {
-            fprintf(stderr, "udsecu: %s\n", err.msg);
-            return EXIT_FAILURE_ENV;
-        }
-        if (r > 0) {
-            if (o->verbose)
-                fprintf(stderr, "udsecu: request %zu bytes (0x%02X)%s\n", m.len, m.data[0],
-                        m.functional ? " functional" : "");
-            uf_ecu_request(ecu, m.data, m.len, m.functional, m.time);
-        }
-    }
-    return 0;
+    if (((serve_ctx *)ctx)->o->verbose)
+        fprintf(stderr, "udsecu: request %zu bytes (0x%02X)%s\n", m->len, m->data[0],
+                m->functional ? " functional" : "");
+}
+
+static void on_answer(void *ctx, const uint8_t *p, size_t n)
+{
+    if (((serve_ctx *)ctx)->o->verbose)
+        fprintf(stderr, "udsecu: answer %zu bytes (0x%02X)\n", n, p[0]);
+}
+
+static void on_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "udsecu: %s\n", msg);
+}
+
+static bool flash_healthy(void *ctx, uf_error *err)
+{
+    serve_ctx *c = ctx;
+    return !c->file || !uf_ecu_file_failed(c->file, err);
 }
 
 static void report_stop(const uf_ecu *ecu)
@@ -299,7 +287,7 @@ static int serve(const options *o)
         }
         g_strlcpy(dc.vin, c.vin, sizeof(dc.vin));
         dc.announce_to = o->announce;
-        uf_doip_server *s = uf_doip_server_new(&dc, e, &err);
+        uf_doip_server *s = uf_doip_server_new(&dc, uf_ecu_responder(e), &err);
         if (!s) {
             fprintf(stderr, "udsecu: %s\n", err.msg);
             rc = EXIT_FAILURE_ENV;
@@ -335,7 +323,12 @@ static int serve(const options *o)
         }
         printf("udsecu: ECU on %s, software %.8s, application %s\n", ch->name, version, app);
         fflush(stdout);
-        rc = serve_channel(ch, e, file, o, until);
+        serve_ctx sc = {o, file};
+        uf_serve_hooks hooks = {&sc, on_request, on_answer, on_warning, flash_healthy};
+        if (!uf_serve_channel(ch, uf_ecu_responder(e), until, &stop_requested, &hooks, &err)) {
+            fprintf(stderr, "udsecu: %s\n", err.msg);
+            rc = EXIT_FAILURE_ENV;
+        }
         uf_channel_free(ch);
     }
     report_stop(e);

@@ -3,8 +3,9 @@
  * udsecu as a DoIP entity (ISO 13400-2:2019): vehicle announcements and
  * identification responses on UDP port 13400 (7.3), TCP connections with
  * routing activation (7.4), diagnostic messages acknowledged or refused
- * (7.7) and passed to the virtual ECU, whose answers go back to the tester
- * that asked; entity status and power mode (7.5). IPv4 and IPv6.
+ * (7.7) and passed to the ECU (a responder: udsecu's, or a recording's),
+ * whose answers go back to the tester that asked; entity status and power
+ * mode (7.5). IPv4 and IPv6.
  */
 #ifndef UF_DOIP_SERVER_H
 #define UF_DOIP_SERVER_H
@@ -31,7 +32,8 @@ typedef struct uf_doip_server uf_doip_server;
 
 /* Opens the sockets; NULL with err if the port is taken or the address
  * is not one of this machine. */
-uf_doip_server *uf_doip_server_new(const uf_doip_server_config *c, uf_ecu *ecu, uf_error *err);
+uf_doip_server *uf_doip_server_new(const uf_doip_server_config *c, uf_responder ecu,
+                                   uf_error *err);
 void uf_doip_server_free(uf_doip_server *s);
 /* The TCP port it listens on. */
 uint16_t uf_doip_server_port(const uf_doip_server *s);

@@ -19,6 +19,7 @@
 #define UF_ECU_H
 
 #include "uf_common.h"
+#include "uf_responder.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -120,13 +121,6 @@ uf_ecu *uf_ecu_new(const uf_ecu_config *c, const uf_ecu_store *store, const uint
                    const uf_ecu_persistent *persistent, uf_time now);
 void uf_ecu_free(uf_ecu *e);
 
-/* What the transport must do with a request besides answering it. */
-typedef enum uf_ecu_action {
-    UF_ECU_ANSWER = 0,       /* take it (DoIP: ACK it) */
-    UF_ECU_DOIP_NACK,        /* DoIP: NACK it with the code from uf_ecu_doip_nack_code */
-    UF_ECU_DOIP_CLOSE,       /* DoIP: close the connection */
-} uf_ecu_action;
-
 /* A request arrived (functional: to the functional address). */
 uf_ecu_action uf_ecu_request(uf_ecu *e, const uint8_t *req, size_t len, bool functional,
                              uf_time now);
@@ -150,6 +144,9 @@ uf_time uf_ecu_wakeup(const uf_ecu *e);
 bool uf_ecu_fc_override(const uf_ecu *e, uint8_t *bs, uint8_t *stmin);
 /* The ECU went silent (a STOP fault: its power was cut). */
 bool uf_ecu_stopped(const uf_ecu *e);
+
+/* The ECU as the transports drive it. */
+uf_responder uf_ecu_responder(uf_ecu *e);
 
 /* What tests and the command line look at. */
 typedef struct uf_ecu_status {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * A virtual ECU on the simulated bus: the ECU core behind the userspace
- * ISO-TP endpoint, as a node of the bus, so that a tester in the same
+ * An ECU on the simulated bus: a responder (uf_responder.h) behind the
+ * userspace ISO-TP endpoint, as a node of the bus, so that a tester in the same
  * process flashes it on the bus's virtual clock.
  */
 #ifndef UF_SIM_ECU_H
@@ -13,8 +13,9 @@
 
 typedef struct uf_sim_ecu uf_sim_ecu;
 
-/* The ECU is not owned; the endpoint's BS / STmin follow an FC fault. */
-uf_sim_ecu *uf_sim_ecu_attach(uf_simbus *bus, const uf_isotp_ep_config *c, uf_ecu *ecu);
+/* The responder is not owned; the endpoint's BS / STmin follow its FC
+ * override (an FC fault, a recording's flow control). */
+uf_sim_ecu *uf_sim_ecu_attach(uf_simbus *bus, const uf_isotp_ep_config *c, uf_responder ecu);
 void uf_sim_ecu_free(uf_sim_ecu *s);
 
 #endif /* UF_SIM_ECU_H */

@@ -336,6 +336,52 @@ bool uf_ecu_stopped(const uf_ecu *e)
     return e->stopped;
 }
 
+/* ---- as a responder ---------------------------------------------------------------*/
+
+static uf_ecu_action r_request(void *self, const uint8_t *q, size_t n, bool functional, uf_time t)
+{
+    return uf_ecu_request(self, q, n, functional, t);
+}
+static void r_started(void *self, uf_time t)
+{
+    uf_ecu_request_started(self, t);
+}
+static void r_aborted(void *self, uf_time t)
+{
+    uf_ecu_request_aborted(self, t);
+}
+static size_t r_response(void *self, uf_time t, uint8_t *out, size_t cap)
+{
+    return uf_ecu_response(self, t, out, cap);
+}
+static void r_tick(void *self, uf_time t)
+{
+    uf_ecu_tick(self, t);
+}
+static uf_time r_wakeup(const void *self)
+{
+    return uf_ecu_wakeup(self);
+}
+static bool r_fc(const void *self, uint8_t *bs, uint8_t *stmin)
+{
+    return uf_ecu_fc_override(self, bs, stmin);
+}
+static bool r_stopped(const void *self)
+{
+    return uf_ecu_stopped(self);
+}
+static uint8_t r_nack(const void *self)
+{
+    return uf_ecu_doip_nack_code(self);
+}
+
+uf_responder uf_ecu_responder(uf_ecu *e)
+{
+    static const uf_responder_ops ops = {r_request, r_started, r_aborted, r_response, r_tick,
+                                         r_wakeup, r_fc, r_stopped, r_nack};
+    return (uf_responder){&ops, e};
+}
+
 void uf_ecu_get_status(const uf_ecu *e, uf_ecu_status *out)
 {
     *out = e->st;

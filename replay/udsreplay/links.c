@@ -321,7 +321,7 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
             dc.ecu = l->ecu_la;
             if (l->functional_la)
                 dc.functional = l->functional_la;
-            k->server = uf_doip_server_new(&dc, k->ecu, err);
+            k->server = uf_doip_server_new(&dc, uf_ecu_responder(k->ecu), err);
             if (!k->server)
                 return false;
             k->thread = g_thread_new("doip-entity", doip_entity_thread, k);
@@ -337,7 +337,7 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
         }
         uf_isotp_ep_config ecu_side, tester;
         ur_isotp_config(l, true, &ecu_side);
-        k->sim = uf_sim_ecu_attach(sh->bus, &ecu_side, k->ecu);
+        k->sim = uf_sim_ecu_attach(sh->bus, &ecu_side, uf_ecu_responder(k->ecu));
         ur_isotp_config(l, false, &tester);
         k->channel = uf_channel_isotp(uf_can_medium_sim_shared(sh->group, "sim0"), &tester);
         return true;
