@@ -115,6 +115,11 @@ void uf_script_collector_sink(uf_script_collector *c, uf_analyzer_sink *sink);
 uf_script *uf_script_collector_finish(uf_script_collector *c, const uf_sessions *sessions,
                                       const char *source, uf_error *err);
 
+/* How a session's messages travelled, learnt from its requests: the first
+ * physical one gives the ids or logical addresses (*known set then), a
+ * functional one the functional id, CAN FD any FD frame. */
+void uf_script_link_learn(uf_script_link *l, bool *known, const uf_uds_message *m);
+
 /* ---- JSON ----------------------------------------------------------------------*/
 
 /* Writes the script to `path` and each image beside it as

@@ -53,7 +53,7 @@ static void entity_start(entity *e, const uf_ecu_config *ec, const char *listen,
     c.listen = listen;
     c.announce_to = announce_to;
     uf_error err;
-    e->server = uf_doip_server_new(&c, e->ecu, &err);
+    e->server = uf_doip_server_new(&c, uf_ecu_responder(e->ecu), &err);
     cr_assert(e->server, "%s", err.msg);
     e->port = uf_doip_server_port(e->server);
     cr_assert_gt(e->port, 0);
@@ -255,7 +255,7 @@ Test(doip_channel, announcements_at_start)
     c.listen = "127.0.0.1";
     c.announce_to = "127.0.0.2";
     uf_error err;
-    uf_doip_server *srv = uf_doip_server_new(&c, ecu, &err);
+    uf_doip_server *srv = uf_doip_server_new(&c, uf_ecu_responder(ecu), &err);
     cr_assert(srv, "%s", err.msg);
     uf_time t0 = uf_clock_monotonic();
     cr_assert(uf_doip_server_run(srv, t0 + 1200 * UF_NS_PER_MS, NULL, &err), "%s", err.msg);

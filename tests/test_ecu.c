@@ -507,7 +507,7 @@ static void bench_start(bench *b, const uf_ecu_config *c)
     ec.functional_rx_id = 0x7DF;
     uf_isotp_ep_config_defaults(&tc, 0x7E0, 0x7E8);
     tc.functional_tx_id = 0x7DF;
-    b->node = uf_sim_ecu_attach(b->bus, &ec, b->ecu);
+    b->node = uf_sim_ecu_attach(b->bus, &ec, uf_ecu_responder(b->ecu));
     b->tester = uf_channel_isotp(uf_can_medium_sim(b->bus, "sim"), &tc);
 }
 

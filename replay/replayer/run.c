@@ -393,6 +393,23 @@ static void learn(run *r, const uint8_t *req, size_t n)
     }
 }
 
+/* The live seed is the one the golden ECU sent before this sendKey: then
+ * the recorded key is the right one, whatever the algorithm (a recorded
+ * ECU, a bench ECU with a fixed seed). */
+static bool seed_as_recorded(const run *r, int step, uint8_t request_seed)
+{
+    for (int i = step - 1; i >= 0; i--) {
+        const uf_script_step *st = uf_script_step_at(r->s, (guint)i);
+        if (!st->request || st->request[0] != 0x27 || st->request_len < 2 ||
+            (st->request[1] & 0x7F) != request_seed)
+            continue;
+        return st->response && st->response_len >= 2 && st->response[0] == 0x67 &&
+               st->response_len - 2 == r->seed_len &&
+               memcmp(st->response + 2, r->seed, r->seed_len) == 0;
+    }
+    return false;
+}
+
 /* The request to send: the recorded one, or for sendKey the key of the
  * live seed. 0: skip the step (the ECU was already unlocked). */
 static size_t build_request(run *r, int step, const uf_script_step *st, uint8_t *out, size_t cap)
@@ -405,6 +422,12 @@ static size_t build_request(run *r, int step, const uf_script_step *st, uint8_t 
     if (r->seed_len && r->seed_zero) {
         say(r, "the ECU sent a zero seed: level 0x%02X is unlocked already, no key sent", level);
         return 0;
+    }
+    if (!r->o->keys && r->seed_len && seed_as_recorded(r, step, level)) {
+        say(r, "the live seed of level 0x%02X is the recorded one: the recorded key goes out",
+            level);
+        memcpy(out, st->request, st->request_len);
+        return st->request_len;
     }
     if (!r->o->keys) {
         finish(r, UF_REPLAY_FAILED, step, "the golden session unlocks security level 0x%02X: "

@@ -72,14 +72,11 @@ static void fail(uf_script_collector *c, const char *why, const uf_uds_message *
                  m->d.kind == UF_UDS_REQUEST ? "request" : "response", m->tp->first_frame, why);
 }
 
-/* How the first request of the session travelled, for the replay to do
- * the same. */
-static void learn_link(uf_script_collector *c, const uf_uds_message *m)
+void uf_script_link_learn(uf_script_link *l, bool *known, const uf_uds_message *m)
 {
-    uf_script_link *l = &c->s->link;
     const uf_isotp_message *tp = m->tp;
-    if (!c->have_link && !m->functional) {
-        c->have_link = true;
+    if (!*known && !m->functional) {
+        *known = true;
         l->doip = (m->tester.id & UF_ISOTP_DOIP) != 0;
         if (l->doip) {
             l->tester_la = (uint16_t)m->tester.id;
@@ -104,8 +101,9 @@ static void learn_link(uf_script_collector *c, const uf_uds_message *m)
      * address (DoIP) it went to. */
     if (m->functional) {
         if (m->tester.id & UF_ISOTP_DOIP) {
-            if (tp->dst_known)
-                l->functional_la = (uint16_t)tp->dst.id;
+            /* The functional address is the message's target, though no
+             * one ECU is its partner (dst_known is false). */
+            l->functional_la = (uint16_t)tp->dst.id;
         } else {
             l->functional_id = tp->src.id;
         }
@@ -129,7 +127,7 @@ static uf_script_step *push_step(uf_script_collector *c, const uf_uds_message *m
 static void request(uf_script_collector *c, const uf_uds_message *m)
 {
     const uf_isotp_message *tp = m->tp;
-    learn_link(c, m);
+    uf_script_link_learn(&c->s->link, &c->have_link, m);
     if (m->d.sid == 0x3E) { /* TesterPresent: sent when S3 needs it */
         uf_time t = tp->t_first;
         if (c->last_tester_present != UF_TIME_NONE) {

@@ -16,7 +16,7 @@
 
 typedef struct options {
     char **sessions;
-    char **can, **kernel_isotp, **doip, **sim;
+    char **can, **kernel_isotp, **doip, **sim, **sim_recorded;
     char **sim_faults;
     gint64 sim_seed;
     gint sim_erase_ms;
@@ -34,6 +34,7 @@ static void options_free(options *o)
     g_strfreev(o->kernel_isotp);
     g_strfreev(o->doip);
     g_strfreev(o->sim);
+    g_strfreev(o->sim_recorded);
     g_strfreev(o->sim_faults);
     g_free(o->seedkey);
     g_free(o->variant);
@@ -149,8 +150,8 @@ static bool pick(char **values, const char *option, guint jobs, guint i, const c
                      "ECU) or once per ECU", option, n, jobs);
         return false;
     }
-    if (n == 1 && jobs > 1 && strcmp(option, "--sim") == 0) {
-        uf_error_set(err, "--sim: give one flash file per ECU (%u)", jobs);
+    if (n == 1 && jobs > 1 && g_str_has_prefix(option, "--sim")) {
+        uf_error_set(err, "%s: give one per ECU (%u)", option, jobs);
         return false;
     }
     *out = values[n == 1 ? 0 : i];
@@ -213,10 +214,41 @@ fail:
     return NULL;
 }
 
+/* --sim-recorded FILE[#N]: the simulated ECU answers as session N of FILE
+ * did. */
+static bool load_recorded_ecu(ur_job *j, const char *text, uf_cli_analysis *an, int *status,
+                              uf_error *err)
+{
+    const char *hash = strrchr(text, '#');
+    guint64 session = 0;
+    if (hash && !g_ascii_string_to_unsigned(hash + 1, 10, 1, G_MAXUINT32, &session, NULL)) {
+        uf_error_set(err, "--sim-recorded %s: not a session number after the #", text);
+        return false;
+    }
+    char *path = hash ? g_strndup(text, (gsize)(hash - text)) : g_strdup(text);
+    j->recording = ur_load_recording(path, (uint32_t)session, an, status);
+    g_free(path);
+    if (!j->recording) {
+        err->msg[0] = 0; /* ur_load_recording said why */
+        return false;
+    }
+    if (j->recording->link.doip != j->script->link.doip) {
+        uf_error_set(err, "--sim-recorded %s: its ECU answered on %s, the script runs on %s",
+                     text, j->recording->link.doip ? "DoIP" : "CAN",
+                     j->script->link.doip ? "DoIP" : "CAN");
+        *status = UF_EXIT_USAGE;
+        return false;
+    }
+    j->link_options.sim_recording = j->recording;
+    uf_recorded_ecu_config_defaults(&j->link_options.sim_recorded);
+    return true;
+}
+
 /* Where each job goes; two jobs on one bus must not share an id, nor two
  * DoIP connections to one entity a tester address (the entity would take
  * the second for the first, ISO 13400-2:2019 9.2.4). */
-static bool assign_links(GPtrArray *jobs, const options *o, uf_error *err)
+static bool assign_links(GPtrArray *jobs, const options *o, uf_cli_analysis *an, int *status,
+                         uf_error *err)
 {
     guint n = jobs->len;
     bool sim_can = false, sim_doip = false;
@@ -228,10 +260,15 @@ static bool assign_links(GPtrArray *jobs, const options *o, uf_error *err)
             !pick(o->doip, "--doip", n, i, &lo->doip, err) ||
             !pick(o->sim, "--sim", n, i, &lo->sim, err))
             return false;
+        const char *recorded;
+        if (!pick(o->sim_recorded, "--sim-recorded", n, i, &recorded, err))
+            return false;
+        if (recorded && !load_recorded_ecu(j, recorded, an, status, err))
+            return false;
         lo->sim_faults = o->sim_faults;
         lo->sim_seed = (uint64_t)o->sim_seed;
         lo->sim_erase_ms = o->sim_erase_ms > 0 ? (uint32_t)o->sim_erase_ms : 0;
-        if (lo->sim) {
+        if (ur_link_simulated(lo)) {
             sim_can |= !j->script->link.doip;
             sim_doip |= j->script->link.doip;
         }
@@ -249,8 +286,12 @@ static bool assign_links(GPtrArray *jobs, const options *o, uf_error *err)
             if (lx->doip != ly->doip)
                 continue;
             if (!lx->doip) {
-                const char *bx = ox->sim ? "the simulated bus" : ox->can ? ox->can : ox->kernel_isotp;
-                const char *by = oy->sim ? "the simulated bus" : oy->can ? oy->can : oy->kernel_isotp;
+                const char *bx = ur_link_simulated(ox) ? "the simulated bus"
+                                 : ox->can             ? ox->can
+                                                       : ox->kernel_isotp;
+                const char *by = ur_link_simulated(oy) ? "the simulated bus"
+                                 : oy->can             ? oy->can
+                                                       : oy->kernel_isotp;
                 if (bx && by && strcmp(bx, by) == 0 &&
                     (lx->ecu_id == ly->ecu_id || lx->tester_id == ly->tester_id)) {
                     uf_error_set(err, "[%u] %s and [%u] %s use the same CAN ids on %s: each ECU "
@@ -338,6 +379,9 @@ int ur_cmd_flash(int argc, char **argv)
         {"sim", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.sim,
          "Flash a simulated udsecu in this process, keeping its flash in FILE; once per ECU",
          "FILE"},
+        {"sim-recorded", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.sim_recorded,
+         "Flash a simulated ECU that answers as the ECU of a capture did (udsreplay ecu); "
+         "once per ECU", "FILE[#N]"},
         {"sim-fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sim_faults,
          "A fault of the simulated ECUs, as udsecu --fault (repeatable)", "SPEC"},
         {"sim-seed", 0, 0, G_OPTION_ARG_INT64, &o.sim_seed,
@@ -404,10 +448,10 @@ int ur_cmd_flash(int argc, char **argv)
         status = UF_EXIT_USAGE;
         goto done;
     }
-    int media = !!o.can + !!o.kernel_isotp + !!o.doip + !!o.sim;
+    int media = !!o.can + !!o.kernel_isotp + !!o.doip + !!o.sim + !!o.sim_recorded;
     if (argc < 2 || (media != 1 && !o.dry_run)) {
         fprintf(stderr, "udsreplay flash: give FILE... and one of --can, --kernel-isotp, "
-                        "--doip or --sim (see --help)\n");
+                        "--doip, --sim or --sim-recorded (see --help)\n");
         status = UF_EXIT_USAGE;
         goto done;
     }
@@ -435,11 +479,13 @@ int ur_cmd_flash(int argc, char **argv)
         }
         goto done;
     }
-    if (!assign_links(jobs, &o, &err)) {
-        fprintf(stderr, "udsreplay flash: %s\n", err.msg);
-        status = UF_EXIT_USAGE;
+    status = UF_EXIT_USAGE;
+    if (!assign_links(jobs, &o, &an, &status, &err)) {
+        if (err.msg[0])
+            fprintf(stderr, "udsreplay flash: %s\n", err.msg);
         goto done;
     }
+    status = UF_EXIT_OK;
     if (o.seedkey || o.seedkey_cmd) {
         keys = o.seedkey ? uf_key_source_library(o.seedkey, o.variant, &err)
                          : uf_key_source_command(o.seedkey_cmd, &err);

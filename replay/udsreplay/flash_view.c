@@ -152,6 +152,8 @@ static void job_text(FILE *out, const ur_job *j)
         fprintf(out, "  recovery: %u blocks repeated, %u downloads restarted, %u reconnections; "
                      "%u answers differed\n", r->repeats, r->restarts, r->reconnects,
                 r->mismatches);
+    for (guint i = 0; j->ecu_notes && i < j->ecu_notes->len; i++)
+        fprintf(out, "  the recorded ECU: %s\n", (const char *)g_ptr_array_index(j->ecu_notes, i));
 }
 
 void ur_report_text(FILE *out, const ur_run *r)
@@ -245,6 +247,14 @@ static void job_json(uf_json *j, const ur_job *job)
     uf_json_key(j, "mismatches");
     uf_json_uint(j, r->mismatches);
     uf_json_end_object(j);
+    if (job->ecu_notes) {
+        /* --sim-recorded: what the recorded ECU met that it never saw. */
+        uf_json_key(j, "ecu_unforeseen");
+        uf_json_begin_array(j);
+        for (guint i = 0; i < job->ecu_notes->len; i++)
+            uf_json_string(j, g_ptr_array_index(job->ecu_notes, i));
+        uf_json_end_array(j);
+    }
 }
 
 static const char *run_verdict(int status)

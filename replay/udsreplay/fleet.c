@@ -28,6 +28,9 @@ void ur_job_free(ur_job *j)
     if (!j)
         return;
     uf_script_free(j->script);
+    uf_recording_free(j->recording);
+    if (j->ecu_notes)
+        g_ptr_array_free(j->ecu_notes, TRUE);
     g_free(j->label);
     g_free(j);
 }
@@ -50,6 +53,16 @@ static bool close_job(ur_job *j, uf_error *err)
     if (!j->opened)
         return true;
     j->opened = false;
+    if (j->link.recorded) {
+        const GArray *ev = uf_recorded_ecu_events(j->link.recorded);
+        j->ecu_notes = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; i < ev->len; i++) {
+            char what[160];
+            g_ptr_array_add(j->ecu_notes,
+                            g_strdup(uf_recorded_event_describe(
+                                &g_array_index(ev, uf_recorded_event, i), what, sizeof(what))));
+        }
+    }
     return ur_link_close(&j->link, err);
 }
 
@@ -60,7 +73,7 @@ static void run_job(ur_job *j)
     const uf_script_link *l = &j->script->link;
     /* A simulated bus to itself has no delays to allow for; shared, an
      * answer waits for the others' frames that win arbitration. */
-    bool alone_on_sim = j->link_options.sim && !l->doip && r->sim_ecus == 1;
+    bool alone_on_sim = ur_link_simulated(&j->link_options) && !l->doip && r->sim_ecus == 1;
     o.margin = (r->margin_ms >= 0 ? r->margin_ms : alone_on_sim ? 0 : 20) * UF_NS_PER_MS;
     o.reconnect = l->doip ? ur_link_reconnect : NULL;
     o.reconnect_ctx = &j->link;
@@ -129,7 +142,7 @@ bool ur_run_jobs(ur_run *r, const char *record, uf_error *err)
     for (guint i = 0; i < r->jobs->len; i++) {
         ur_job *j = g_ptr_array_index(r->jobs, i);
         j->run = r;
-        if (j->link_options.sim && !j->script->link.doip) {
+        if (ur_link_simulated(&j->link_options) && !j->script->link.doip) {
             sim_can = true;
             r->sim_ecus++;
             fd |= j->script->link.fd;

@@ -16,6 +16,8 @@ typedef struct ur_job {
     guint index;                /* 1-based, in the order given */
     char *label;                /* "two-ecus.pcap#2", "golden.json" */
     uf_script *script;
+    uf_recording *recording;    /* --sim-recorded: the simulated ECU's */
+    GPtrArray *ecu_notes;       /* what that ECU met that its recording did not foresee */
     ur_link_options link_options;
     ur_link link;
     bool opened;

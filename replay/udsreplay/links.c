@@ -208,6 +208,11 @@ static void doip_closed(void *conn, uf_time t)
 
 static bool sim_ecu(ur_link *k, const ur_link_options *o, uf_error *err)
 {
+    if (o->sim_recording) {
+        k->recorded = uf_recorded_ecu_new(o->sim_recording, &o->sim_recorded);
+        k->responder = uf_recorded_ecu_responder(k->recorded);
+        return true;
+    }
     uf_ecu_config c;
     uf_ecu_config_defaults(&c);
     for (char **f = o->sim_faults; f && *f; f++) {
@@ -231,6 +236,7 @@ static bool sim_ecu(ur_link *k, const ur_link_options *o, uf_error *err)
     uf_ecu_store store = uf_ecu_file_store(k->ecu_file);
     uf_time start = k->script->link.doip ? uf_clock_monotonic() : 0;
     k->ecu = uf_ecu_new(&c, &store, flash, &state, start);
+    k->responder = uf_ecu_responder(k->ecu);
     g_free(flash);
     return true;
 }
@@ -310,7 +316,7 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
     if (l->functional_la)
         k->doip.functional = l->functional_la;
 
-    if (o->sim) {
+    if (o->sim || o->sim_recording) {
         if (!sim_ecu(k, o, err))
             return false;
         if (l->doip) {
@@ -321,7 +327,7 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
             dc.ecu = l->ecu_la;
             if (l->functional_la)
                 dc.functional = l->functional_la;
-            k->server = uf_doip_server_new(&dc, uf_ecu_responder(k->ecu), err);
+            k->server = uf_doip_server_new(&dc, k->responder, err);
             if (!k->server)
                 return false;
             k->thread = g_thread_new("doip-entity", doip_entity_thread, k);
@@ -337,7 +343,7 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
         }
         uf_isotp_ep_config ecu_side, tester;
         ur_isotp_config(l, true, &ecu_side);
-        k->sim = uf_sim_ecu_attach(sh->bus, &ecu_side, uf_ecu_responder(k->ecu));
+        k->sim = uf_sim_ecu_attach(sh->bus, &ecu_side, k->responder);
         ur_isotp_config(l, false, &tester);
         k->channel = uf_channel_isotp(uf_can_medium_sim_shared(sh->group, "sim0"), &tester);
         return true;
@@ -387,6 +393,7 @@ bool ur_link_close(ur_link *k, uf_error *err)
     uf_doip_server_free(k->server);
     uf_sim_ecu_free(k->sim);
     uf_ecu_free(k->ecu);
+    uf_recorded_ecu_free(k->recorded);
     if (k->ecu_file) {
         uf_error ferr;
         if (uf_ecu_file_failed(k->ecu_file, &ferr)) {

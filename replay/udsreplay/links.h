@@ -9,6 +9,7 @@
 
 #include "uf_doip_server.h"
 #include "uf_ecu_file.h"
+#include "uf_recorded_ecu.h"
 #include "uf_recorder.h"
 #include "uf_replay.h"
 #include "uf_sim_ecu.h"
@@ -21,7 +22,15 @@ typedef struct ur_link_options {
     char **sim_faults;          /* udsecu --fault specs for it */
     uint64_t sim_seed;
     uint32_t sim_erase_ms;       /* its erase routine's duration; 0: udsecu's default */
+    /* Or the simulated ECU is the ECU of a recording (udsreplay ecu). */
+    const uf_recording *sim_recording;
+    uf_recorded_ecu_config sim_recorded;
 } ur_link_options;
+
+static inline bool ur_link_simulated(const ur_link_options *o)
+{
+    return o->sim || o->sim_recording;
+}
 
 /* What the links of one run share: the simulated bus every simulated CAN
  * ECU sits on (testers in their threads, uf_simbus_group), and the
@@ -63,9 +72,11 @@ typedef struct ur_link {
     char *functional_key;       /* its entry in functional_heard, or NULL */
     uf_doip_tap doip_tap;
     uint16_t recorded_port;     /* the entity's port in the recording; 0: the real one */
-    /* The simulated ECU. */
+    /* The simulated ECU: udsecu's, or a recording's. */
     uf_ecu_file *ecu_file;
     uf_ecu *ecu;
+    uf_recorded_ecu *recorded;
+    uf_responder responder;
     uf_sim_ecu *sim;
     uf_doip_server *server;
     GThread *thread;

@@ -3,7 +3,8 @@
  * The script a command works from: a JSON script as `udsreplay script`
  * writes it, or a capture (any format udsflash reads) whose session is
  * turned into one with the analysis of `udsflash check`. A file is a
- * script when its first non-blank byte opens a JSON object.
+ * script when its first non-blank byte opens a JSON object. And the
+ * ECU's side of a captured session, which udsreplay ecu plays back.
  */
 #include "udsreplay.h"
 
@@ -92,6 +93,58 @@ bool ur_session_replayable(const uf_session *s)
         if (!g_array_index(s->downloads, uf_download, i).complete)
             return false;
     return true;
+}
+
+/* The only session of a capture, or 0 with err listing them. */
+static uint32_t only_session(const uf_sessions *ss, const char *path, uf_error *err)
+{
+    uint32_t n = uf_sessions_count(ss);
+    if (n == 0)
+        uf_error_set(err, "%s: no flash session (see udsreplay list)", path);
+    else if (n > 1)
+        uf_error_set(err, "%s: %u sessions: choose one with --session (see udsreplay list)", path,
+                     n);
+    return n == 1 ? 1 : 0;
+}
+
+uf_recording *ur_load_recording(const char *path, uint32_t session, uf_cli_analysis *an,
+                                int *status)
+{
+    uf_error err;
+    uf_analyzer_config cfg;
+    if (!uf_cli_analysis_config(an, &cfg, &err)) {
+        fprintf(stderr, "udsreplay: %s\n", err.msg);
+        *status = UF_EXIT_USAGE;
+        return NULL;
+    }
+    uf_cli_input in;
+    if (!uf_cli_open(&in, path, NULL)) {
+        *status = UF_EXIT_INPUT;
+        return NULL;
+    }
+    cfg.isotp.timing = uf_reader_has_time(in.reader);
+    /* Without --session the capture must hold one session: collect the
+     * first, and refuse it at the end if it has company. */
+    uf_recording_collector *c = uf_recording_collector_new(session ? session : 1);
+    uf_analyzer_sink sink;
+    uf_recording_collector_sink(c, &sink);
+    uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
+    uf_cli_run(&in, a);
+    uf_recording *r = NULL;
+    if (in.damaged) {
+        fprintf(stderr, "udsreplay: %s\n", in.damage.msg);
+        *status = UF_EXIT_INPUT;
+    } else if (!session && !only_session(uf_analyzer_sessions(a), path, &err)) {
+        fprintf(stderr, "udsreplay: %s\n", err.msg);
+        *status = UF_EXIT_INPUT;
+    } else if (!(r = uf_recording_collector_finish(c, uf_analyzer_sessions(a), path, &err))) {
+        fprintf(stderr, "udsreplay: %s\n", err.msg);
+        *status = UF_EXIT_INPUT;
+    }
+    uf_analyzer_free(a);
+    uf_cli_close(&in);
+    uf_recording_collector_free(c);
+    return r;
 }
 
 uf_script *ur_load_script(const char *path, uint32_t session, uf_cli_analysis *an, int *status)
