@@ -332,7 +332,8 @@ Test(cli, usage_errors)
     char *golden = th_sample("flash-11bit.pcap"), *err = NULL;
     const char *none[] = {UF_UDSREPLAY, "flash", golden, NULL};
     cr_assert_eq(th_run(none, NULL, &err), 2);
-    cr_assert(strstr(err, "one of --can, --kernel-isotp, --doip or --sim"), "%s", err);
+    cr_assert(strstr(err, "one of --can, --kernel-isotp, --doip, --sim or --sim-recorded"), "%s",
+              err);
     g_free(err);
     const char *both[] = {UF_UDSREPLAY, "flash", golden, "--sim", "/tmp/x", "--seedkey", "a",
                           "--seedkey-cmd", "b", NULL};

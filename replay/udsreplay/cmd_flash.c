@@ -151,7 +151,8 @@ static bool pick(char **values, const char *option, guint jobs, guint i, const c
         return false;
     }
     if (n == 1 && jobs > 1 && g_str_has_prefix(option, "--sim")) {
-        uf_error_set(err, "%s: give one per ECU (%u)", option, jobs);
+        uf_error_set(err, "%s: give one %s per ECU (%u)", option,
+                     strcmp(option, "--sim") == 0 ? "flash file" : "capture", jobs);
         return false;
     }
     *out = values[n == 1 ? 0 : i];
