@@ -55,6 +55,8 @@ typedef struct uf_recording {
     char *source;
     uint32_t session;
     uf_script_link link;
+    uint32_t bus;           /* the capture's bus or interface it ran on */
+    uint64_t first_frame, last_frame; /* the session's frames in the capture */
     /* The flow control the ECU sent (its first), if it sent one. */
     bool fc_known;
     uint8_t fc_bs, fc_stmin;

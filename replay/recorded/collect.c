@@ -130,7 +130,16 @@ static void response(uf_recording_collector *c, const uf_uds_message *m)
 static void on_message(void *ctx, const uf_uds_message *m)
 {
     uf_recording_collector *c = ctx;
-    if (m->session != c->session || m->incomplete)
+    if (m->session != c->session)
+        return;
+    uf_recording *r = c->r;
+    if (!r->first_frame || m->tp->first_frame < r->first_frame)
+        r->first_frame = m->tp->first_frame;
+    if (m->tp->last_frame > r->last_frame)
+        r->last_frame = m->tp->last_frame;
+    if (!m->functional)
+        r->bus = m->tester.bus;
+    if (m->incomplete)
         return;
     if (m->d.kind == UF_UDS_REQUEST)
         request(c, m);

@@ -81,37 +81,6 @@ static void dry_run(const uf_script *s)
 
 /* ---- asking ------------------------------------------------------------------------*/
 
-/* A real CAN interface has a device behind it; vcan and the like do not. */
-static bool real_interface(const char *ifname)
-{
-    char *path = g_strdup_printf("/sys/class/net/%s/device", ifname);
-    bool real = g_file_test(path, G_FILE_TEST_EXISTS);
-    g_free(path);
-    return real;
-}
-
-static bool loopback_host(const char *host)
-{
-    return strcmp(host, "localhost") == 0 || g_str_has_prefix(host, "127.") ||
-           strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0;
-}
-
-static bool confirm(const char *target)
-{
-    FILE *tty = fopen("/dev/tty", "r+");
-    if (!tty) {
-        fprintf(stderr, "udsreplay flash: %s is a real bus or entity and there is no terminal to "
-                        "ask: give --yes to flash it\n", target);
-        return false;
-    }
-    fprintf(tty, "Flash the ECUs on %s? This erases their memory. [y/N] ", target);
-    fflush(tty);
-    char line[16] = "";
-    bool yes = fgets(line, sizeof(line), tty) && (line[0] == 'y' || line[0] == 'Y');
-    fclose(tty);
-    return yes;
-}
-
 static bool parse_identify(const char *text, GArray *out, uf_error *err)
 {
     if (strcmp(text, "none") == 0)
@@ -317,8 +286,8 @@ static char *real_targets(GPtrArray *jobs)
     for (guint i = 0; i < jobs->len; i++) {
         const ur_link_options *lo = &((ur_job *)g_ptr_array_index(jobs, i))->link_options;
         const char *name = lo->can ? lo->can : lo->kernel_isotp ? lo->kernel_isotp : lo->doip;
-        bool real = (lo->can || lo->kernel_isotp) ? real_interface(name)
-                                                  : (lo->doip && !loopback_host(name));
+        bool real = (lo->can || lo->kernel_isotp) ? ur_real_interface(name)
+                                                  : (lo->doip && !ur_loopback_host(name));
         if (!real || (t && strstr(t->str, name)))
             continue;
         if (!t)
@@ -497,7 +466,7 @@ int ur_cmd_flash(int argc, char **argv)
         }
     }
     targets = real_targets(jobs);
-    if (targets && !o.yes && !confirm(targets)) {
+    if (targets && !o.yes && !ur_confirm("flash", targets, "Flash the ECUs on", "This erases their memory.")) {
         fprintf(stderr, "udsreplay flash: not flashed\n");
         status = UR_EXIT_REFUSED;
         goto done;

@@ -343,12 +343,24 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
         }
         uf_isotp_ep_config ecu_side, tester;
         ur_isotp_config(l, true, &ecu_side);
+        if (o->sim_fc) {
+            ecu_side.bs = o->sim_bs;
+            ecu_side.stmin = o->sim_stmin;
+        }
         k->sim = uf_sim_ecu_attach(sh->bus, &ecu_side, k->responder);
         ur_isotp_config(l, false, &tester);
-        k->channel = uf_channel_isotp(uf_can_medium_sim_shared(sh->group, "sim0"), &tester);
+        uf_can_medium *m = uf_can_medium_sim_shared(sh->group, "sim0");
+        if (o->frames)
+            k->medium = m;
+        else
+            k->channel = uf_channel_isotp(m, &tester);
         return true;
     }
     if (o->doip) {
+        if (o->frames) {
+            uf_error_set(err, "frames go out on CAN: raw CAN (--can) or the simulated bus (--sim)");
+            return false;
+        }
         if (!l->doip) {
             uf_error_set(err, "--doip: the script's session ran on CAN; flash it with --can");
             return false;
@@ -365,6 +377,10 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
     }
     uf_isotp_ep_config tester;
     ur_isotp_config(l, false, &tester);
+    if (o->frames && !o->can) {
+        uf_error_set(err, "frames go out on raw CAN (--can) or the simulated bus (--sim)");
+        return false;
+    }
     if (o->kernel_isotp) {
         if (sh->recorder && !start_listener(k, ifname, err))
             return false;
@@ -376,7 +392,11 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
     uf_can_medium *m = uf_can_medium_socketcan(ifname, l->fd, ids, l->functional_id ? 3 : 2, err);
     if (!m)
         return false;
-    k->channel = uf_channel_isotp(maybe_tap(k, m, ifname), &tester);
+    m = maybe_tap(k, m, ifname);
+    if (o->frames)
+        k->medium = m;
+    else
+        k->channel = uf_channel_isotp(m, &tester);
     return true;
 }
 
@@ -385,6 +405,9 @@ bool ur_link_close(ur_link *k, uf_error *err)
     bool ok = true;
     uf_channel_free(k->channel);
     k->channel = NULL;
+    if (k->medium)
+        k->medium->ops->free(k->medium);
+    k->medium = NULL;
     stop_listener(k);
     if (k->thread) {
         __atomic_store_n(&k->server_stop, 1, __ATOMIC_RELAXED);

@@ -22,6 +22,12 @@ typedef struct ur_link_options {
     char **sim_faults;          /* udsecu --fault specs for it */
     uint64_t sim_seed;
     uint32_t sim_erase_ms;       /* its erase routine's duration; 0: udsecu's default */
+    /* The simulated udsecu's flow control (BS, STmin) instead of its own. */
+    bool sim_fc;
+    uint8_t sim_bs, sim_stmin;
+    /* Frames, not messages (udsreplay reproduce): a CAN medium in
+     * ur_link.medium instead of a channel; raw CAN or the simulated bus. */
+    bool frames;
     /* Or the simulated ECU is the ECU of a recording (udsreplay ecu). */
     const uf_recording *sim_recording;
     uf_recorded_ecu_config sim_recorded;
@@ -61,6 +67,7 @@ typedef struct ur_link {
     const uf_script *script;
     const ur_shared *shared;
     uf_channel *channel;
+    uf_can_medium *medium;      /* ur_link_options.frames */
     uf_doip_client_config doip;
     char *host;
     ur_tap tap;

@@ -147,6 +147,62 @@ uf_recording *ur_load_recording(const char *path, uint32_t session, uf_cli_analy
     return r;
 }
 
+/* A frame of the session: the tester's to the ECU (with the ECU's address
+ * byte when addressing has one), its functional ones, the ECU's to it. */
+static bool session_frame(const uf_recording *r, const uf_can_frame *f, bool *from_tester)
+{
+    const uf_script_link *l = &r->link;
+    uint32_t id = uf_isotp_id_of(f);
+    bool prefix = uf_addressing_prefix(l->addressing);
+    if (id == l->tester_id && (!prefix || (f->len && f->data[0] == (uint8_t)l->ecu_addr))) {
+        *from_tester = true;
+        return true;
+    }
+    if (l->functional_id && id == l->functional_id) {
+        *from_tester = true;
+        return true;
+    }
+    *from_tester = false;
+    return id == l->ecu_id && (!prefix || (f->len && f->data[0] == (uint8_t)l->tester_addr));
+}
+
+GArray *ur_load_frames(const char *path, const uf_recording *r, int *status)
+{
+    uf_cli_input in;
+    if (!uf_cli_open(&in, path, NULL)) {
+        *status = UF_EXIT_INPUT;
+        return NULL;
+    }
+    GArray *frames = g_array_new(FALSE, TRUE, sizeof(uf_repro_frame));
+    uf_record rec;
+    int rc;
+    while ((rc = uf_reader_next(in.reader, &rec, &in.damage)) == 1) {
+        if (rec.number > r->last_frame)
+            break;
+        bool from_tester;
+        if (rec.number < r->first_frame || rec.kind != UF_REC_CAN || rec.bus != r->bus ||
+            (rec.can.flags & (UF_CAN_ERR | UF_CAN_RTR)) ||
+            !session_frame(r, &rec.can, &from_tester))
+            continue;
+        uf_repro_frame f = {rec.number, rec.time, from_tester, rec.can};
+        g_array_append_val(frames, f);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "udsreplay: %s\n", in.damage.msg);
+        *status = UF_EXIT_INPUT;
+        g_array_free(frames, TRUE);
+        frames = NULL;
+    } else if (!frames->len) {
+        fprintf(stderr, "udsreplay: %s: session %u has no CAN frame to reproduce\n", path,
+                r->session);
+        *status = UF_EXIT_INPUT;
+        g_array_free(frames, TRUE);
+        frames = NULL;
+    }
+    uf_cli_close(&in);
+    return frames;
+}
+
 uf_script *ur_load_script(const char *path, uint32_t session, uf_cli_analysis *an, int *status)
 {
     uf_error err;

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "uf_recorded_ecu.h"
 #include "uf_replay.h"
+#include "uf_reproduce.h"
 
 /* udsreplay list FILE: the flash sessions of a capture. */
 int ur_cmd_list(int argc, char **argv);
@@ -20,6 +21,18 @@ int ur_cmd_flash(int argc, char **argv);
 
 /* udsreplay ecu FILE: answer a live tester as the recorded ECU did. */
 int ur_cmd_ecu(int argc, char **argv);
+
+/* udsreplay reproduce FILE: the tester's frames again, with the recorded
+ * timing, against a live ECU. */
+int ur_cmd_reproduce(int argc, char **argv);
+
+/* A real CAN interface has a device behind it; vcan and the like do not. */
+bool ur_real_interface(const char *ifname);
+bool ur_loopback_host(const char *host);
+/* Asks "ACTION TARGET? CONSEQUENCE [y/N]" on the terminal; false when the
+ * answer is no or there is no terminal, after saying why. */
+bool ur_confirm(const char *command, const char *target, const char *action,
+                const char *consequence);
 
 /* Exit statuses of udsreplay flash beyond cli.h's (docs/replay.md). */
 #define UR_EXIT_REFUSED 4
@@ -36,5 +49,9 @@ uf_script *ur_load_script(const char *path, uint32_t session, uf_cli_analysis *a
  * NULL after printing why, with *status. */
 uf_recording *ur_load_recording(const char *path, uint32_t session, uf_cli_analysis *an,
                                 int *status);
+
+/* The CAN frames of the recording's session (uf_repro_frame), read again
+ * from the capture. NULL after printing why, with *status. */
+GArray *ur_load_frames(const char *path, const uf_recording *r, int *status);
 
 #endif /* UDSREPLAY_H */

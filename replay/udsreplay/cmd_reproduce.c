@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * udsreplay reproduce FILE: the tester's side of a captured session sent
+ * again frame by frame, with the recorded timing, against a live ECU on
+ * SocketCAN (raw CAN) or a simulated udsecu (uf_reproduce.h). The report
+ * gives the divergences of the live ECU from the recording and the
+ * scheduling error of every frame against its recorded gap.
+ * Exit status: 0 every frame as recorded; 1 the ECU diverged; 2 usage;
+ * 3 unreadable input, a bus that cannot be opened or fails; 4 refused.
+ */
+#include "links.h"
+#include "udsreplay.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct options {
+    gint session;
+    char *can, *sim, *sim_recorded, *on_divergence, *seedkey, *variant, *seedkey_cmd, *record, *format;
+    char **sim_faults;
+    gint64 sim_seed, until;
+    gint ecu_wait_ms;
+    gdouble speed;
+    gboolean yes, quiet;
+} options;
+
+static void options_free(options *o)
+{
+    g_free(o->can);
+    g_free(o->sim);
+    g_free(o->sim_recorded);
+    g_free(o->on_divergence);
+    g_free(o->seedkey);
+    g_free(o->variant);
+    g_free(o->seedkey_cmd);
+    g_free(o->record);
+    g_free(o->format);
+    g_strfreev(o->sim_faults);
+}
+
+static void log_line(void *ctx, const char *line)
+{
+    if (!*(const gboolean *)ctx)
+        fprintf(stderr, "udsreplay reproduce: %s\n", line);
+}
+
+static const char *verdict_name(const uf_repro_result *r)
+{
+    return r->verdict == UF_REPRO_REPRODUCED ? "reproduced"
+           : r->verdict == UF_REPRO_DIVERGED ? "diverged"
+                                             : "failed";
+}
+
+static void report_text(FILE *out, const uf_recording *rec, const char *where,
+                        const uf_repro_result *r)
+{
+    fprintf(out, "%s: %s\n", verdict_name(r), r->message);
+    fprintf(out, "  %s session %u on %s: %u of %u tester frames sent, %u of %u ECU frames as "
+                 "recorded, in %.3f s\n", rec->source, rec->session, where, r->sent,
+            r->tester_frames, r->matched, r->ecu_frames, (double)(r->ended - r->started) / 1e9);
+    if (r->errors->len)
+        fprintf(out, "  scheduling error against the recorded gaps: median %.1f us, p99 %.1f us, "
+                     "max %.1f us\n", (double)r->error_median / 1e3, (double)r->error_p99 / 1e3,
+                (double)r->error_max / 1e3);
+    if (r->keys_computed)
+        fprintf(out, "  %u keys computed from live seeds\n", r->keys_computed);
+    for (guint i = 0; i < r->divergences->len; i++) {
+        const uf_repro_divergence *d = &g_array_index(r->divergences, uf_repro_divergence, i);
+        fprintf(out, "  divergence at frame %" G_GUINT64_FORMAT ": %s\n", d->frame, d->what);
+    }
+}
+
+static void report_json(FILE *out, const uf_recording *rec, const char *where,
+                        const uf_repro_result *r)
+{
+    uf_json js, *j = &js;
+    uf_json_init(j, out, true);
+    uf_json_begin_object(j);
+    uf_json_key(j, "verdict");
+    uf_json_string(j, verdict_name(r));
+    uf_json_key(j, "message");
+    uf_json_string(j, r->message);
+    uf_json_key(j, "source");
+    uf_json_string(j, rec->source);
+    uf_json_key(j, "session");
+    uf_json_uint(j, rec->session);
+    uf_json_key(j, "link");
+    uf_json_string(j, where);
+    uf_json_key(j, "stopped");
+    uf_json_bool(j, r->stopped);
+    uf_json_key(j, "duration");
+    uf_json_time(j, r->ended - r->started);
+    uf_json_key(j, "tester_frames");
+    uf_json_uint(j, r->tester_frames);
+    uf_json_key(j, "sent");
+    uf_json_uint(j, r->sent);
+    uf_json_key(j, "ecu_frames");
+    uf_json_uint(j, r->ecu_frames);
+    uf_json_key(j, "matched");
+    uf_json_uint(j, r->matched);
+    uf_json_key(j, "keys_computed");
+    uf_json_uint(j, r->keys_computed);
+    uf_json_key(j, "scheduling_error_us");
+    uf_json_begin_object(j);
+    uf_json_key(j, "median");
+    uf_json_double(j, (double)r->error_median / 1e3, 1);
+    uf_json_key(j, "p99");
+    uf_json_double(j, (double)r->error_p99 / 1e3, 1);
+    uf_json_key(j, "max");
+    uf_json_double(j, (double)r->error_max / 1e3, 1);
+    uf_json_end_object(j);
+    uf_json_key(j, "divergences");
+    uf_json_begin_array(j);
+    for (guint i = 0; i < r->divergences->len; i++) {
+        const uf_repro_divergence *d = &g_array_index(r->divergences, uf_repro_divergence, i);
+        uf_json_begin_object(j);
+        uf_json_key(j, "frame");
+        uf_json_uint(j, d->frame);
+        uf_json_key(j, "what");
+        uf_json_string(j, d->what);
+        uf_json_end_object(j);
+    }
+    uf_json_end_array(j);
+    uf_json_end_object(j);
+    fputc('\n', out);
+}
+
+static bool check_options(const options *o, int argc)
+{
+    bool ok = argc == 2 && !!o->can + !!o->sim + !!o->sim_recorded == 1 && o->session >= 0 && o->speed > 0 &&
+              o->until >= 0 && o->ecu_wait_ms >= -1 && !(o->seedkey && o->seedkey_cmd) &&
+              (!o->on_divergence || strcmp(o->on_divergence, "stop") == 0 ||
+               strcmp(o->on_divergence, "continue") == 0) &&
+              (!o->format || strcmp(o->format, "text") == 0 || strcmp(o->format, "json") == 0);
+    if (!ok)
+        fprintf(stderr, "udsreplay reproduce: give one FILE and one of --can, --sim or "
+                        "--sim-recorded; --speed "
+                        "above 0, --on-divergence stop|continue, --format text|json, --seedkey "
+                        "or --seedkey-cmd (see --help)\n");
+    return ok;
+}
+
+/* Runs the reproduction over the opened link; the exit status. */
+static int reproduce(const options *o, const uf_recording *rec, const GArray *frames,
+                     const uf_recording *ecu, uf_key_source *keys)
+{
+    const uf_script_link *l = &rec->link;
+    ur_link_options lo = {.can = o->can, .sim = o->sim, .sim_faults = o->sim_faults,
+                          .sim_seed = (uint64_t)o->sim_seed, .frames = true,
+                          .sim_recording = ecu};
+    uf_recorded_ecu_config_defaults(&lo.sim_recorded);
+    lo.sim_recorded.speed = o->speed; /* a recorded ECU keeps pace with its tester */
+    bool simulated = ur_link_simulated(&lo);
+    /* The simulated ECU's flow control as the recorded ECU's: the tester's
+     * frames were timed against it. */
+    lo.sim_fc = rec->fc_known;
+    lo.sim_bs = rec->fc_bs;
+    lo.sim_stmin = rec->fc_stmin;
+    ur_shared sh;
+    uf_error err;
+    if (!ur_shared_open(&sh, simulated, l->fd, o->record, &err)) {
+        fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
+        return UF_EXIT_INPUT;
+    }
+    uf_script s = {.link = *l};
+    ur_link k;
+    int status = UF_EXIT_OK;
+    if (!ur_link_open(&k, &s, &lo, &sh, &err)) {
+        fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
+        ur_link_close(&k, &err);
+        ur_shared_close(&sh, &err);
+        return UF_EXIT_INPUT;
+    }
+    uf_repro_options ro;
+    uf_repro_options_defaults(&ro);
+    ro.speed = o->speed;
+    ro.until = (uint64_t)o->until;
+    ro.continue_on_divergence = o->on_divergence && strcmp(o->on_divergence, "continue") == 0;
+    ro.keys = keys;
+    if (o->ecu_wait_ms >= 0)
+        ro.ecu_wait = (uf_time)o->ecu_wait_ms * UF_NS_PER_MS;
+    if (simulated) { /* the simulated bus stamps a frame's end (links.c: 500 kbit/s, 2 Mbit/s) */
+        ro.bitrate = 500000;
+        ro.data_bitrate = l->fd ? 2000000 : 0;
+    }
+    ro.ctx = (void *)&o->quiet;
+    ro.log = log_line;
+    char where[160];
+    g_strlcpy(where, simulated ? "the simulated bus" : o->can, sizeof(where));
+    int16_t ecu_addr = uf_addressing_prefix(l->addressing) ? l->tester_addr : -1;
+    uf_repro_result res;
+    uf_repro_result_init(&res);
+    uf_repro_run(k.medium, frames, l->ecu_id, ecu_addr, &ro, &res);
+    if (!ur_link_close(&k, &err) || !ur_shared_close(&sh, &err)) {
+        fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
+        status = UF_EXIT_INPUT;
+    }
+    if (o->format && strcmp(o->format, "json") == 0)
+        report_json(stdout, rec, where, &res);
+    else
+        report_text(stdout, rec, where, &res);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "udsreplay reproduce: stdout: write failed: %s\n", g_strerror(errno));
+        status = UF_EXIT_INPUT;
+    }
+    if (status == UF_EXIT_OK)
+        status = res.verdict == UF_REPRO_REPRODUCED ? UF_EXIT_OK
+                 : res.verdict == UF_REPRO_DIVERGED ? UF_EXIT_FINDINGS
+                                                    : UF_EXIT_INPUT;
+    uf_repro_result_clear(&res);
+    return status;
+}
+
+int ur_cmd_reproduce(int argc, char **argv)
+{
+    options o = {.speed = 1.0, .ecu_wait_ms = -1};
+    uf_cli_analysis an = {0};
+    const GOptionEntry entries[] = {
+        {"session", 's', 0, G_OPTION_ARG_INT, &o.session,
+         "The capture's session (default: its only one)", "N"},
+        {"can", 0, 0, G_OPTION_ARG_STRING, &o.can, "Send on a SocketCAN interface (raw CAN)",
+         "IFACE"},
+        {"sim", 0, 0, G_OPTION_ARG_FILENAME, &o.sim,
+         "Send to a simulated udsecu in this process, keeping its flash in FILE", "FILE"},
+        {"sim-recorded", 0, 0, G_OPTION_ARG_FILENAME, &o.sim_recorded,
+         "Send to a simulated ECU that answers as the ECU of a capture did (udsreplay ecu)",
+         "FILE[#N]"},
+        {"sim-fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sim_faults,
+         "A fault of the simulated ECU, as udsecu --fault (repeatable)", "SPEC"},
+        {"sim-seed", 0, 0, G_OPTION_ARG_INT64, &o.sim_seed,
+         "Seed of the simulated ECU's seeds and random faults", "N"},
+        {"speed", 0, 0, G_OPTION_ARG_DOUBLE, &o.speed,
+         "Scale the recorded delays by 1/X (default 1: as recorded)", "X"},
+        {"until", 0, 0, G_OPTION_ARG_INT64, &o.until,
+         "Stop before the first frame after capture frame N", "N"},
+        {"on-divergence", 0, 0, G_OPTION_ARG_STRING, &o.on_divergence,
+         "The live ECU answers otherwise: stop (default), or continue (resynchronise on its "
+         "frames; keys from the live seeds)", "POLICY"},
+        {"seedkey", 0, 0, G_OPTION_ARG_FILENAME, &o.seedkey,
+         "Keys of live seeds from this library's GenerateKeyEx", "LIB.so"},
+        {"variant", 0, 0, G_OPTION_ARG_STRING, &o.variant, "iVariant for GenerateKeyEx",
+         "NAME"},
+        {"seedkey-cmd", 0, 0, G_OPTION_ARG_STRING, &o.seedkey_cmd,
+         "Keys of live seeds from a command: CMD LEVEL SEED prints the key in hex", "CMD"},
+        {"ecu-wait", 0, 0, G_OPTION_ARG_INT, &o.ecu_wait_ms,
+         "How much later than recorded an ECU frame may come, ms (default 2000)", "MS"},
+        {"record", 'w', 0, G_OPTION_ARG_FILENAME, &o.record,
+         "Record the reproduction as pcapng", "FILE"},
+        {"format", 'f', 0, G_OPTION_ARG_STRING, &o.format, "Report: text (default) or json",
+         "FORMAT"},
+        {"yes", 'y', 0, G_OPTION_ARG_NONE, &o.yes, "Do not ask before sending on a real interface",
+         NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, "No log lines", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    GOptionContext *ctx = uf_cli_context(
+        "FILE - send a capture's tester frames again, with their recorded timing",
+        "Each tester frame goes out the recorded delay after the frame before it, as that\n"
+        "one happened live: the tester's faults (STmin, a late tester present, a block\n"
+        "broken off) happen again against the live ECU, which is compared frame by frame\n"
+        "with the recording (docs/replay.md).\n"
+        "Exit status: 0 every frame as recorded, 1 the ECU diverged, 2 usage, 3 unreadable\n"
+        "input or a bus that cannot be opened, 4 refused.",
+        entries, &an);
+    int status = UF_EXIT_OK;
+    uf_recording *rec = NULL, *ecu = NULL;
+    GArray *frames = NULL;
+    uf_key_source *keys = NULL;
+    uf_error err;
+    if (!uf_cli_parse(ctx, "reproduce", &argc, &argv)) {
+        status = UF_EXIT_USAGE;
+        goto done;
+    }
+    if (!check_options(&o, argc)) {
+        status = UF_EXIT_USAGE;
+        goto done;
+    }
+    if (o.seedkey || o.seedkey_cmd) {
+        keys = o.seedkey ? uf_key_source_library(o.seedkey, o.variant, &err)
+                         : uf_key_source_command(o.seedkey_cmd, &err);
+        if (!keys) {
+            fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
+            status = UF_EXIT_USAGE;
+            goto done;
+        }
+    }
+    rec = ur_load_recording(argv[1], (uint32_t)o.session, &an, &status);
+    if (!rec)
+        goto done;
+    if (rec->link.doip) {
+        fprintf(stderr, "udsreplay reproduce: %s session %u ran on DoIP: reproduce replays CAN "
+                        "frames; replay it with udsreplay flash --timing recorded\n",
+                argv[1], rec->session);
+        status = UF_EXIT_USAGE;
+        goto done;
+    }
+    frames = ur_load_frames(argv[1], rec, &status);
+    if (!frames)
+        goto done;
+    if (o.can && ur_real_interface(o.can) && !o.yes &&
+        !ur_confirm("reproduce", o.can, "Send the recorded tester's frames on",
+                    "They may erase and program the ECUs there.")) {
+        status = UR_EXIT_REFUSED;
+        goto done;
+    }
+    if (o.sim_recorded) {
+        const char *hash = strrchr(o.sim_recorded, '#');
+        guint64 n = 0;
+        if (hash && !g_ascii_string_to_unsigned(hash + 1, 10, 1, G_MAXUINT32, &n, NULL)) {
+            fprintf(stderr, "udsreplay reproduce: --sim-recorded %s: not a session number after "
+                            "the #\n", o.sim_recorded);
+            status = UF_EXIT_USAGE;
+            goto done;
+        }
+        char *path = hash ? g_strndup(o.sim_recorded, (gsize)(hash - o.sim_recorded))
+                          : g_strdup(o.sim_recorded);
+        ecu = ur_load_recording(path, (uint32_t)n, &an, &status);
+        g_free(path);
+        if (!ecu)
+            goto done;
+    }
+    status = reproduce(&o, rec, frames, ecu, keys);
+done:
+    uf_recording_free(ecu);
+    if (frames)
+        g_array_free(frames, TRUE);
+    uf_recording_free(rec);
+    uf_key_source_free(keys);
+    uf_cli_analysis_free(&an);
+    options_free(&o);
+    g_option_context_free(ctx);
+    return status;
+}
