@@ -65,6 +65,12 @@ typedef struct uf_recording {
 
 void uf_recording_free(uf_recording *r);
 
+/* What a final positive answer tells of a bootloader's session and
+ * unlocked level (ISO 14229-1:2020 10.2, 10.4.1: a session change or a
+ * reset locks); false if it tells nothing of them. */
+bool uf_recorded_follow_session(const uint8_t *p, size_t n, uint8_t *session,
+                                uint8_t *security);
+
 /* ---- from a capture ------------------------------------------------------------*/
 
 typedef struct uf_recording_collector uf_recording_collector;

@@ -2,6 +2,7 @@
 #include "replay_helpers.h"
 
 #include <criterion/criterion.h>
+#include <string.h>
 
 char *rh_ecu_sha256(const char *ecu_file, uint64_t address, uint64_t size)
 {
@@ -77,4 +78,50 @@ void rh_edit(const char *path, const char *from, const char *to)
     cr_assert(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
     g_string_free(s, TRUE);
     g_free(text);
+}
+
+static gint by_text(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **rh_rules_at_steps(const char *file, const char *doip_port)
+{
+    char *out = NULL;
+    int status = doip_port ? th_udsflash(&out, NULL, "check", "--format", "json", "--doip-port",
+                                         doip_port, file, NULL)
+                           : th_udsflash(&out, NULL, "check", "--format", "json", file, NULL);
+    cr_assert(status == 0 || status == 1, "udsflash check %s: %d", file, status);
+    JsonParser *p = json_parser_new();
+    cr_assert(json_parser_load_from_data(p, out, -1, NULL), "%s", out);
+    JsonArray *f = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)),
+                                                "findings");
+    GPtrArray *lines = g_ptr_array_new();
+    for (guint i = 0; i < json_array_get_length(f); i++) {
+        JsonObject *x = json_array_get_object_element(f, i);
+        JsonNode *step = json_object_get_member(x, "step");
+        char *line = g_strdup_printf("%s@%s", json_object_get_string_member(x, "rule"),
+                                     step && !json_node_is_null(step) ? json_node_get_string(step)
+                                                                      : "-");
+        bool dup = false;
+        for (guint k = 0; k < lines->len; k++)
+            dup |= strcmp(g_ptr_array_index(lines, k), line) == 0;
+        if (dup)
+            g_free(line);
+        else
+            g_ptr_array_add(lines, line);
+    }
+    g_ptr_array_sort(lines, by_text);
+    g_ptr_array_add(lines, NULL);
+    g_object_unref(p);
+    g_free(out);
+    return (char **)g_ptr_array_free(lines, FALSE);
+}
+
+bool rh_contains(char **set, const char *what)
+{
+    for (; set && *set; set++)
+        if (strcmp(*set, what) == 0)
+            return true;
+    return false;
 }

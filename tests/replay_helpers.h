@@ -30,6 +30,11 @@ void rh_assert_ecu_holds_golden(const char *ecu_file, const char *golden, guint 
  * (session 0: none given); the folder in *dir_out. g_free both. */
 char *rh_write_script(const char *sample, guint session, char **dir_out);
 
+/* "rule@step" of every finding of `udsflash check FILE` once, sorted
+ * (g_strfreev); doip_port: a port that carried DoIP besides 13400, or NULL. */
+char **rh_rules_at_steps(const char *file, const char *doip_port);
+bool rh_contains(char **set, const char *what);
+
 /* Replaces the first occurrence of `from` in the file by `to`. */
 void rh_edit(const char *path, const char *from, const char *to);
 

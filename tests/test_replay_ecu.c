@@ -14,46 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static gint by_text(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* "rule@step" of every finding of `udsflash check FILE`, sorted, one
- * per line (g_free); doip_port: where DoIP ran besides 13400, or NULL. */
+/* rh_rules_at_steps, one per line (g_free). */
 static char *rules_at_steps(const char *file, const char *doip_port)
 {
-    char *out = NULL;
-    int status = doip_port ? th_udsflash(&out, NULL, "check", "--format", "json", "--doip-port",
-                                         doip_port, file, NULL)
-                           : th_udsflash(&out, NULL, "check", "--format", "json", file, NULL);
-    cr_assert(status == 0 || status == 1, "udsflash check %s: %d", file, status);
-    JsonParser *p = json_parser_new();
-    cr_assert(json_parser_load_from_data(p, out, -1, NULL), "%s", out);
-    JsonArray *f = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)),
-                                                "findings");
-    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < json_array_get_length(f); i++) {
-        JsonObject *x = json_array_get_object_element(f, i);
-        const char *step = json_object_has_member(x, "step") &&
-                                   !json_object_get_null_member(x, "step")
-                               ? json_object_get_string_member(x, "step")
-                               : "-";
-        char *line = g_strdup_printf("%s@%s", json_object_get_string_member(x, "rule"), step);
-        bool dup = false;
-        for (guint k = 0; k < lines->len; k++)
-            dup |= strcmp(g_ptr_array_index(lines, k), line) == 0;
-        if (dup)
-            g_free(line);
-        else
-            g_ptr_array_add(lines, line);
-    }
-    g_ptr_array_sort(lines, by_text);
-    g_ptr_array_add(lines, NULL);
-    char *joined = g_strjoinv("\n", (char **)lines->pdata);
-    g_ptr_array_free(lines, TRUE);
-    g_object_unref(p);
-    g_free(out);
+    char **rules = rh_rules_at_steps(file, doip_port);
+    char *joined = g_strjoinv("\n", rules);
+    g_strfreev(rules);
     return joined;
 }
 

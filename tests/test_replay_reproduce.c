@@ -12,43 +12,6 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-static gint by_text(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* "rule@step" of every finding of `udsflash check FILE`, sorted (g_strfreev). */
-static char **rules_at_steps(const char *file)
-{
-    char *out = NULL;
-    int status = th_udsflash(&out, NULL, "check", "--format", "json", file, NULL);
-    cr_assert(status == 0 || status == 1, "udsflash check %s: %d", file, status);
-    JsonParser *p = json_parser_new();
-    cr_assert(json_parser_load_from_data(p, out, -1, NULL), "%s", out);
-    JsonArray *f = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)),
-                                                "findings");
-    GPtrArray *lines = g_ptr_array_new();
-    for (guint i = 0; i < json_array_get_length(f); i++) {
-        JsonObject *x = json_array_get_object_element(f, i);
-        JsonNode *step = json_object_get_member(x, "step");
-        char *line = g_strdup_printf("%s@%s", json_object_get_string_member(x, "rule"),
-                                     step && !json_node_is_null(step) ? json_node_get_string(step)
-                                                                      : "-");
-        bool dup = false;
-        for (guint k = 0; k < lines->len; k++)
-            dup |= strcmp(g_ptr_array_index(lines, k), line) == 0;
-        if (dup)
-            g_free(line);
-        else
-            g_ptr_array_add(lines, line);
-    }
-    g_ptr_array_sort(lines, by_text);
-    g_ptr_array_add(lines, NULL);
-    g_object_unref(p);
-    g_free(out);
-    return (char **)g_ptr_array_free(lines, FALSE);
-}
-
 typedef struct run {
     int status;
     char *dir, *recording, *out, *err;
@@ -97,14 +60,6 @@ static void run_free(run *r)
     g_free(r->err);
 }
 
-static bool contains(char **set, const char *what)
-{
-    for (; *set; set++)
-        if (strcmp(*set, what) == 0)
-            return true;
-    return false;
-}
-
 /* ---- the tester's faults ---------------------------------------------------------------*/
 
 Test(sim, the_testers_faults_are_reproduced)
@@ -129,15 +84,15 @@ Test(sim, the_testers_faults_are_reproduced)
         cr_assert_eq(json_object_get_int_member(r.report, "keys_computed"), 1,
                      "the key of udsecu's seed: %s", r.out);
         char *field = th_sample(cases[i].sample);
-        char **want = rules_at_steps(field), **got = rules_at_steps(r.recording);
-        cr_assert(contains(want, cases[i].rule), "%s itself", cases[i].sample);
+        char **want = rh_rules_at_steps(field, NULL), **got = rh_rules_at_steps(r.recording, NULL);
+        cr_assert(rh_contains(want, cases[i].rule), "%s itself", cases[i].sample);
         for (char **w = want; *w; w++)
-            cr_assert(contains(got, *w), "%s: %s not reproduced", cases[i].sample, *w);
+            cr_assert(rh_contains(got, *w), "%s: %s not reproduced", cases[i].sample, *w);
         if (cases[i].same)
             cr_assert_eq(g_strv_length(got), g_strv_length(want), "%s: more rules",
                          cases[i].sample);
         else
-            cr_assert(contains(got, "uds.nrc@fingerprint"), "%s: the refusal", cases[i].sample);
+            cr_assert(rh_contains(got, "uds.nrc@fingerprint"), "%s: the refusal", cases[i].sample);
         g_strfreev(want);
         g_strfreev(got);
         g_free(field);
@@ -176,7 +131,7 @@ Test(sim, every_frame_as_recorded_against_the_recorded_ecu)
      * busy: below a frame's length. */
     JsonObject *e = json_object_get_object_member(r.report, "scheduling_error_us");
     cr_assert_lt(json_object_get_double_member(e, "p99"), 300.0, "%s", r.out);
-    char **got = rules_at_steps(r.recording);
+    char **got = rh_rules_at_steps(r.recording, NULL);
     cr_assert_eq(g_strv_length(got), 0, "a conformant flash again");
     g_strfreev(got);
     run_free(&r);

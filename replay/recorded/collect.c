@@ -94,18 +94,22 @@ static void request(uf_recording_collector *c, const uf_uds_message *m)
     g_hash_table_insert(c->exchange_of_request, key, GUINT_TO_POINTER(c->r->exchanges->len));
 }
 
-/* What a final positive answer tells of the ECU's state. */
-static void follow_state(uf_recording_collector *c, const uint8_t *p, size_t n)
+bool uf_recorded_follow_session(const uint8_t *p, size_t n, uint8_t *session,
+                                uint8_t *security)
 {
     if (n >= 2 && p[0] == 0x50) {
-        c->session_now = p[1];
-        c->security_now = 0; /* a session change locks (ISO 14229-1:2020 10.4.1) */
+        *session = p[1];
+        *security = 0;
     } else if (n >= 1 && p[0] == 0x51) {
-        c->session_now = 0x01;
-        c->security_now = 0;
+        *session = 0x01;
+        *security = 0;
     } else if (n >= 2 && p[0] == 0x67 && (p[1] & 0x7F) % 2 == 0) {
-        c->security_now = (uint8_t)((p[1] & 0x7F) - 1);
+        *security = (uint8_t)((p[1] & 0x7F) - 1);
+        return true;
+    } else {
+        return false;
     }
+    return true;
 }
 
 static void response(uf_recording_collector *c, const uf_uds_message *m)
@@ -124,7 +128,8 @@ static void response(uf_recording_collector *c, const uf_uds_message *m)
                             m->tp->len};
     g_array_append_val(x->answers, a);
     if (m->d.kind == UF_UDS_POSITIVE)
-        follow_state(c, m->tp->data, m->tp->len);
+        uf_recorded_follow_session(m->tp->data, m->tp->len, &c->session_now,
+                                   &c->security_now);
 }
 
 static void on_message(void *ctx, const uf_uds_message *m)

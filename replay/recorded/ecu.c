@@ -127,16 +127,9 @@ static uf_time scaled(const uf_recorded_ecu *e, uf_time d)
 /* A final positive answer moves the bootloader's state. */
 static void follow_state(uf_recorded_ecu *e, const uint8_t *p, size_t n)
 {
-    if (n >= 2 && p[0] == 0x50) {
-        e->session = p[1];
-        e->security = 0; /* ISO 14229-1:2020 10.4.1: a session change locks */
-        e->downloading = false;
-    } else if (n >= 1 && p[0] == 0x51) {
-        e->session = 0x01;
-        e->security = 0;
-        e->downloading = false;
-    } else if (n >= 2 && p[0] == 0x67 && (p[1] & 0x7F) % 2 == 0) {
-        e->security = (uint8_t)((p[1] & 0x7F) - 1);
+    if (uf_recorded_follow_session(p, n, &e->session, &e->security)) {
+        if (p[0] != 0x67)
+            e->downloading = false; /* a session change or reset ends a download */
     } else if (n >= 1 && p[0] == 0x74) {
         e->downloading = true;
         e->any_block = false;
