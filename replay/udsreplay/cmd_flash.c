@@ -189,15 +189,7 @@ fail:
 static bool load_recorded_ecu(ur_job *j, const char *text, uf_cli_analysis *an, int *status,
                               uf_error *err)
 {
-    const char *hash = strrchr(text, '#');
-    guint64 session = 0;
-    if (hash && !g_ascii_string_to_unsigned(hash + 1, 10, 1, G_MAXUINT32, &session, NULL)) {
-        uf_error_set(err, "--sim-recorded %s: not a session number after the #", text);
-        return false;
-    }
-    char *path = hash ? g_strndup(text, (gsize)(hash - text)) : g_strdup(text);
-    j->recording = ur_load_recording(path, (uint32_t)session, an, status);
-    g_free(path);
+    j->recording = ur_load_recording_spec("--sim-recorded", text, an, status);
     if (!j->recording) {
         err->msg[0] = 0; /* ur_load_recording said why */
         return false;

@@ -304,22 +304,9 @@ int ur_cmd_reproduce(int argc, char **argv)
         status = UR_EXIT_REFUSED;
         goto done;
     }
-    if (o.sim_recorded) {
-        const char *hash = strrchr(o.sim_recorded, '#');
-        guint64 n = 0;
-        if (hash && !g_ascii_string_to_unsigned(hash + 1, 10, 1, G_MAXUINT32, &n, NULL)) {
-            fprintf(stderr, "udsreplay reproduce: --sim-recorded %s: not a session number after "
-                            "the #\n", o.sim_recorded);
-            status = UF_EXIT_USAGE;
-            goto done;
-        }
-        char *path = hash ? g_strndup(o.sim_recorded, (gsize)(hash - o.sim_recorded))
-                          : g_strdup(o.sim_recorded);
-        ecu = ur_load_recording(path, (uint32_t)n, &an, &status);
-        g_free(path);
-        if (!ecu)
-            goto done;
-    }
+    if (o.sim_recorded &&
+        !(ecu = ur_load_recording_spec("--sim-recorded", o.sim_recorded, &an, &status)))
+        goto done;
     status = reproduce(&o, rec, frames, ecu, keys);
 done:
     uf_recording_free(ecu);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 static bool looks_like_json(const char *path)
 {
@@ -144,6 +145,22 @@ uf_recording *ur_load_recording(const char *path, uint32_t session, uf_cli_analy
     uf_analyzer_free(a);
     uf_cli_close(&in);
     uf_recording_collector_free(c);
+    return r;
+}
+
+uf_recording *ur_load_recording_spec(const char *option, const char *spec, uf_cli_analysis *an,
+                                     int *status)
+{
+    const char *hash = strrchr(spec, '#');
+    guint64 session = 0;
+    if (hash && !g_ascii_string_to_unsigned(hash + 1, 10, 1, G_MAXUINT32, &session, NULL)) {
+        fprintf(stderr, "udsreplay: %s %s: not a session number after the #\n", option, spec);
+        *status = UF_EXIT_USAGE;
+        return NULL;
+    }
+    char *path = hash ? g_strndup(spec, (gsize)(hash - spec)) : g_strdup(spec);
+    uf_recording *r = ur_load_recording(path, (uint32_t)session, an, status);
+    g_free(path);
     return r;
 }
 

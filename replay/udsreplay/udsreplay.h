@@ -50,6 +50,10 @@ uf_script *ur_load_script(const char *path, uint32_t session, uf_cli_analysis *a
 uf_recording *ur_load_recording(const char *path, uint32_t session, uf_cli_analysis *an,
                                 int *status);
 
+/* The same from "FILE" or "FILE#N" (the value of `option`). */
+uf_recording *ur_load_recording_spec(const char *option, const char *spec, uf_cli_analysis *an,
+                                     int *status);
+
 /* The CAN frames of the recording's session (uf_repro_frame), read again
  * from the capture. NULL after printing why, with *status. */
 GArray *ur_load_frames(const char *path, const uf_recording *r, int *status);
