@@ -38,6 +38,10 @@ typedef struct uf_repro_options {
     /* The bus's bit rates, when the medium's clock stamps a frame's end
      * (the simulated bus): a frame starts its own duration early. 0: no. */
     uint32_t bitrate, data_bitrate;
+    /* On a real clock: the last stretch before a deadline is waited by
+     * polling the medium, not sleeping, so that a frame leaves on time
+     * whatever the scheduler's wake-up latency. 0: sleep throughout. */
+    uf_time spin;
     void *ctx;
     void (*log)(void *ctx, const char *line);
     void (*progress)(void *ctx, uint32_t done, uint32_t total);

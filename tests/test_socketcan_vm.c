@@ -42,6 +42,11 @@ static const char *const scenarios[] = {
     "replay_fd_29bit",
     "replay_parallel_one_bus",
     "replay_parallel_two_buses",
+    /* field failures again: the tester's frames reproduced into udsecu (the
+     * scheduling error reported), the ECU of a capture answering udsreplay
+     * flash */
+    "reproduce_vcan",
+    "ecu_vcan",
     /* in a sanitizer build: no report from ASan / UBSan in any program */
     "sanitizers",
 };

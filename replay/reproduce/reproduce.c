@@ -223,11 +223,14 @@ static void substitute_key(repro *r, uf_can_frame *f)
 static bool wait_until(repro *r, uf_time deadline)
 {
     for (;;) {
-        if (medium_now(r->m) >= deadline)
+        uf_time now = medium_now(r->m);
+        if (now >= deadline)
             return true;
+        /* Asleep until the spin begins, then polling. */
+        uf_time until = deadline - r->o->spin > now ? deadline - r->o->spin : now;
         live_frame lf;
         uf_error err;
-        int got = r->m->ops->read(r->m, &lf.f, &lf.t, deadline, &err);
+        int got = r->m->ops->read(r->m, &lf.f, &lf.t, until, &err);
         if (got < 0) {
             g_snprintf(r->res->message, sizeof(r->res->message), "%s", err.msg);
             return false;

@@ -184,6 +184,8 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
         ro.bitrate = 500000;
         ro.data_bitrate = l->fd ? 2000000 : 0;
     }
+    if (!simulated)
+        ro.spin = 500 * UF_NS_PER_US; /* above a loaded host's wake-up latency */
     ro.ctx = (void *)&o->quiet;
     ro.log = log_line;
     char where[160];

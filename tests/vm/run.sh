@@ -82,7 +82,8 @@ for p in "$build/replay/udsecu" "$build/replay/udsreplay" "$build/tests/uf-flash
 done
 # udsreplay's golden captures and the sample key library, for its flashes.
 mkdir -p "$root/samples"
-cp "$here"/../../samples/{flash-11bit,flash-two-ecus,flash-29bit-fd}.pcap "$root/samples/"
+cp "$here"/../../samples/{flash-11bit,flash-two-ecus,flash-29bit-fd,fault-stmin,fault-p2}.pcap \
+    "$root/samples/"
 copy_with_libs "$build/samples/libudsecu_seedkey.so"
 for m in net/can/can.ko net/can/can-raw.ko net/can/can-isotp.ko \
          drivers/net/can/dev/can-dev.ko drivers/net/can/vcan.ko; do
