@@ -128,40 +128,13 @@ typedef struct queued {
     uf_time t;
 } queued;
 
-/* When the kernel took the frame (SO_TIMESTAMPNS, on the realtime clock)
- * on the monotonic clock: a frame's time does not depend on how late this
- * process got round to reading it, which reproduce's timing report and
- * the recordings need. Without a timestamp, now. */
-static uf_time kernel_time(struct msghdr *msg)
-{
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
-            continue;
-        struct timespec ts, mono, real;
-        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-        clock_gettime(CLOCK_MONOTONIC, &mono);
-        clock_gettime(CLOCK_REALTIME, &real);
-        uf_time age = ((uf_time)real.tv_sec - ts.tv_sec) * UF_NS_PER_S + real.tv_nsec - ts.tv_nsec;
-        uf_time now = (uf_time)mono.tv_sec * UF_NS_PER_S + mono.tv_nsec;
-        /* A clock step between the two readings must not move a frame
-         * into the future or far into the past. */
-        return age >= 0 && age < UF_NS_PER_S ? now - age : now;
-    }
-    return uf_clock_monotonic();
-}
-
 /* Reads one frame that is there. 1: a frame of another node, 2: our own
  * echo, 0: nothing, -1 failure. */
 static int read_frame(raw_medium *r, uf_can_frame *f, uf_time *t, uf_error *err)
 {
     struct canfd_frame cf;
     struct iovec iov = {&cf, sizeof(cf)};
-    union {
-        char buf[CMSG_SPACE(sizeof(struct timespec))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
     ssize_t n = recvmsg(r->s, &msg, MSG_DONTWAIT);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -172,7 +145,7 @@ static int read_frame(raw_medium *r, uf_can_frame *f, uf_time *t, uf_error *err)
     if (n != CAN_MTU && n != CANFD_MTU)
         return 0;
     from_linux(&cf, (size_t)n, f);
-    *t = kernel_time(&msg);
+    *t = uf_clock_monotonic();
     return (msg.msg_flags & MSG_CONFIRM) ? 2 : 1;
 }
 
@@ -311,7 +284,6 @@ uf_can_medium *uf_can_medium_socketcan(const char *ifname, bool fd, const uint32
     int buffer = 8 << 20;
     if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof(buffer)) < 0)
         setsockopt(s, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
-    setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)); /* kernel_time() */
     if (n_ids) {
         struct can_filter *fl = g_new0(struct can_filter, n_ids);
         for (size_t i = 0; i < n_ids; i++) {
