@@ -95,6 +95,11 @@ bool uf_cli_open(uf_cli_input *in, const char *path, const char *iface);
 /* Reads everything into the analyzer (SIGINT or SIGTERM ends a live
  * capture), then finishes it. A damaged input leaves in->damaged set. */
 void uf_cli_run(uf_cli_input *in, uf_analyzer *a);
+/* The analysis every command runs: cfg's timing checks on when the input
+ * has timestamps, an analyzer feeding `sink`, the input read through it
+ * (uf_cli_run). The finished analyzer, for the caller to free. */
+uf_analyzer *uf_cli_analyze(uf_cli_input *in, uf_analyzer_config *cfg,
+                            const uf_analyzer_sink *sink);
 void uf_cli_close(uf_cli_input *in);
 
 /* Time relative to the capture start, or UF_TIME_NONE. */

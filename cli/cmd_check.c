@@ -145,11 +145,9 @@ int uf_cmd_check(int argc, char **argv)
             fclose(out);
         goto done;
     }
-    cfg.isotp.timing = uf_reader_has_time(in.reader);
     collector c = {g_array_new(FALSE, FALSE, sizeof(uf_finding)), 0, 0, {0, 0, 0}};
     uf_analyzer_sink sink = {.ctx = &c, .message = on_message, .finding = on_finding};
-    uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
-    uf_cli_run(&in, a);
+    uf_analyzer *a = uf_cli_analyze(&in, &cfg, &sink);
     input_findings(&c, &in, cfg.ignore);
 
     GPtrArray *buses = g_ptr_array_new();

@@ -318,12 +318,10 @@ int uf_cmd_extract(int argc, char **argv)
         status = UF_EXIT_INPUT;
         goto done;
     }
-    cfg.isotp.timing = uf_reader_has_time(in.reader);
     extractor x = {dir, g_ptr_array_new(), g_array_new(FALSE, TRUE, sizeof(entry)),
                    g_ptr_array_new_with_free_func(g_free), false, "", 0};
     uf_analyzer_sink sink = {.ctx = &x, .download_data = on_data, .download_end = on_end};
-    uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
-    uf_cli_run(&in, a);
+    uf_analyzer *a = uf_cli_analyze(&in, &cfg, &sink);
     write_manifest(&x, &in, cfg.profile);
     GArray *order = manifest_order(&x);
     for (guint k = 0; k < order->len; k++) {

@@ -607,7 +607,6 @@ int uf_cmd_messages(int argc, char **argv)
         status = UF_EXIT_INPUT;
         goto out;
     }
-    cfg.isotp.timing = uf_reader_has_time(in.reader);
     report r = {0};
     r.json = json;
     r.out = stdout;
@@ -630,8 +629,7 @@ int uf_cmd_messages(int argc, char **argv)
     }
     uf_analyzer_sink sink = {.ctx = &r, .message = on_message, .finding = on_finding,
                              .doip = on_doip};
-    uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
-    uf_cli_run(&in, a);
+    uf_analyzer *a = uf_cli_analyze(&in, &cfg, &sink);
     /* Timestamps can turn out missing only while reading (candump console). */
     uf_finding notes[2];
     size_t n_notes;

@@ -59,6 +59,15 @@ void uf_cli_run(uf_cli_input *in, uf_analyzer *a)
     uf_analyzer_finish(a);
 }
 
+uf_analyzer *uf_cli_analyze(uf_cli_input *in, uf_analyzer_config *cfg,
+                            const uf_analyzer_sink *sink)
+{
+    cfg->isotp.timing = uf_reader_has_time(in->reader);
+    uf_analyzer *a = uf_analyzer_new(cfg, sink);
+    uf_cli_run(in, a);
+    return a;
+}
+
 void uf_cli_close(uf_cli_input *in)
 {
     if (live_reader == in->reader) {

@@ -105,10 +105,11 @@ static bool parse_identify(const char *text, GArray *out, uf_error *err)
 /* ---- the ECUs of the run -------------------------------------------------------------*/
 
 /* Each transport option is given once (every ECU on that bus or entity)
- * or once per ECU, in the order of the ECUs; --sim once per ECU, as each
- * simulated ECU keeps its own flash. */
-static bool pick(char **values, const char *option, guint jobs, guint i, const char **out,
-                 uf_error *err)
+ * or once per ECU, in the order of the ECUs; the simulated ECUs' options
+ * (each_one names what one ECU needs) once per ECU, as each simulated ECU
+ * keeps its own flash or plays its own recording. */
+static bool pick(char **values, const char *option, const char *each_one, guint jobs, guint i,
+                 const char **out, uf_error *err)
 {
     guint n = values ? g_strv_length(values) : 0;
     *out = NULL;
@@ -119,9 +120,8 @@ static bool pick(char **values, const char *option, guint jobs, guint i, const c
                      "ECU) or once per ECU", option, n, jobs);
         return false;
     }
-    if (n == 1 && jobs > 1 && g_str_has_prefix(option, "--sim")) {
-        uf_error_set(err, "%s: give one %s per ECU (%u)", option,
-                     strcmp(option, "--sim") == 0 ? "flash file" : "capture", jobs);
+    if (n == 1 && jobs > 1 && each_one) {
+        uf_error_set(err, "%s: give one %s per ECU (%u)", option, each_one, jobs);
         return false;
     }
     *out = values[n == 1 ? 0 : i];
@@ -217,13 +217,12 @@ static bool assign_links(GPtrArray *jobs, const options *o, uf_cli_analysis *an,
     for (guint i = 0; i < n; i++) {
         ur_job *j = g_ptr_array_index(jobs, i);
         ur_link_options *lo = &j->link_options;
-        if (!pick(o->can, "--can", n, i, &lo->can, err) ||
-            !pick(o->kernel_isotp, "--kernel-isotp", n, i, &lo->kernel_isotp, err) ||
-            !pick(o->doip, "--doip", n, i, &lo->doip, err) ||
-            !pick(o->sim, "--sim", n, i, &lo->sim, err))
-            return false;
         const char *recorded;
-        if (!pick(o->sim_recorded, "--sim-recorded", n, i, &recorded, err))
+        if (!pick(o->can, "--can", NULL, n, i, &lo->can, err) ||
+            !pick(o->kernel_isotp, "--kernel-isotp", NULL, n, i, &lo->kernel_isotp, err) ||
+            !pick(o->doip, "--doip", NULL, n, i, &lo->doip, err) ||
+            !pick(o->sim, "--sim", "flash file", n, i, &lo->sim, err) ||
+            !pick(o->sim_recorded, "--sim-recorded", "capture", n, i, &recorded, err))
             return false;
         if (recorded && !load_recorded_ecu(j, recorded, an, status, err))
             return false;

@@ -156,10 +156,8 @@ int ur_cmd_list(int argc, char **argv)
         status = UF_EXIT_INPUT;
         goto done;
     }
-    cfg.isotp.timing = uf_reader_has_time(in.reader);
     uf_analyzer_sink sink = {0};
-    uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
-    uf_cli_run(&in, a);
+    uf_analyzer *a = uf_cli_analyze(&in, &cfg, &sink);
     GPtrArray *buses = g_ptr_array_new();
     for (uint32_t b = 0; b < uf_reader_bus_count(in.reader); b++)
         g_ptr_array_add(buses, (gpointer)uf_reader_bus_name(in.reader, b));

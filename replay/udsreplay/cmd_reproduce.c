@@ -306,12 +306,16 @@ int ur_cmd_reproduce(int argc, char **argv)
         status = UR_EXIT_REFUSED;
         goto done;
     }
-    if (o.sim_recorded &&
-        !(ecu = ur_load_recording_spec("--sim-recorded", o.sim_recorded, &an, &status)))
+    /* The capture's own ECU is the recording already read. */
+    if (o.sim_recorded && strcmp(o.sim_recorded, argv[1]) == 0)
+        ecu = rec;
+    else if (o.sim_recorded &&
+             !(ecu = ur_load_recording_spec("--sim-recorded", o.sim_recorded, &an, &status)))
         goto done;
     status = reproduce(&o, rec, frames, ecu, keys);
 done:
-    uf_recording_free(ecu);
+    if (ecu != rec)
+        uf_recording_free(ecu);
     if (frames)
         g_array_free(frames, TRUE);
     uf_recording_free(rec);

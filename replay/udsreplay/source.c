@@ -45,28 +45,42 @@ static uint32_t pick_session(const uf_sessions *ss, const char *path, uf_error *
     return count == 1 ? found : 0;
 }
 
-/* One pass over the capture: the script of `session`, or (session 0) the
- * number of the only replayable one in *picked. */
-static uf_script *read_capture(const char *path, uint32_t session, uf_analyzer_config *cfg,
-                               uint32_t *picked, int *status)
+/* Streams a capture through the analysis into `sink`: the finished
+ * analyzer, or NULL after printing why the file could not be read or is
+ * damaged, with *status. */
+static uf_analyzer *analyze(const char *path, uf_analyzer_config *cfg,
+                            const uf_analyzer_sink *sink, int *status)
 {
     uf_cli_input in;
     if (!uf_cli_open(&in, path, NULL)) {
         *status = UF_EXIT_INPUT;
         return NULL;
     }
-    cfg->isotp.timing = uf_reader_has_time(in.reader);
+    uf_analyzer *a = uf_cli_analyze(&in, cfg, sink);
+    if (in.damaged) {
+        fprintf(stderr, "udsreplay: %s\n", in.damage.msg);
+        *status = UF_EXIT_INPUT;
+        uf_analyzer_free(a);
+        a = NULL;
+    }
+    uf_cli_close(&in);
+    return a;
+}
+
+/* One pass over the capture: the script of `session`, or (session 0) the
+ * number of the only replayable one in *picked. */
+static uf_script *read_capture(const char *path, uint32_t session, uf_analyzer_config *cfg,
+                               uint32_t *picked, int *status)
+{
     uf_script_collector *c = session ? uf_script_collector_new(session) : NULL;
     uf_analyzer_sink sink = {0};
     if (c)
         uf_script_collector_sink(c, &sink);
-    uf_analyzer *a = uf_analyzer_new(cfg, &sink);
-    uf_cli_run(&in, a);
+    uf_analyzer *a = analyze(path, cfg, &sink, status);
     uf_script *s = NULL;
     uf_error err;
-    if (in.damaged) {
-        fprintf(stderr, "udsreplay: %s\n", in.damage.msg);
-        *status = UF_EXIT_INPUT;
+    if (!a) {
+        /* analyze() said why */
     } else if (!c) {
         *picked = pick_session(uf_analyzer_sessions(a), path, &err);
         if (!*picked) {
@@ -81,7 +95,6 @@ static uf_script *read_capture(const char *path, uint32_t session, uf_analyzer_c
         }
     }
     uf_analyzer_free(a);
-    uf_cli_close(&in);
     uf_script_collector_free(c);
     return s;
 }
@@ -118,23 +131,15 @@ uf_recording *ur_load_recording(const char *path, uint32_t session, uf_cli_analy
         *status = UF_EXIT_USAGE;
         return NULL;
     }
-    uf_cli_input in;
-    if (!uf_cli_open(&in, path, NULL)) {
-        *status = UF_EXIT_INPUT;
-        return NULL;
-    }
-    cfg.isotp.timing = uf_reader_has_time(in.reader);
     /* Without --session the capture must hold one session: collect the
      * first, and refuse it at the end if it has company. */
     uf_recording_collector *c = uf_recording_collector_new(session ? session : 1);
     uf_analyzer_sink sink;
     uf_recording_collector_sink(c, &sink);
-    uf_analyzer *a = uf_analyzer_new(&cfg, &sink);
-    uf_cli_run(&in, a);
+    uf_analyzer *a = analyze(path, &cfg, &sink, status);
     uf_recording *r = NULL;
-    if (in.damaged) {
-        fprintf(stderr, "udsreplay: %s\n", in.damage.msg);
-        *status = UF_EXIT_INPUT;
+    if (!a) {
+        /* analyze() said why */
     } else if (!session && !only_session(uf_analyzer_sessions(a), path, &err)) {
         fprintf(stderr, "udsreplay: %s\n", err.msg);
         *status = UF_EXIT_INPUT;
@@ -143,7 +148,6 @@ uf_recording *ur_load_recording(const char *path, uint32_t session, uf_cli_analy
         *status = UF_EXIT_INPUT;
     }
     uf_analyzer_free(a);
-    uf_cli_close(&in);
     uf_recording_collector_free(c);
     return r;
 }

@@ -55,7 +55,10 @@ uf_recording *ur_load_recording_spec(const char *option, const char *spec, uf_cl
                                      int *status);
 
 /* The CAN frames of the recording's session (uf_repro_frame), read again
- * from the capture. NULL after printing why, with *status. */
+ * from the capture: which frames are the session's (its bus, ids, first
+ * and last frame) is known only once the analysis is through, and the
+ * capture streams rather than staying in memory. NULL after printing why,
+ * with *status. */
 GArray *ur_load_frames(const char *path, const uf_recording *r, int *status);
 
 #endif /* UDSREPLAY_H */
