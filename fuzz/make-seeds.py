@@ -145,3 +145,19 @@ for u in udps[:4]:
     stream += bytes([2, 0, len(u)]) + u
 put("doip", "doip-connection", stream)
 put("doip", "gap-and-time", bytes([1, 0, 40, 3, 0, 90]) + stream[:600])
+
+# recorded_ecu: flags (bit 0 silence for unseen requests, bit 1 speed 4),
+# then [ms step][length][request]; the recording is built in the target.
+def requests(step, *hexes):
+    return b"".join(bytes([step, len(bytes.fromhex(h))]) + bytes.fromhex(h) for h in hexes)
+put("recorded_ecu", "flash-as-recorded", b"\x00" + requests(
+    5, "1003", "22F195", "1002", "2711", "27124512FEE9", "2EF184261121", "2EF184261121",
+    "3101FF00", "3400440001000000000300", "3601AA", "3602BB", "3603CC", "37", "1101", "3E80"))
+put("recorded_ecu", "out-of-turn", b"\x00" + requests(
+    3, "3400440001000000000300", "3602AA", "1002", "3400440001000000000300", "2711",
+    "271200000000", "2F01", "22F199", "3601"))
+put("recorded_ecu", "blocks-repeated-and-skipped", b"\x02" + requests(
+    2, "1002", "2711", "27124512FEE9", "3400440001000000000300", "3601", "3601", "3603",
+    "3602", "3603", "3604", "3605", "37", "3606"))
+put("recorded_ecu", "unseen-silent", b"\x01" + requests(
+    1, "19", "2F0102", "10", "27", "31", "3E00", "85", "14FFFFFF"))
