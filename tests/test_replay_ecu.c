@@ -92,8 +92,11 @@ typedef struct ecu_process {
 static void ecu_start(ecu_process *p, const char *sample)
 {
     char *path = th_sample(sample);
+    /* At twice the recorded pace: the capture's answers come up to 46 ms
+     * after their requests (P2 50 ms), and on a real clock a loaded host
+     * (a sanitizer build, tests in parallel) may add a few ms to that. */
     const char *argv[] = {UF_UDSREPLAY, "ecu", path, "--doip", "--listen", "127.0.0.1",
-                          "--port", "0", "--format", "json", NULL};
+                          "--port", "0", "--format", "json", "--speed", "2", NULL};
     GError *error = NULL;
     cr_assert(g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
                                        NULL, &p->pid, NULL, &p->out_fd, &p->err_fd, &error),
@@ -144,13 +147,15 @@ Test(doip, flash_against_the_ecu_of_a_capture)
     int ecu_status = ecu_stop(&ecu, &report);
     cr_assert_eq(status, 0, "%s%s", out, err);
     cr_assert_eq(ecu_status, 0, "%s", report);
-    /* The ECU's summary: every request foreseen, every exchange used. */
+    /* The ECU's summary: every request foreseen, each one answered by an
+     * exchange of its own (a tester present the faster erase made
+     * unneeded may stay unused). */
     JsonParser *p = json_parser_new();
     cr_assert(json_parser_load_from_data(p, report, -1, NULL), "%s", report);
     JsonObject *o = json_node_get_object(json_parser_get_root(p));
     cr_assert_gt(json_object_get_int_member(o, "requests"), 20);
     cr_assert_eq(json_object_get_int_member(o, "exchanges_used"),
-                 json_object_get_int_member(o, "exchanges"));
+                 json_object_get_int_member(o, "requests"), "%s", report);
     cr_assert_eq(json_array_get_length(json_object_get_array_member(o, "unforeseen")), 0);
     /* The entity listened on a free port: the recording shows it. */
     char port[8];
