@@ -324,6 +324,21 @@ bool uf_isotp_ep_output(uf_isotp_ep *ep, uf_time now, uf_can_frame *out)
     return false;
 }
 
+void uf_isotp_ep_unsent(uf_isotp_ep *ep, const char *why, uf_time now)
+{
+    out_kind k = ep->outstanding;
+    ep->outstanding = OUT_NONE;
+    if (k == OUT_FC) {
+        /* Our flow control did not go: the sender's N_Bs runs out, and
+         * what we had received of its message is given up. */
+        ep->fc_pending = false;
+        ep->rx = false;
+        return;
+    }
+    if (k == OUT_DATA)
+        tx_fail(ep, why, now); /* 9.8.2: N_USData.con with N_TIMEOUT_A */
+}
+
 void uf_isotp_ep_sent(uf_isotp_ep *ep, uf_time now)
 {
     out_kind k = ep->outstanding;

@@ -73,6 +73,9 @@ void uf_isotp_ep_input(uf_isotp_ep *ep, const uf_can_frame *f, uf_time now);
 bool uf_isotp_ep_output(uf_isotp_ep *ep, uf_time now, uf_can_frame *out);
 /* The frame from uf_isotp_ep_output left at `now` (STmin counts from here). */
 void uf_isotp_ep_sent(uf_isotp_ep *ep, uf_time now);
+/* It could not go (the medium failed): the message it belongs to is
+ * given up, as after N_As (ISO 15765-2:2016 9.8.2). */
+void uf_isotp_ep_unsent(uf_isotp_ep *ep, const char *why, uf_time now);
 /* Timeouts (N_Bs, N_Cr) due by now. */
 void uf_isotp_ep_tick(uf_isotp_ep *ep, uf_time now);
 /* When the endpoint next needs the caller: a frame becomes due or a

@@ -80,7 +80,8 @@ typedef struct uf_replay_options {
     uf_recovery recovery;
     uint32_t retries;           /* per block (repeat) or per download (restart) */
     uf_time margin;             /* added to P2 / P2* for the transport's own delays */
-    /* Opens the channel again after a lost link (DoIP); NULL: cannot. */
+    /* Opens the channel again after a lost link (DoIP); NULL: the same
+     * channel is tried again after a P2 (CAN: a bus-off restarts). */
     uf_channel *(*reconnect)(void *ctx, uf_error *err);
     void *reconnect_ctx;
     void (*progress)(void *ctx, const uf_replay_progress *p);

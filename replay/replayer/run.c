@@ -229,11 +229,21 @@ static bool pause_for(run *r, uf_time d)
     return true;
 }
 
+static bool pause_for(run *r, uf_time d);
+
 static bool reconnect(run *r, int step)
 {
     if (!r->o->reconnect) {
-        finish(r, UF_REPLAY_FAILED, step, "%s: the link is lost: %s", ch(r)->name, r->err.msg);
-        return false;
+        /* A CAN interface stays: a controller that went bus-off restarts
+         * by itself (restart-ms); the retry comes after a P2. */
+        say(r, "%s: the link failed (%s); trying it again in %.0f ms", ch(r)->name, r->err.msg,
+            (double)r->p2 / 1e6);
+        if (!pause_for(r, r->p2)) {
+            finish(r, UF_REPLAY_FAILED, step, "%s: the link is lost: %s", ch(r)->name,
+                   r->err.msg);
+            return false;
+        }
+        return true;
     }
     say(r, "%s: the link is lost (%s); reconnecting", ch(r)->name, r->err.msg);
     uf_channel *fresh = r->o->reconnect(r->o->reconnect_ctx, &r->err);

@@ -66,8 +66,10 @@ static bool pump(isotp_transport *x, uf_error *err)
     uf_time now = x->m->ops->now(x->m);
     while (uf_isotp_ep_output(x->ep, now, &f)) {
         uf_time sent;
-        if (!x->m->ops->write(x->m, &f, &sent, err))
+        if (!x->m->ops->write(x->m, &f, &sent, err)) {
+            uf_isotp_ep_unsent(x->ep, err->msg, x->m->ops->now(x->m));
             return false;
+        }
         uf_isotp_ep_sent(x->ep, sent);
         now = sent;
     }

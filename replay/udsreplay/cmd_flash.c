@@ -17,8 +17,8 @@
 typedef struct options {
     char **sessions;
     char **can, **kernel_isotp, **doip, **sim, **sim_recorded;
-    char **sim_faults;
-    gint64 sim_seed;
+    char **sim_faults, **faults;
+    gint64 sim_seed, seed;
     gint sim_erase_ms;
     char *seedkey, *variant, *seedkey_cmd;
     char *identify;
@@ -36,6 +36,7 @@ static void options_free(options *o)
     g_strfreev(o->sim);
     g_strfreev(o->sim_recorded);
     g_strfreev(o->sim_faults);
+    g_strfreev(o->faults);
     g_free(o->seedkey);
     g_free(o->variant);
     g_free(o->seedkey_cmd);
@@ -209,8 +210,8 @@ static bool load_recorded_ecu(ur_job *j, const char *text, uf_cli_analysis *an, 
 /* Where each job goes; two jobs on one bus must not share an id, nor two
  * DoIP connections to one entity a tester address (the entity would take
  * the second for the first, ISO 13400-2:2019 9.2.4). */
-static bool assign_links(GPtrArray *jobs, const options *o, uf_cli_analysis *an, int *status,
-                         uf_error *err)
+static bool assign_links(GPtrArray *jobs, const options *o, const uf_link_fault *faults,
+                         size_t n_faults, uf_cli_analysis *an, int *status, uf_error *err)
 {
     guint n = jobs->len;
     bool sim_can = false, sim_doip = false;
@@ -227,7 +228,13 @@ static bool assign_links(GPtrArray *jobs, const options *o, uf_cli_analysis *an,
         if (recorded && !load_recorded_ecu(j, recorded, an, status, err))
             return false;
         lo->sim_faults = o->sim_faults;
-        lo->sim_seed = (uint64_t)o->sim_seed;
+        /* --seed makes the whole run repeatable, the simulated ECU too. */
+        lo->sim_seed = (uint64_t)(o->sim_seed ? o->sim_seed : o->seed);
+        lo->faults = faults;
+        lo->n_faults = n_faults;
+        lo->fault_seed = (uint64_t)o->seed;
+        if (n_faults && !ur_link_faults_check(lo, &j->script->link, err))
+            return false;
         lo->sim_erase_ms = o->sim_erase_ms > 0 ? (uint32_t)o->sim_erase_ms : 0;
         if (ur_link_simulated(lo)) {
             sim_can |= !j->script->link.doip;
@@ -347,6 +354,13 @@ int ur_cmd_flash(int argc, char **argv)
          "A fault of the simulated ECUs, as udsecu --fault (repeatable)", "SPEC"},
         {"sim-seed", 0, 0, G_OPTION_ARG_INT64, &o.sim_seed,
          "Seed of the simulated ECUs' seeds and random faults", "N"},
+        {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.faults,
+         "A fault on the tester's side of each link: drop / delay / corrupt a frame or "
+         "message, alter flow control, link loss, bus-off, DoIP disconnect (repeatable; "
+         "docs/replay.md)", "SPEC"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed,
+         "Seed of the faults' random choices (and of the simulated ECUs without --sim-seed)",
+         "N"},
         {"sim-erase-time", 0, 0, G_OPTION_ARG_INT, &o.sim_erase_ms,
          "How long the simulated ECUs erase, ms (default 1000)", "MS"},
         {"sequential", 0, 0, G_OPTION_ARG_NONE, &o.sequential,
@@ -402,6 +416,8 @@ int ur_cmd_flash(int argc, char **argv)
     uf_key_source *keys = NULL;
     GArray *identify = g_array_new(FALSE, FALSE, sizeof(uint16_t));
     char *targets = NULL;
+    uf_link_fault *faults = NULL;
+    size_t n_faults = 0;
     uf_error err = {{0}};
     ur_run run = {0};
     uf_replay_options_defaults(&run.options);
@@ -441,7 +457,8 @@ int ur_cmd_flash(int argc, char **argv)
         goto done;
     }
     status = UF_EXIT_USAGE;
-    if (!assign_links(jobs, &o, &an, &status, &err)) {
+    if (!ur_faults_parse(o.faults, &faults, &n_faults, &err) ||
+        !assign_links(jobs, &o, faults, n_faults, &an, &status, &err)) {
         if (err.msg[0])
             fprintf(stderr, "udsreplay flash: %s\n", err.msg);
         goto done;
@@ -496,6 +513,7 @@ int ur_cmd_flash(int argc, char **argv)
     }
 done:
     g_free(targets);
+    g_free(faults);
     uf_key_source_free(keys);
     g_array_free(identify, TRUE);
     if (jobs)

@@ -154,6 +154,7 @@ static void job_text(FILE *out, const ur_job *j)
                 r->mismatches);
     for (guint i = 0; j->ecu_notes && i < j->ecu_notes->len; i++)
         fprintf(out, "  the recorded ECU: %s\n", (const char *)g_ptr_array_index(j->ecu_notes, i));
+    uf_faults_report_text(out, j->faults, "  ");
 }
 
 void ur_report_text(FILE *out, const ur_run *r)
@@ -254,6 +255,10 @@ static void job_json(uf_json *j, const ur_job *job)
         for (guint i = 0; i < job->ecu_notes->len; i++)
             uf_json_string(j, g_ptr_array_index(job->ecu_notes, i));
         uf_json_end_array(j);
+    }
+    if (job->faults) {
+        uf_json_key(j, "faults");
+        uf_faults_report_json(j, job->faults);
     }
 }
 

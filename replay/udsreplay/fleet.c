@@ -31,14 +31,25 @@ void ur_job_free(ur_job *j)
     uf_recording_free(j->recording);
     if (j->ecu_notes)
         g_ptr_array_free(j->ecu_notes, TRUE);
+    uf_faults_free(j->faults);
     g_free(j->label);
     g_free(j);
+}
+
+/* Each fault in the log as it is injected. */
+static void fault_logged(void *job, const uf_fault_event *e)
+{
+    char line[256];
+    g_snprintf(line, sizeof(line), "fault injected: %s", e->what);
+    ur_view_log(job, line);
 }
 
 static bool open_job(ur_run *r, ur_job *j, uf_error *err)
 {
     uf_error e;
     j->opened = ur_link_open(&j->link, j->script, &j->link_options, &r->shared, &e);
+    if (j->opened && j->link.faults)
+        uf_faults_on_event(j->link.faults, fault_logged, j);
     if (!j->opened) {
         g_strlcpy(j->error, e.msg, sizeof(j->error));
         uf_error_set(err, "%s%s%s", r->jobs->len > 1 ? j->label : "",
@@ -53,6 +64,9 @@ static bool close_job(ur_job *j, uf_error *err)
     if (!j->opened)
         return true;
     j->opened = false;
+    /* The report comes after the links are closed. */
+    j->faults = j->link.faults;
+    j->link.faults = NULL;
     if (j->link.recorded) {
         const GArray *ev = uf_recorded_ecu_events(j->link.recorded);
         j->ecu_notes = g_ptr_array_new_with_free_func(g_free);

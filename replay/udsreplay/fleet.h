@@ -18,6 +18,7 @@ typedef struct ur_job {
     uf_script *script;
     uf_recording *recording;    /* --sim-recorded: the simulated ECU's */
     GPtrArray *ecu_notes;       /* what that ECU met that its recording did not foresee */
+    uf_faults *faults;          /* what --fault injected on its link; NULL: none */
     ur_link_options link_options;
     ur_link link;
     bool opened;

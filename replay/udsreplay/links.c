@@ -252,9 +252,75 @@ static gpointer doip_entity_thread(gpointer data)
 
 /* ---- opening ---------------------------------------------------------------------*/
 
+/* ---- faults ---------------------------------------------------------------------*/
+
+bool ur_faults_parse(char **specs, uf_link_fault **out, size_t *n, uf_error *err)
+{
+    *n = specs ? g_strv_length(specs) : 0;
+    *out = g_new0(uf_link_fault, *n ? *n : 1);
+    for (size_t i = 0; i < *n; i++)
+        if (!uf_link_fault_parse(specs[i], &(*out)[i], err))
+            return false;
+    return true;
+}
+
+unsigned ur_link_fault_caps(const ur_link_options *o, const uf_script_link *l,
+                            const char **name)
+{
+    if (l->doip) {
+        *name = "a DoIP connection";
+        return UF_LINK_DOIP;
+    }
+    if (o->kernel_isotp) {
+        *name = "the kernel's ISO-TP";
+        return 0;
+    }
+    *name = o->can ? o->can : "the simulated bus";
+    return UF_LINK_CAN_FRAMES;
+}
+
+bool ur_link_faults_check(const ur_link_options *o, const uf_script_link *l, uf_error *err)
+{
+    const char *name;
+    unsigned caps = ur_link_fault_caps(o, l, &name);
+    uf_faults *f = uf_faults_new(o->faults, o->n_faults, 0);
+    bool ok = uf_faults_check(f, caps, name, err);
+    uf_faults_free(f);
+    return ok;
+}
+
+/* The tester's side of the link through the faults: its CAN medium
+ * (every fault), or its channel (whole messages). */
+static bool faults_open(ur_link *k, const ur_link_options *o, uf_error *err)
+{
+    if (!o->n_faults)
+        return true;
+    if (!ur_link_faults_check(o, &k->script->link, err))
+        return false;
+    k->faults = uf_faults_new(o->faults, o->n_faults, o->fault_seed);
+    return true;
+}
+
+static uf_can_medium *faulty_medium(ur_link *k, uf_can_medium *m)
+{
+    if (!k->faults)
+        return m;
+    uf_faults_set_origin(k->faults, m->ops->now(m));
+    return uf_can_medium_faulty(m, k->faults, uf_addressing_prefix(k->script->link.addressing));
+}
+
+static uf_channel *faulty_channel(ur_link *k, uf_channel *ch)
+{
+    if (!k->faults || !ch)
+        return ch;
+    if (!uf_faults_origin(k->faults))
+        uf_faults_set_origin(k->faults, uf_channel_now(ch));
+    return uf_channel_faulty(ch, k->faults);
+}
+
 static uf_channel *open_doip(ur_link *k, uf_error *err)
 {
-    return uf_channel_doip(&k->doip, err);
+    return faulty_channel(k, uf_channel_doip(&k->doip, err));
 }
 
 uf_channel *ur_link_reconnect(void *ctx, uf_error *err)
@@ -338,6 +404,8 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
              * on DoIP's own, where any analyzer looks (ISO 13400-2:2019
              * Table 48: TCP_DATA 13400). */
             k->recorded_port = UF_DOIP_PORT;
+            if (!faults_open(k, o, err))
+                return false;
             k->channel = open_doip(k, err);
             return k->channel != NULL;
         }
@@ -349,7 +417,9 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
         }
         k->sim = uf_sim_ecu_attach(sh->bus, &ecu_side, k->responder);
         ur_isotp_config(l, false, &tester);
-        uf_can_medium *m = uf_can_medium_sim_shared(sh->group, "sim0");
+        if (!faults_open(k, o, err))
+            return false;
+        uf_can_medium *m = faulty_medium(k, uf_can_medium_sim_shared(sh->group, "sim0"));
         if (o->frames)
             k->medium = m;
         else
@@ -365,7 +435,8 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
             uf_error_set(err, "--doip: the script's session ran on CAN; flash it with --can");
             return false;
         }
-        if (!parse_host(k, o->doip, err))
+        if (!parse_host(k, o->doip, err) ||
+            !faults_open(k, o, err))
             return false;
         k->channel = open_doip(k, err);
         return k->channel != NULL;
@@ -382,17 +453,22 @@ bool ur_link_open(ur_link *k, const uf_script *s, const ur_link_options *o,
         return false;
     }
     if (o->kernel_isotp) {
-        if (sh->recorder && !start_listener(k, ifname, err))
+        if (!faults_open(k, o, err) ||
+            (sh->recorder && !start_listener(k, ifname, err)))
             return false;
-        k->channel = uf_channel_kernel_isotp(ifname, &tester, err);
+        k->channel = faulty_channel(k, uf_channel_kernel_isotp(ifname, &tester, err));
         return k->channel != NULL;
     }
+    if (!faults_open(k, o, err))
+        return false;
     /* Our own ids too: a frame is sent once the kernel echoes it back. */
     uint32_t ids[3] = {l->ecu_id, l->tester_id, l->functional_id};
     uf_can_medium *m = uf_can_medium_socketcan(ifname, l->fd, ids, l->functional_id ? 3 : 2, err);
     if (!m)
         return false;
-    m = maybe_tap(k, m, ifname);
+    /* Below the faults, the recording: a frame sent and dropped never
+     * reached the bus; one received and dropped did. */
+    m = faulty_medium(k, maybe_tap(k, m, ifname));
     if (o->frames)
         k->medium = m;
     else
@@ -425,6 +501,7 @@ bool ur_link_close(ur_link *k, uf_error *err)
         }
         uf_ecu_file_close(k->ecu_file);
     }
+    uf_faults_free(k->faults);
     g_free(k->host);
     memset(k, 0, sizeof(*k));
     return ok;

@@ -9,6 +9,7 @@
 
 #include "uf_doip_server.h"
 #include "uf_ecu_file.h"
+#include "uf_fault.h"
 #include "uf_recorded_ecu.h"
 #include "uf_recorder.h"
 #include "uf_replay.h"
@@ -31,7 +32,19 @@ typedef struct ur_link_options {
     /* Or the simulated ECU is the ECU of a recording (udsreplay ecu). */
     const uf_recording *sim_recording;
     uf_recorded_ecu_config sim_recorded;
+    /* Faults on the tester's side of the link (uf_fault.h), their seed. */
+    const uf_link_fault *faults;
+    size_t n_faults;
+    uint64_t fault_seed;
 } ur_link_options;
+
+/* --fault SPEC...: false with err on the first bad one. */
+bool ur_faults_parse(char **specs, uf_link_fault **out, size_t *n, uf_error *err);
+/* What the tester's side of the link lets faults act on (uf_fault.h), and
+ * its name for a sentence; whether every fault of o can act there. */
+unsigned ur_link_fault_caps(const ur_link_options *o, const uf_script_link *l,
+                            const char **name);
+bool ur_link_faults_check(const ur_link_options *o, const uf_script_link *l, uf_error *err);
 
 static inline bool ur_link_simulated(const ur_link_options *o)
 {
@@ -84,6 +97,8 @@ typedef struct ur_link {
     uf_ecu *ecu;
     uf_recorded_ecu *recorded;
     uf_responder responder;
+    /* The faults injected on the tester's side; NULL: none. */
+    uf_faults *faults;
     uf_sim_ecu *sim;
     uf_doip_server *server;
     GThread *thread;
