@@ -403,7 +403,16 @@ void uf_faults_frame(uf_faults *f, uf_link_dir dir, uf_can_frame *fr, unsigned p
                       f->frames[dir], s->ms, was);
             break;
         case UF_LINK_CORRUPT: {
-            size_t at = corrupt_index(f, s, header, fr->len);
+            /* A single frame's padding is not its message: its length says
+             * where the data ends. */
+            size_t end = fr->len;
+            if (type == 0 && sid >= 0) {
+                const uint8_t *d = fr->data + pci_offset;
+                size_t sf_dl = (d[0] & 0x0F) ? (d[0] & 0x0F) : d[1];
+                if (header + sf_dl < end)
+                    end = header + sf_dl;
+            }
+            size_t at = corrupt_index(f, s, header, end);
             if (at >= fr->len) {
                 log_event(f, fi, now, "%s frame %" PRIu64 " has no byte %zu to corrupt: %s",
                           dir_name(dir), f->frames[dir], at, was);

@@ -20,8 +20,10 @@
 typedef struct options {
     gint session;
     char *can, *kernel_isotp, *listen, *format, *unseen_service, *unseen_request;
+    char **faults;
     gboolean doip, quiet;
     gint port;
+    gint64 seed;
     gdouble speed, duration;
 } options;
 
@@ -57,7 +59,28 @@ typedef struct serving {
     const options *o;
     const uf_recorded_ecu *ecu;
     guint events_shown;
+    uf_faults *faults;          /* --fault on the ECU's side; NULL: none */
 } serving;
+
+static void on_fault(void *ctx, const uf_fault_event *e)
+{
+    const serving *s = ctx;
+    if (!s->o->quiet)
+        fprintf(stderr, "udsreplay ecu: fault injected: %s\n", e->what);
+}
+
+/* The faults, once the link is known: a CAN medium takes every one, a
+ * transport of whole messages (DoIP, kernel ISO-TP) those on messages. */
+static bool faults_for(serving *s, unsigned caps, const char *link, uf_time origin, uf_error *err)
+{
+    if (!s->faults)
+        return true;
+    if (!uf_faults_check(s->faults, caps, link, err))
+        return false;
+    uf_faults_set_origin(s->faults, origin);
+    uf_faults_on_event(s->faults, on_fault, s);
+    return true;
+}
 
 /* What the recording did not foresee, as it happens. */
 static void show_events(serving *s)
@@ -87,7 +110,7 @@ static void on_warning(void *ctx, const char *msg)
 }
 
 static void report_text(FILE *out, const uf_recording *r, const uf_recorded_ecu *e,
-                        const char *where)
+                        const char *where, const uf_faults *faults)
 {
     uf_recorded_ecu_stats st;
     uf_recorded_ecu_stats_get(e, &st);
@@ -101,10 +124,11 @@ static void report_text(FILE *out, const uf_recording *r, const uf_recorded_ecu 
         const uf_recorded_event *x = &g_array_index(ev, uf_recorded_event, i);
         fprintf(out, "  %s\n", uf_recorded_event_describe(x, what, sizeof(what)));
     }
+    uf_faults_report_text(out, faults, "  ");
 }
 
 static void report_json(FILE *out, const uf_recording *r, const uf_recorded_ecu *e,
-                        const char *where)
+                        const char *where, const uf_faults *faults)
 {
     uf_recorded_ecu_stats st;
     uf_recorded_ecu_stats_get(e, &st);
@@ -148,45 +172,64 @@ static void report_json(FILE *out, const uf_recording *r, const uf_recorded_ecu 
         uf_json_end_object(j);
     }
     uf_json_end_array(j);
+    if (faults) {
+        uf_json_key(j, "faults");
+        uf_faults_report_json(j, faults);
+    }
     uf_json_end_object(j);
     fputc('\n', out);
 }
 
 /* Serves on CAN (raw or kernel ISO-TP): the recorded ids, the tester's
  * swapped with the ECU's, the recorded flow control. */
-static bool serve_can(const options *o, const uf_recording *r, uf_recorded_ecu *e, uf_time until,
+static bool serve_can(serving *s, const uf_recording *r, uf_recorded_ecu *e, uf_time until,
                       char *where, size_t where_size, uf_error *err)
 {
+    const options *o = s->o;
     const uf_script_link *l = &r->link;
     uf_isotp_ep_config c;
     ur_isotp_config(l, true, &c);
     uf_responder resp = uf_recorded_ecu_responder(e);
     uf_responder_fc_override(resp, &c.bs, &c.stmin);
-    uf_channel *ch;
+    uf_faulty_responder *faulty = NULL;
+    uf_channel *ch = NULL;
     if (o->can) {
         uint32_t ids[3] = {l->tester_id, l->ecu_id, l->functional_id};
+        if (!faults_for(s, UF_LINK_CAN_FRAMES, o->can, uf_clock_monotonic(), err))
+            return false;
         uf_can_medium *m = uf_can_medium_socketcan(o->can, l->fd, ids, l->functional_id ? 3 : 2,
                                                    err);
+        if (m && s->faults)
+            m = uf_can_medium_faulty(m, s->faults, uf_addressing_prefix(l->addressing));
         ch = m ? uf_channel_isotp(m, &c) : NULL;
     } else {
+        if (!faults_for(s, 0, "the kernel's ISO-TP", uf_clock_monotonic(), err))
+            return false;
         ch = uf_channel_kernel_isotp(o->kernel_isotp, &c, err);
+        if (s->faults) {
+            faulty = uf_faulty_responder_new(resp, s->faults);
+            resp = uf_faulty_responder_get(faulty);
+        }
     }
-    if (!ch)
+    if (!ch) {
+        uf_faulty_responder_free(faulty);
         return false;
+    }
     g_strlcpy(where, ch->name, where_size);
     if (!o->quiet)
         fprintf(stderr, "udsreplay ecu: the ECU of %s session %u on %s\n", r->source, r->session,
                 ch->name);
-    serving s = {o, e, 0};
-    uf_serve_hooks hooks = {.ctx = &s, .answer = on_answer, .warning = on_warning};
+    uf_serve_hooks hooks = {.ctx = s, .answer = on_answer, .warning = on_warning};
     bool ok = uf_serve_channel(ch, resp, until, &stop_requested, &hooks, err);
     uf_channel_free(ch);
+    uf_faulty_responder_free(faulty);
     return ok;
 }
 
-static bool serve_doip(const options *o, const uf_recording *r, uf_recorded_ecu *e, uf_time until,
+static bool serve_doip(serving *sv, const uf_recording *r, uf_recorded_ecu *e, uf_time until,
                        char *where, size_t where_size, uf_error *err)
 {
+    const options *o = sv->o;
     const uf_script_link *l = &r->link;
     uf_doip_server_config dc;
     uf_doip_server_defaults(&dc);
@@ -196,9 +239,20 @@ static bool serve_doip(const options *o, const uf_recording *r, uf_recorded_ecu 
     dc.ecu = l->ecu_la;
     if (l->functional_la)
         dc.functional = l->functional_la;
-    uf_doip_server *s = uf_doip_server_new(&dc, uf_recorded_ecu_responder(e), err);
-    if (!s)
+    /* The DoIP entity hands the ECU whole messages. */
+    if (!faults_for(sv, UF_LINK_DOIP, "a DoIP entity", uf_clock_monotonic(), err))
         return false;
+    uf_responder resp = uf_recorded_ecu_responder(e);
+    uf_faulty_responder *faulty = NULL;
+    if (sv->faults) {
+        faulty = uf_faulty_responder_new(resp, sv->faults);
+        resp = uf_faulty_responder_get(faulty);
+    }
+    uf_doip_server *s = uf_doip_server_new(&dc, resp, err);
+    if (!s) {
+        uf_faulty_responder_free(faulty);
+        return false;
+    }
     g_snprintf(where, where_size, "DoIP port %u (entity 0x%04X, ECU 0x%04X)",
                uf_doip_server_port(s), dc.entity, dc.ecu);
     /* The port on stdout: a test that asks for any free port reads it. */
@@ -207,6 +261,7 @@ static bool serve_doip(const options *o, const uf_recording *r, uf_recorded_ecu 
     fflush(stdout);
     bool ok = uf_doip_server_run(s, until, &stop_requested, err);
     uf_doip_server_free(s);
+    uf_faulty_responder_free(faulty);
     return ok;
 }
 
@@ -233,6 +288,11 @@ int ur_cmd_ecu(int argc, char **argv)
         {"unseen-request-nrc", 0, 0, G_OPTION_ARG_STRING, &o.unseen_request,
          "The answer to an identifier the recording never saw (default 0x31; none: silence)",
          "NRC"},
+        {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.faults,
+         "A fault on the ECU's side of the link: drop / delay / corrupt a frame or message, "
+         "alter flow control, link loss, bus-off, DoIP disconnect (repeatable; docs/replay.md)",
+         "SPEC"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed of the faults' random choices", "N"},
         {"duration", 0, 0, G_OPTION_ARG_DOUBLE, &o.duration,
          "Stop after this many seconds (default: at SIGINT / SIGTERM)", "S"},
         {"format", 'f', 0, G_OPTION_ARG_STRING, &o.format,
@@ -251,6 +311,9 @@ int ur_cmd_ecu(int argc, char **argv)
     int status = UF_EXIT_OK;
     uf_recording *r = NULL;
     uf_recorded_ecu *e = NULL;
+    uf_link_fault *faults = NULL;
+    size_t n_faults = 0;
+    serving sv = {&o, NULL, 0, NULL};
     uf_error err = {{0}};
     uf_recorded_ecu_config ec;
     uf_recorded_ecu_config_defaults(&ec);
@@ -268,7 +331,8 @@ int ur_cmd_ecu(int argc, char **argv)
     }
     ec.speed = o.speed;
     if (!parse_nrc("--unseen-service-nrc", o.unseen_service, &ec.unseen_service_nrc, &err) ||
-        !parse_nrc("--unseen-request-nrc", o.unseen_request, &ec.unseen_request_nrc, &err)) {
+        !parse_nrc("--unseen-request-nrc", o.unseen_request, &ec.unseen_request_nrc, &err) ||
+        !ur_faults_parse(o.faults, &faults, &n_faults, &err)) {
         fprintf(stderr, "udsreplay ecu: %s\n", err.msg);
         status = UF_EXIT_USAGE;
         goto done;
@@ -283,29 +347,37 @@ int ur_cmd_ecu(int argc, char **argv)
         goto done;
     }
     e = uf_recorded_ecu_new(r, &ec);
+    sv.ecu = e;
+    if (n_faults)
+        sv.faults = uf_faults_new(faults, n_faults, (uint64_t)o.seed);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     uf_time until = o.duration > 0 ? uf_clock_monotonic() + (uf_time)(o.duration * 1e9)
                                    : UF_TIME_NONE;
     char where[200] = "";
-    bool ok = o.doip ? serve_doip(&o, r, e, until, where, sizeof(where), &err)
-                     : serve_can(&o, r, e, until, where, sizeof(where), &err);
+    bool ok = o.doip ? serve_doip(&sv, r, e, until, where, sizeof(where), &err)
+                     : serve_can(&sv, r, e, until, where, sizeof(where), &err);
     if (!ok) {
         fprintf(stderr, "udsreplay ecu: %s\n", err.msg);
-        status = UF_EXIT_INPUT;
+        /* A fault this link cannot carry is the command line's mistake. */
+        status = where[0] || !g_str_has_prefix(err.msg, "fault ") ? UF_EXIT_INPUT
+                                                                 : UF_EXIT_USAGE;
     }
     if (where[0]) {
         if (o.format && strcmp(o.format, "json") == 0)
-            report_json(stdout, r, e, where);
+            report_json(stdout, r, e, where, sv.faults);
         else
-            report_text(stdout, r, e, where);
+            report_text(stdout, r, e, where, sv.faults);
         if (fflush(stdout) != 0) {
             fprintf(stderr, "udsreplay ecu: stdout: write failed: %s\n", g_strerror(errno));
             status = UF_EXIT_INPUT;
         }
     }
 done:
+    uf_faults_free(sv.faults);
+    g_free(faults);
+    g_strfreev(o.faults);
     uf_recorded_ecu_free(e);
     uf_recording_free(r);
     uf_cli_analysis_free(&an);

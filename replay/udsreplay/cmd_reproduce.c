@@ -18,8 +18,8 @@
 typedef struct options {
     gint session;
     char *can, *sim, *sim_recorded, *on_divergence, *seedkey, *variant, *seedkey_cmd, *record, *format;
-    char **sim_faults;
-    gint64 sim_seed, until;
+    char **sim_faults, **faults;
+    gint64 sim_seed, seed, until;
     gint ecu_wait_ms;
     gdouble speed;
     gboolean yes, quiet;
@@ -37,12 +37,20 @@ static void options_free(options *o)
     g_free(o->record);
     g_free(o->format);
     g_strfreev(o->sim_faults);
+    g_strfreev(o->faults);
 }
 
 static void log_line(void *ctx, const char *line)
 {
     if (!*(const gboolean *)ctx)
         fprintf(stderr, "udsreplay reproduce: %s\n", line);
+}
+
+static void log_fault(void *ctx, const uf_fault_event *e)
+{
+    char line[256];
+    g_snprintf(line, sizeof(line), "fault injected: %s", e->what);
+    log_line(ctx, line);
 }
 
 static const char *verdict_name(const uf_repro_result *r)
@@ -53,7 +61,7 @@ static const char *verdict_name(const uf_repro_result *r)
 }
 
 static void report_text(FILE *out, const uf_recording *rec, const char *where,
-                        const uf_repro_result *r)
+                        const uf_repro_result *r, const uf_faults *faults)
 {
     fprintf(out, "%s: %s\n", verdict_name(r), r->message);
     fprintf(out, "  %s session %u on %s: %u of %u tester frames sent, %u of %u ECU frames as "
@@ -69,10 +77,11 @@ static void report_text(FILE *out, const uf_recording *rec, const char *where,
         const uf_repro_divergence *d = &g_array_index(r->divergences, uf_repro_divergence, i);
         fprintf(out, "  divergence at frame %" G_GUINT64_FORMAT ": %s\n", d->frame, d->what);
     }
+    uf_faults_report_text(out, faults, "  ");
 }
 
 static void report_json(FILE *out, const uf_recording *rec, const char *where,
-                        const uf_repro_result *r)
+                        const uf_repro_result *r, const uf_faults *faults)
 {
     uf_json js, *j = &js;
     uf_json_init(j, out, true);
@@ -122,6 +131,10 @@ static void report_json(FILE *out, const uf_recording *rec, const char *where,
         uf_json_end_object(j);
     }
     uf_json_end_array(j);
+    if (faults) {
+        uf_json_key(j, "faults");
+        uf_faults_report_json(j, faults);
+    }
     uf_json_end_object(j);
     fputc('\n', out);
 }
@@ -146,9 +159,19 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
                      const uf_recording *ecu, uf_key_source *keys)
 {
     const uf_script_link *l = &rec->link;
+    /* --seed makes the whole run repeatable, the simulated ECU too. */
     ur_link_options lo = {.can = o->can, .sim = o->sim, .sim_faults = o->sim_faults,
-                          .sim_seed = (uint64_t)o->sim_seed, .frames = true,
-                          .sim_recording = ecu};
+                          .sim_seed = (uint64_t)(o->sim_seed ? o->sim_seed : o->seed),
+                          .frames = true, .sim_recording = ecu,
+                          .fault_seed = (uint64_t)o->seed};
+    uf_link_fault *faults = NULL;
+    uf_error err;
+    if (!ur_faults_parse(o->faults, &faults, &lo.n_faults, &err) ||
+        (lo.n_faults && (lo.faults = faults, !ur_link_faults_check(&lo, l, &err)))) {
+        fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
+        g_free(faults);
+        return UF_EXIT_USAGE;
+    }
     uf_recorded_ecu_config_defaults(&lo.sim_recorded);
     lo.sim_recorded.speed = o->speed; /* a recorded ECU keeps pace with its tester */
     bool simulated = ur_link_simulated(&lo);
@@ -158,9 +181,9 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
     lo.sim_bs = rec->fc_bs;
     lo.sim_stmin = rec->fc_stmin;
     ur_shared sh;
-    uf_error err;
     if (!ur_shared_open(&sh, simulated, l->fd, o->record, &err)) {
         fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
+        g_free(faults);
         return UF_EXIT_INPUT;
     }
     uf_script s = {.link = *l};
@@ -170,8 +193,11 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
         fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
         ur_link_close(&k, &err);
         ur_shared_close(&sh, &err);
+        g_free(faults);
         return UF_EXIT_INPUT;
     }
+    if (k.faults)
+        uf_faults_on_event(k.faults, log_fault, (void *)&o->quiet);
     uf_repro_options ro;
     uf_repro_options_defaults(&ro);
     ro.speed = o->speed;
@@ -194,14 +220,16 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
     uf_repro_result res;
     uf_repro_result_init(&res);
     uf_repro_run(k.medium, frames, l->ecu_id, ecu_addr, &ro, &res);
+    uf_faults *injected = k.faults; /* for the report, after the link */
+    k.faults = NULL;
     if (!ur_link_close(&k, &err) || !ur_shared_close(&sh, &err)) {
         fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
         status = UF_EXIT_INPUT;
     }
     if (o->format && strcmp(o->format, "json") == 0)
-        report_json(stdout, rec, where, &res);
+        report_json(stdout, rec, where, &res, injected);
     else
-        report_text(stdout, rec, where, &res);
+        report_text(stdout, rec, where, &res, injected);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "udsreplay reproduce: stdout: write failed: %s\n", g_strerror(errno));
         status = UF_EXIT_INPUT;
@@ -211,6 +239,8 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
                  : res.verdict == UF_REPRO_DIVERGED ? UF_EXIT_FINDINGS
                                                     : UF_EXIT_INPUT;
     uf_repro_result_clear(&res);
+    uf_faults_free(injected);
+    g_free(faults);
     return status;
 }
 
@@ -232,6 +262,11 @@ int ur_cmd_reproduce(int argc, char **argv)
          "A fault of the simulated ECU, as udsecu --fault (repeatable)", "SPEC"},
         {"sim-seed", 0, 0, G_OPTION_ARG_INT64, &o.sim_seed,
          "Seed of the simulated ECU's seeds and random faults", "N"},
+        {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.faults,
+         "A fault on the tester's side of the link: drop / delay / corrupt a frame or "
+         "message, alter flow control, link loss, bus-off (repeatable; docs/replay.md)", "SPEC"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed,
+         "Seed of the faults' random choices (and of the simulated ECU without --sim-seed)", "N"},
         {"speed", 0, 0, G_OPTION_ARG_DOUBLE, &o.speed,
          "Scale the recorded delays by 1/X (default 1: as recorded)", "X"},
         {"until", 0, 0, G_OPTION_ARG_INT64, &o.until,
