@@ -83,26 +83,25 @@ static bool parameter(uf_link_fault *out, const char *name, const char *value,
     return false;
 }
 
-/* Which parameters each kind takes, and which selectors. */
+/* Which parameters each kind takes, selectors included. */
+#define SELECTORS "frame", "msg", "block", "p", "dir"
+static const char *const drop_names[] = {SELECTORS, NULL};
+static const char *const delay_names[] = {SELECTORS, "ms", NULL};
+static const char *const corrupt_names[] = {SELECTORS, "byte", "mask", NULL};
+#undef SELECTORS
+static const char *const fc_names[] = {"n", "dir", "ms", "bs", "stmin", "status", NULL};
+static const char *const outage_names[] = {"block", "ms", NULL};
+static const char *const disconnect_names[] = {"block", "msg", "dir", NULL};
+
 static bool allowed(uf_link_fault_kind k, const char *name)
 {
-    static const char *const common[] = {"frame", "msg", "block", "p", "dir", NULL};
-    const char *const *extra = NULL;
-    switch (k) {
-    case UF_LINK_DROP: extra = (const char *const[]){NULL}; break;
-    case UF_LINK_DELAY: extra = (const char *const[]){"ms", NULL}; break;
-    case UF_LINK_CORRUPT: extra = (const char *const[]){"byte", "mask", NULL}; break;
-    case UF_LINK_FC:
-        return g_strv_contains((const char *const[]){"n", "dir", "ms", "bs", "stmin", "status",
-                                                     NULL},
-                               name);
-    case UF_LINK_LOSS:
-    case UF_LINK_BUS_OFF:
-        return g_strv_contains((const char *const[]){"block", "ms", NULL}, name);
-    case UF_LINK_DISCONNECT:
-        return g_strv_contains((const char *const[]){"block", "msg", NULL}, name);
-    }
-    return g_strv_contains(common, name) || (extra && g_strv_contains(extra, name));
+    static const char *const *const names[] = {
+        [UF_LINK_DROP] = drop_names,       [UF_LINK_DELAY] = delay_names,
+        [UF_LINK_CORRUPT] = corrupt_names, [UF_LINK_FC] = fc_names,
+        [UF_LINK_LOSS] = outage_names,     [UF_LINK_BUS_OFF] = outage_names,
+        [UF_LINK_DISCONNECT] = disconnect_names,
+    };
+    return g_strv_contains(names[k], name);
 }
 
 bool uf_link_fault_parse(const char *text, uf_link_fault *out, uf_error *err)
