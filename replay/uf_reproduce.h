@@ -38,9 +38,11 @@ typedef struct uf_repro_options {
     /* The bus's bit rates, when the medium's clock stamps a frame's end
      * (the simulated bus): a frame starts its own duration early. 0: no. */
     uint32_t bitrate, data_bitrate;
-    /* On a real clock: the last stretch before a deadline is waited by
-     * polling the medium, not sleeping, so that a frame leaves on time
-     * whatever the scheduler's wake-up latency. 0: sleep throughout. */
+    /* On a real clock: the last stretch before a deadline, and from this
+     * long before an ECU frame's recorded time to four times as long after
+     * it, are waited by polling the medium, not sleeping, so that a frame
+     * leaves on time whatever the scheduler's wake-up latency. 0: sleep
+     * throughout. */
     uf_time spin;
     void *ctx;
     void (*log)(void *ctx, const char *line);

@@ -236,7 +236,7 @@ static bool wait_until(repro *r, uf_time deadline)
             return false;
         }
         if (got == 0)
-            return true;
+            continue; /* asleep until the spin, or one poll of it: the clock decides */
         if (from_ecu(r, &lf.f))
             g_queue_push_tail(&r->pending, g_memdup2(&lf, sizeof(lf)));
     }
@@ -271,8 +271,12 @@ static bool send_tester_frame(repro *r, guint i)
 
 /* ---- the ECU's frames ----------------------------------------------------------------*/
 
-/* The next live ECU frame by `deadline`: 1, 0 none, -1 medium failed. */
-static int next_live(repro *r, uf_time deadline, live_frame *out)
+/* The next live ECU frame by `deadline`: 1, 0 none, -1 medium failed.
+ * Between spin_from and spin_until (with o->spin) the medium is polled
+ * rather than slept on: the tester frame that answers it may be due a few
+ * hundred microseconds after it, less than a wake-up can take. */
+static int next_live(repro *r, uf_time deadline, uf_time spin_from, uf_time spin_until,
+                     live_frame *out)
 {
     live_frame *q = g_queue_pop_head(&r->pending);
     if (q) {
@@ -281,13 +285,20 @@ static int next_live(repro *r, uf_time deadline, live_frame *out)
         return 1;
     }
     for (;;) {
+        uf_time now = medium_now(r->m), until = deadline;
+        if (r->o->spin && now < spin_from && spin_from < deadline)
+            until = spin_from;
+        else if (r->o->spin && now >= spin_from && now < spin_until)
+            until = now;
         uf_error err;
-        int got = r->m->ops->read(r->m, &out->f, &out->t, deadline, &err);
-        if (got < 0)
+        int got = r->m->ops->read(r->m, &out->f, &out->t, until, &err);
+        if (got < 0) {
             g_snprintf(r->res->message, sizeof(r->res->message), "%s", err.msg);
-        if (got <= 0)
-            return got;
-        if (from_ecu(r, &out->f))
+            return -1;
+        }
+        if (got == 0 && medium_now(r->m) >= deadline)
+            return 0;
+        if (got > 0 && from_ecu(r, &out->f))
             return 1;
     }
 }
@@ -304,7 +315,9 @@ static gint await_ecu_frame(repro *r, guint i)
     char want[200], got[200];
     for (;;) {
         live_frame lf;
-        int n = next_live(r, expected + r->o->ecu_wait, &lf);
+        /* Polled from a spin before its recorded time to four after. */
+        int n = next_live(r, expected + r->o->ecu_wait, expected - r->o->spin,
+                          expected + 4 * r->o->spin, &lf);
         if (n < 0)
             return -1;
         if (n == 0) {

@@ -121,6 +121,8 @@ typedef struct raw_medium {
     int s;
     bool fd;
     GQueue rx; /* frames read while waiting for an echo */
+    /* CLOCK_REALTIME minus CLOCK_MONOTONIC, for the kernel's timestamps. */
+    uf_time clock_offset, offset_taken;
 } raw_medium;
 
 typedef struct queued {
@@ -128,13 +130,68 @@ typedef struct queued {
     uf_time t;
 } queued;
 
+static uf_time timespec_ns(const struct timespec *ts)
+{
+    return (uf_time)ts->tv_sec * UF_NS_PER_S + ts->tv_nsec;
+}
+
+/* The offset of the realtime clock from the monotonic one, from the
+ * closest of three pairs of readings, again every second (the realtime
+ * clock may be stepped or slewed). One reading of each clock per frame
+ * would put the time between the two readings into the frame's time: on
+ * a slow clocksource (HPET in a VM) enough to move consecutive frames
+ * closer than they were. */
+static void refresh_offset(raw_medium *r, uf_time now)
+{
+    if (r->offset_taken && now - r->offset_taken < UF_NS_PER_S)
+        return;
+    uf_time best = INT64_MAX;
+    for (int i = 0; i < 3; i++) {
+        struct timespec a, real, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        clock_gettime(CLOCK_REALTIME, &real);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        uf_time spread = timespec_ns(&b) - timespec_ns(&a);
+        if (spread < best) {
+            best = spread;
+            r->clock_offset = timespec_ns(&real) - (timespec_ns(&a) + spread / 2);
+        }
+    }
+    r->offset_taken = now;
+}
+
+/* When the kernel took the frame (SO_TIMESTAMPNS: for our own frames,
+ * when it left), on the monotonic clock: a frame's time does not depend
+ * on how late this process got round to reading it. Without a timestamp,
+ * or with one that the offset would put in the future or over a second
+ * back (a clock step not yet seen), now. */
+static uf_time frame_time(raw_medium *r, struct msghdr *msg)
+{
+    uf_time now = uf_clock_monotonic();
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+            continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+        refresh_offset(r, now);
+        uf_time t = timespec_ns(&ts) - r->clock_offset;
+        return t <= now && now - t < UF_NS_PER_S ? t : now;
+    }
+    return now;
+}
+
 /* Reads one frame that is there. 1: a frame of another node, 2: our own
  * echo, 0: nothing, -1 failure. */
 static int read_frame(raw_medium *r, uf_can_frame *f, uf_time *t, uf_error *err)
 {
     struct canfd_frame cf;
     struct iovec iov = {&cf, sizeof(cf)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
     ssize_t n = recvmsg(r->s, &msg, MSG_DONTWAIT);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -145,7 +202,7 @@ static int read_frame(raw_medium *r, uf_can_frame *f, uf_time *t, uf_error *err)
     if (n != CAN_MTU && n != CANFD_MTU)
         return 0;
     from_linux(&cf, (size_t)n, f);
-    *t = uf_clock_monotonic();
+    *t = frame_time(r, &msg);
     return (msg.msg_flags & MSG_CONFIRM) ? 2 : 1;
 }
 
@@ -284,6 +341,7 @@ uf_can_medium *uf_can_medium_socketcan(const char *ifname, bool fd, const uint32
     int buffer = 8 << 20;
     if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof(buffer)) < 0)
         setsockopt(s, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+    setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)); /* frame_time() */
     if (n_ids) {
         struct can_filter *fl = g_new0(struct can_filter, n_ids);
         for (size_t i = 0; i < n_ids; i++) {

@@ -12,7 +12,9 @@
 #include "udsreplay.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 typedef struct options {
@@ -22,7 +24,7 @@ typedef struct options {
     gint64 sim_seed, seed, until;
     gint ecu_wait_ms;
     gdouble speed;
-    gboolean yes, quiet;
+    gboolean yes, quiet, realtime;
 } options;
 
 static void options_free(options *o)
@@ -141,17 +143,37 @@ static void report_json(FILE *out, const uf_recording *rec, const char *where,
 
 static bool check_options(const options *o, int argc)
 {
-    bool ok = argc == 2 && !!o->can + !!o->sim + !!o->sim_recorded == 1 && o->session >= 0 && o->speed > 0 &&
+    bool ok = argc == 2 && !!o->can + !!o->sim + !!o->sim_recorded == 1 && o->session >= 0 &&
+              o->speed > 0 && (!o->realtime || o->can) &&
               o->until >= 0 && o->ecu_wait_ms >= -1 && !(o->seedkey && o->seedkey_cmd) &&
               (!o->on_divergence || strcmp(o->on_divergence, "stop") == 0 ||
                strcmp(o->on_divergence, "continue") == 0) &&
               (!o->format || strcmp(o->format, "text") == 0 || strcmp(o->format, "json") == 0);
     if (!ok)
         fprintf(stderr, "udsreplay reproduce: give one FILE and one of --can, --sim or "
-                        "--sim-recorded; --speed "
-                        "above 0, --on-divergence stop|continue, --format text|json, --seedkey "
-                        "or --seedkey-cmd (see --help)\n");
+                        "--sim-recorded; --realtime with --can only; --speed above 0, "
+                        "--on-divergence stop|continue, --format text|json, --seedkey or "
+                        "--seedkey-cmd (see --help)\n");
     return ok;
+}
+
+/* --realtime, as cyclictest does: a real-time priority above every
+ * ordinary process, so a busy host's scheduler does not put a frame late
+ * by a time slice, and memory locked, so no page fault does. */
+static bool go_realtime(uf_error *err)
+{
+    struct sched_param sp = {.sched_priority = 50};
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+        uf_error_set(err, "--realtime: SCHED_FIFO refused: %s (it needs root or CAP_SYS_NICE)",
+                     g_strerror(errno));
+        return false;
+    }
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+        uf_error_set(err, "--realtime: locking memory failed: %s (it needs root, "
+                          "CAP_IPC_LOCK or a higher RLIMIT_MEMLOCK)", g_strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 /* Runs the reproduction over the opened link; the exit status. */
@@ -198,6 +220,13 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
     }
     if (k.faults)
         uf_faults_on_event(k.faults, log_fault, (void *)&o->quiet);
+    if (o->realtime && !go_realtime(&err)) {
+        fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
+        ur_link_close(&k, &err);
+        ur_shared_close(&sh, &err);
+        g_free(faults);
+        return UF_EXIT_INPUT;
+    }
     uf_repro_options ro;
     uf_repro_options_defaults(&ro);
     ro.speed = o->speed;
@@ -286,6 +315,9 @@ int ur_cmd_reproduce(int argc, char **argv)
          "Record the reproduction as pcapng", "FILE"},
         {"format", 'f', 0, G_OPTION_ARG_STRING, &o.format, "Report: text (default) or json",
          "FORMAT"},
+        {"realtime", 0, 0, G_OPTION_ARG_NONE, &o.realtime,
+         "Real-time priority (SCHED_FIFO) and locked memory, for the tightest timing on a "
+         "real bus (root or CAP_SYS_NICE)", NULL},
         {"yes", 'y', 0, G_OPTION_ARG_NONE, &o.yes, "Do not ask before sending on a real interface",
          NULL},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, "No log lines", NULL},

@@ -97,13 +97,16 @@ chmod +x "$root/init" "$root/scenarios.sh"
 
 # Boot. Software emulation by default: a /dev/kvm that opens is no proof
 # that KVM works (in a sandbox the guest hangs at "Booting from ROM"), so
-# KVM is opt-in with UF_VM_KVM=1.
+# KVM is opt-in with UF_VM_KVM=1. The guest reads the time from the TSC:
+# its default under emulation is the HPET, whose every reading is an
+# emulated device access, slow and uneven, which frame timestamps and
+# udsreplay reproduce's deadlines would carry.
 log=$work/console.log
 accel=(-accel tcg,thread=multi)
 [ "${UF_VM_KVM:-0}" = 1 ] && accel=(-enable-kvm -cpu host)
 timeout 900 qemu-system-x86_64 "${accel[@]}" -m 1024 -smp 2 -nographic -no-reboot \
     -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=3" >"$log" 2>&1 || true
+    -append "console=ttyS0 panic=-1 quiet loglevel=3 clocksource=tsc tsc=reliable" >"$log" 2>&1 || true
 # The firmware's terminal escapes may share a line with the first result.
 tr -d '\r' <"$log" | grep -ao 'RESULT .*' >"$results" || true
 tr -d '\r' <"$log" | grep -ao 'LOG .*' >&2 || true

@@ -269,19 +269,35 @@ replay replay_parallel_two_buses flash-11bit.pcap 2 "1 1" "--can vcan0" "--kerne
 # ---- udsreplay reproduce and ecu: field failures again, from either side ----
 
 # The tester's STmin violation sent again to udsecu on vcan0 (the field
-# ECU's flow control, BS 16 STmin 1 ms): the recording shows it again. The
-# scheduling error is reported; under software emulation on a shared host
-# its p99 is 0.9-2.7 ms (the host preempts the VM), so the check here is a
-# sanity bound of 5 ms that a blind clock or a lost anchor would break;
-# the 1 ms target is measured where the VM's clock is not emulated.
+# ECU's flow control, BS 16 STmin 1 ms) at real-time priority: the
+# recording shows it again, and the scheduling error against the recorded
+# gaps stays within 1 ms p99 (issue 8). The VM's CPUs are emulated threads
+# of a shared host that may preempt them for a few ms: of up to three runs
+# one must meet it, and the line reports each run's p99.
 reproduce_vcan() {
     begin reproduce_vcan
+    runs=""
+    for attempt in 1 2 3; do
+        reproduce_once || return
+        runs="$runs ${p99}us"
+        awk "BEGIN { exit !($p99 < 1000) }" && break
+    done
+    if ! awk "BEGIN { exit !($p99 < 1000) }"; then
+        report FAIL "scheduling error p99 over 1 ms in each of three runs:$runs (median $median us)"
+    else
+        report PASS "$sent frames, scheduling error median $median us, p99 $p99 us (runs:$runs); isotp.stmin reproduced"
+    fi
+}
+
+# One run of reproduce_vcan: p99, median and sent set; false (reported)
+# if the run failed or the STmin violation is not in its recording.
+reproduce_once() {
     rm -rf cap && mkdir cap
     udsecu --can vcan0 --p2 200 --bs 16 --stmin 1 --flash cap/ecu.flash --duration 120 \
         >/dev/null 2>cap/ecu.err &
     ecu=$!
     sleep 0.5
-    timeout 100 udsreplay reproduce /samples/fault-stmin.pcap --can vcan0 \
+    timeout 100 udsreplay reproduce /samples/fault-stmin.pcap --can vcan0 --realtime \
         --on-divergence continue --seedkey /usr/bin/libudsecu_seedkey.so \
         --record cap/again.pcapng --format json --quiet >cap/report.json 2>cap/report.err
     rc=$?
@@ -293,12 +309,11 @@ reproduce_vcan() {
     timeout 60 udsflash check --format json -o cap/check.json cap/again.pcapng 2>cap/check.err
     if [ $rc -gt 1 ] || [ -z "$p99" ]; then
         report FAIL "udsreplay reproduce exit $rc: $(head -c 600 cap/report.json) $(head -c 600 cap/report.err)"
-    elif ! grep -q '"rule": "isotp.stmin"' cap/check.json; then
+        return 1
+    fi
+    if ! grep -q '"rule": "isotp.stmin"' cap/check.json; then
         report FAIL "the STmin violation is not in the recording: $(grep -o '"rule": "[^"]*"' cap/check.json | sort | uniq -c | tr -s ' \n' ' ')"
-    elif ! awk "BEGIN { exit !($p99 < 5000) }"; then
-        report FAIL "scheduling error p99 $p99 us (median $median us) over 5 ms"
-    else
-        report PASS "$sent frames, scheduling error median $median us, p99 $p99 us; isotp.stmin reproduced"
+        return 1
     fi
 }
 
