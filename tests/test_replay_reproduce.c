@@ -175,6 +175,23 @@ Test(sim, until_and_speed)
     run_free(&fast);
 }
 
+/* --progress always: the bar on stderr, to 100% of the session's frames,
+ * cleared before the log lines it would garble. */
+Test(cli, progress_bar)
+{
+    char *sample = th_sample("flash-11bit.pcap");
+    const char *argv[] = {UF_UDSREPLAY, "reproduce", sample, "--sim-recorded", sample,
+                          "--progress", "always", NULL};
+    char *out = NULL, *err = NULL;
+    cr_assert_eq(th_run(argv, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(err, "] 100%  710 of 710 frames  0 divergences"), "%s", err);
+    cr_assert(strstr(err, "\r\033[K["), "the bar redraws in place: %s", err);
+    cr_assert_null(strstr(out, "frames  0 divergences"), "the bar is not in the report");
+    g_free(out);
+    g_free(err);
+    g_free(sample);
+}
+
 Test(cli, usage_errors)
 {
     char *can = th_sample("flash-11bit.pcap"), *doip = th_sample("doip-flash.pcap");
@@ -182,9 +199,13 @@ Test(cli, usage_errors)
     const char *const policy[] = {UF_UDSREPLAY, "reproduce", can, "--sim", "/tmp/x",
                                   "--on-divergence", "maybe", NULL};
     const char *const on_doip[] = {UF_UDSREPLAY, "reproduce", doip, "--sim", "/tmp/x", NULL};
-    const char *const *cases[] = {none, policy, on_doip};
+    const char *const realtime[] = {UF_UDSREPLAY, "reproduce", can, "--sim", "/tmp/x",
+                                    "--realtime", NULL};
+    const char *const progress[] = {UF_UDSREPLAY, "reproduce", can, "--sim", "/tmp/x",
+                                    "--progress", "sometimes", NULL};
+    const char *const *cases[] = {none, policy, on_doip, realtime, progress};
     const char *why[] = {"one of --can, --sim or --sim-recorded", "--on-divergence stop|continue",
-                         "ran on DoIP"};
+                         "ran on DoIP", "--realtime with --can only", "--progress auto|always|never"};
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         char *out = NULL, *err = NULL;
         cr_assert_eq(th_run(cases[i], &out, &err), 2, "%s", err);

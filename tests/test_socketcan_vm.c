@@ -43,10 +43,12 @@ static const char *const scenarios[] = {
     "replay_parallel_one_bus",
     "replay_parallel_two_buses",
     /* field failures again: the tester's frames reproduced into udsecu (the
-     * scheduling error reported), the ECU of a capture answering udsreplay
-     * flash */
+     * scheduling error within 1 ms p99), the ECU of a capture answering
+     * udsreplay flash */
     "reproduce_vcan",
     "ecu_vcan",
+    /* faults injected on a real bus: a bus-off and a lost frame ridden out */
+    "faults_vcan",
     /* in a sanitizer build: no report from ASan / UBSan in any program */
     "sanitizers",
 };

@@ -20,6 +20,7 @@
 typedef struct options {
     gint session;
     char *can, *sim, *sim_recorded, *on_divergence, *seedkey, *variant, *seedkey_cmd, *record, *format;
+    char *progress;
     char **sim_faults, **faults;
     gint64 sim_seed, seed, until;
     gint ecu_wait_ms;
@@ -38,14 +39,34 @@ static void options_free(options *o)
     g_free(o->seedkey_cmd);
     g_free(o->record);
     g_free(o->format);
+    g_free(o->progress);
     g_strfreev(o->sim_faults);
     g_strfreev(o->faults);
 }
 
+/* What the user sees while it runs: log lines on stderr and, on a
+ * terminal, a progress bar under them. */
+typedef struct view {
+    bool quiet, bar, shown;
+    uf_time last_draw, started;
+    const uf_repro_result *res;
+} view;
+
+static void clear_bar(view *v)
+{
+    if (v->shown) {
+        fprintf(stderr, "\r\033[K");
+        v->shown = false;
+    }
+}
+
 static void log_line(void *ctx, const char *line)
 {
-    if (!*(const gboolean *)ctx)
-        fprintf(stderr, "udsreplay reproduce: %s\n", line);
+    view *v = ctx;
+    if (v->quiet)
+        return;
+    clear_bar(v);
+    fprintf(stderr, "udsreplay reproduce: %s\n", line);
 }
 
 static void log_fault(void *ctx, const uf_fault_event *e)
@@ -53,6 +74,28 @@ static void log_fault(void *ctx, const uf_fault_event *e)
     char line[256];
     g_snprintf(line, sizeof(line), "fault injected: %s", e->what);
     log_line(ctx, line);
+}
+
+/* [#########.....................]  30%  187 of 619 frames  2 divergences  1.1 s
+ * at most ten times a second of real time (the simulated bus's runs in
+ * much less). */
+static void show_progress(void *ctx, uint32_t done, uint32_t total)
+{
+    view *v = ctx;
+    if (!v->bar)
+        return;
+    uf_time now = uf_clock_monotonic();
+    if (v->shown && now - v->last_draw < 100 * UF_NS_PER_MS && done < total)
+        return;
+    v->last_draw = now;
+    double frac = total ? (double)done / (double)total : 0;
+    char bar[31];
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < (int)(frac * 30) ? '#' : '.';
+    bar[30] = 0;
+    fprintf(stderr, "\r\033[K[%s] %3.0f%%  %u of %u frames  %u divergences  %.1f s", bar,
+            frac * 100, done, total, v->res->divergences->len, (double)(now - v->started) / 1e9);
+    v->shown = true;
 }
 
 static const char *verdict_name(const uf_repro_result *r)
@@ -148,12 +191,14 @@ static bool check_options(const options *o, int argc)
               o->until >= 0 && o->ecu_wait_ms >= -1 && !(o->seedkey && o->seedkey_cmd) &&
               (!o->on_divergence || strcmp(o->on_divergence, "stop") == 0 ||
                strcmp(o->on_divergence, "continue") == 0) &&
-              (!o->format || strcmp(o->format, "text") == 0 || strcmp(o->format, "json") == 0);
+              (!o->format || strcmp(o->format, "text") == 0 || strcmp(o->format, "json") == 0) &&
+              (!o->progress || strcmp(o->progress, "auto") == 0 ||
+               strcmp(o->progress, "always") == 0 || strcmp(o->progress, "never") == 0);
     if (!ok)
         fprintf(stderr, "udsreplay reproduce: give one FILE and one of --can, --sim or "
                         "--sim-recorded; --realtime with --can only; --speed above 0, "
-                        "--on-divergence stop|continue, --format text|json, --seedkey or "
-                        "--seedkey-cmd (see --help)\n");
+                        "--on-divergence stop|continue, --format text|json, --progress "
+                        "auto|always|never, --seedkey or --seedkey-cmd (see --help)\n");
     return ok;
 }
 
@@ -218,12 +263,19 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
         g_free(faults);
         return UF_EXIT_INPUT;
     }
+    uf_repro_result res;
+    uf_repro_result_init(&res);
+    view v = {.quiet = o->quiet, .started = uf_clock_monotonic(), .res = &res};
+    v.bar = !o->quiet && (o->progress && strcmp(o->progress, "always") == 0
+                              ? true
+                              : (!o->progress || strcmp(o->progress, "auto") == 0) && isatty(2));
     if (k.faults)
-        uf_faults_on_event(k.faults, log_fault, (void *)&o->quiet);
+        uf_faults_on_event(k.faults, log_fault, &v);
     if (o->realtime && !go_realtime(&err)) {
         fprintf(stderr, "udsreplay reproduce: %s\n", err.msg);
         ur_link_close(&k, &err);
         ur_shared_close(&sh, &err);
+        uf_repro_result_clear(&res);
         g_free(faults);
         return UF_EXIT_INPUT;
     }
@@ -241,14 +293,14 @@ static int reproduce(const options *o, const uf_recording *rec, const GArray *fr
     }
     if (!simulated)
         ro.spin = 500 * UF_NS_PER_US; /* above a loaded host's wake-up latency */
-    ro.ctx = (void *)&o->quiet;
+    ro.ctx = &v;
     ro.log = log_line;
+    ro.progress = show_progress;
     char where[160];
     g_strlcpy(where, simulated ? "the simulated bus" : o->can, sizeof(where));
     int16_t ecu_addr = uf_addressing_prefix(l->addressing) ? l->tester_addr : -1;
-    uf_repro_result res;
-    uf_repro_result_init(&res);
     uf_repro_run(k.medium, frames, l->ecu_id, ecu_addr, &ro, &res);
+    clear_bar(&v);
     uf_faults *injected = k.faults; /* for the report, after the link */
     k.faults = NULL;
     if (!ur_link_close(&k, &err) || !ur_shared_close(&sh, &err)) {
@@ -315,6 +367,8 @@ int ur_cmd_reproduce(int argc, char **argv)
          "Record the reproduction as pcapng", "FILE"},
         {"format", 'f', 0, G_OPTION_ARG_STRING, &o.format, "Report: text (default) or json",
          "FORMAT"},
+        {"progress", 0, 0, G_OPTION_ARG_STRING, &o.progress,
+         "The progress bar: auto (on a terminal, the default), always, never", "WHEN"},
         {"realtime", 0, 0, G_OPTION_ARG_NONE, &o.realtime,
          "Real-time priority (SCHED_FIFO) and locked memory, for the tightest timing on a "
          "real bus (root or CAP_SYS_NICE)", NULL},

@@ -343,8 +343,38 @@ ecu_vcan() {
     fi
 }
 
+# Faults on a real bus (--fault): udsreplay flash over vcan0 into udsecu,
+# its own controller bus-off for 100 ms from block 2 and one consecutive
+# frame of block 3 lost; the replay rides both out (blocks sent again),
+# the image is whole in the ECU, and the report names both faults.
+faults_vcan() {
+    begin faults_vcan
+    rm -rf cap && mkdir cap
+    udsecu --can vcan0 --p2 200 --flash cap/ecu.flash --duration 60 >/dev/null 2>cap/ecu.err &
+    ecu=$!
+    sleep 0.5
+    timeout 60 udsreplay flash /samples/flash-11bit.pcap --can vcan0 \
+        --seedkey /usr/bin/libudsecu_seedkey.so --fault bus-off,block=2,ms=100 \
+        --fault drop,frame=400 --format json --progress never >cap/flash.json 2>cap/flash.err
+    rc=$?
+    kill -TERM $ecu 2>/dev/null
+    wait $ecu 2>/dev/null
+    if [ $rc -ne 0 ]; then
+        report FAIL "udsreplay flash exit $rc: $(tr '\n' ' ' <cap/flash.json | head -c 600) $(tr '\n' ' ' <cap/flash.err | head -c 600)"
+    elif ! grep -q 'bus-off over after 100 ms' cap/flash.json; then
+        report FAIL "the bus-off is not in the report: $(tr '\n' ' ' <cap/flash.json | head -c 800)"
+    elif ! grep -q 'dropped sent frame 400' cap/flash.json; then
+        report FAIL "the dropped frame is not in the report: $(tr '\n' ' ' <cap/flash.json | head -c 800)"
+    elif ! golden_in_flash /samples/flash-11bit.pcap cap/ecu.flash 1; then
+        report FAIL "the golden image is not in the flash"
+    else
+        report PASS "$(grep -o '"repeats": [0-9]*' cap/flash.json); both faults reported; golden image in flash"
+    fi
+}
+
 reproduce_vcan
 ecu_vcan
+faults_vcan
 
 flash uds_raw_can "--can vcan0" "--can vcan0"
 flash uds_kernel_isotp "--kernel-isotp vcan0" "--kernel-isotp vcan0"
