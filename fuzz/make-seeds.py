@@ -161,3 +161,21 @@ put("recorded_ecu", "blocks-repeated-and-skipped", b"\x02" + requests(
     "3602", "3603", "3604", "3605", "37", "3606"))
 put("recorded_ecu", "unseen-silent", b"\x01" + requests(
     1, "19", "2F0102", "10", "27", "31", "3E00", "85", "14FFFFFF"))
+
+# faults: specs separated by ';', a 0, a seed, then [flags][length][bytes]
+# (flags bit 0 received, bit 1 a whole message, bit 2 extended addressing,
+# bits 3-7 ms before it).
+def traffic(*records):
+    return b"".join(bytes([flags, len(bytes.fromhex(h))]) + bytes.fromhex(h)
+                    for flags, h in records)
+transfer = traffic((8, "0322F190CCCCCCCC"), (9, "100B62F19030302E"), (0, "300000CCCCCCCCCC"),
+                   (8, "1082360141424344"), (9, "300802CCCCCCCCCC"), (8, "2145464748494A4B"),
+                   (8, "224C4D4E4F505152"), (9, "02760100CCCCCCCC"), (16, "03360203CCCCCCCC"),
+                   (9, "02760200CCCCCCCC"))
+put("faults", "frames", b"drop,msg=2;corrupt,p=0.5;fc,dir=rx,stmin=20,ms=3\0\x07" + transfer)
+put("faults", "outages", b"link-loss,block=1,ms=5;bus-off,block=2\0\x01" + transfer)
+put("faults", "messages", b"delay,msg=1,ms=30;disconnect,block=2;corrupt,byte=1,mask=0x80\0\x03"
+    + traffic((10, "1003"), (11, "5003003201F4"), (10, "3601AABB"), (11, "7601"),
+              (10, "3602CCDD"), (11, "7602")))
+put("faults", "refused", b"drop,frame=1,msg=2\0\x00" + transfer)
+

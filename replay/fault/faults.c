@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,7 +146,8 @@ uf_time uf_faults_origin(const uf_faults *f)
 
 /* ---- the log ---------------------------------------------------------------------*/
 
-static void vlog(uf_faults *f, unsigned fault, uf_time t, const char *fmt, va_list ap)
+static void G_GNUC_PRINTF(4, 0) vlog(uf_faults *f, unsigned fault, uf_time t, const char *fmt,
+                                    va_list ap)
 {
     uf_fault_event e = {.time = t, .fault = fault};
     vsnprintf(e.what, sizeof(e.what), fmt, ap);
@@ -299,7 +301,7 @@ static size_t corrupt_index(uf_faults *f, const uf_link_fault *s, size_t header,
         return (size_t)s->byte;
     if (n > header)
         return header + (size_t)(next_random(f) % (n - header));
-    return (size_t)(next_random(f) % n);
+    return n ? (size_t)(next_random(f) % n) : SIZE_MAX; /* an empty frame: none */
 }
 
 static uint8_t corrupt_mask(uf_faults *f, const uf_link_fault *s)
@@ -413,6 +415,11 @@ void uf_faults_frame(uf_faults *f, uf_link_dir dir, uf_can_frame *fr, unsigned p
                     end = header + sf_dl;
             }
             size_t at = corrupt_index(f, s, header, end);
+            if (at == SIZE_MAX) {
+                log_event(f, fi, now, "%s frame %" PRIu64 " is empty: nothing to corrupt: %s",
+                          dir_name(dir), f->frames[dir], was);
+                break;
+            }
             if (at >= fr->len) {
                 log_event(f, fi, now, "%s frame %" PRIu64 " has no byte %zu to corrupt: %s",
                           dir_name(dir), f->frames[dir], at, was);
