@@ -3,7 +3,7 @@
 # ones. Sourced by setup.sh and test.sh; the README names the same list.
 UF_PACKAGES=(
     build-essential cmake pkg-config   # C11 toolchain and build
-    libglib2.0-dev                     # GOptionContext, GHashTable, GChecksum
+    libglib2.0-dev                     # GOptionContext, GHashTable
     libjson-glib-dev                   # JSON parsing (tests, report fuzzing)
     libpcap-dev                        # pcap files and live capture
     libwireshark-dev libwiretap-dev    # wiretap: pcapng, BLF, Busmaster
@@ -12,6 +12,7 @@ UF_PACKAGES=(
     libcriterion-dev                   # unit tests
     libxml2-dev                        # tests read the JUnit reports back
     zlib1g-dev                         # CRC-32 of udsecu's flash file
+    libgcrypt20-dev                    # SHA-256 of the images (CPU SHA extensions)
     qemu-system-x86 busybox-static cpio  # the SocketCAN test VM (tests/vm)
     can-utils iproute2                 # in the VM: vcan0, the kernel's ISO-TP tools
     clang libclang-rt-14-dev           # libFuzzer builds

@@ -69,7 +69,7 @@ typedef struct session_state {
     uint64_t rd_address, rd_size;
     uint8_t rd_dfi;
     int32_t open;         /* index into downloads of the open one, or -1 */
-    GChecksum *sum;
+    struct gcry_md_handle *sum;  /* gcry_md_hd_t: the open download's SHA-256 */
     int32_t last_counter; /* last accepted block counter, or -1 */
     bool have_td;         /* a TransferData waits for its answer */
     req_info td;
