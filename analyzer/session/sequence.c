@@ -31,9 +31,9 @@ void sequence_init(const uf_profile *p, uf_session *s)
 void sequence_free(uf_session *s)
 {
     session_state *st = s->state;
-    g_free(st->requested);
-    g_free(st->done);
-    g_free(st->refused);
+    g_clear_pointer(&st->requested, g_free);
+    g_clear_pointer(&st->done, g_free);
+    g_clear_pointer(&st->refused, g_free);
 }
 
 static bool fits(const uf_step *step, const req_info *r)

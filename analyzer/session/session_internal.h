@@ -51,7 +51,7 @@ typedef struct session_state {
     uint8_t *requested;   /* per step */
     uint8_t *done;        /* per step: answered positively (or no answer due) */
     uint8_t *refused;     /* per step: the last NRC if refused */
-    label labels[LABEL_RING];
+    label *labels;        /* LABEL_RING of them while the session is open */
     const char *cur_phase, *cur_step; /* for findings that arrive between messages */
 
     /* Diagnostic state. */

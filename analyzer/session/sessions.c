@@ -106,6 +106,7 @@ static void session_free(uf_session *s)
     g_array_free(s->dids, TRUE);
     g_array_free(s->routines, TRUE);
     g_array_free(s->nrcs, TRUE);
+    g_free(s->state->labels);
     g_free(s->state);
     g_free(s);
 }
@@ -189,6 +190,7 @@ static uf_session *session_new(uf_sessions *ss, uint32_t bus, const uf_isotp_end
     s->nrcs = g_array_new(FALSE, TRUE, sizeof(uf_nrc_seen));
     session_state *st = g_new0(session_state, 1);
     s->state = st;
+    st->labels = g_new0(label, LABEL_RING);
     st->diag = SESSION_DEFAULT;
     st->p2 = p ? p->p2 : 50 * UF_NS_PER_MS;
     st->p2star = p ? p->p2star : 5000 * UF_NS_PER_MS;
@@ -213,6 +215,10 @@ static void session_close(uf_sessions *ss, uf_session *s)
     transfer_close(ss, s);
     sequence_close(ss, s);
     st->closed = true;
+    /* What only an open session needs goes now (the labels of its recent
+     * messages, 1.5 KB): a capture of thousands of sessions keeps each
+     * one's summary, steps included (the JUnit report lists them). */
+    g_clear_pointer(&st->labels, g_free);
     g_ptr_array_remove(ss->open, s);
     map_drop_key(ss->by_conv, conversation_of(s), s);
     map_drop(ss->by_tester, &s->tester, s);
