@@ -15,20 +15,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Runs udsreplay with argv after the program; stdout in *out (JSON),
- * stderr dropped; the exit status. */
-static int udsreplay(char **out, const char *const *args)
+/* Runs udsreplay with the arguments after the program; stdout in *out,
+ * stderr in *err (NULL: dropped); the exit status. */
+static int run_udsreplay(const char *const *args, char **out, char **err)
 {
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (char *)UF_UDSREPLAY);
     for (; *args; args++)
         g_ptr_array_add(argv, (char *)*args);
     g_ptr_array_add(argv, NULL);
-    char *err = NULL;
-    int status = th_run((const char *const *)argv->pdata, out, &err);
-    g_free(err);
+    char *dropped = NULL;
+    int status = th_run((const char *const *)argv->pdata, out, err ? err : &dropped);
+    g_free(dropped);
     g_ptr_array_free(argv, TRUE);
     return status;
+}
+
+static int udsreplay(char **out, const char *const *args)
+{
+    return run_udsreplay(args, out, NULL);
 }
 
 static JsonObject *parse(JsonParser *p, const char *json)
@@ -282,16 +287,10 @@ Test(ecu, closes_the_doip_connection_and_the_tester_reconnects)
 
 static void assert_refused(const char *why, const char *const *args)
 {
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (char *)UF_UDSREPLAY);
-    for (; *args; args++)
-        g_ptr_array_add(argv, (char *)*args);
-    g_ptr_array_add(argv, NULL);
     char *out = NULL, *err = NULL;
-    int status = th_run((const char *const *)argv->pdata, &out, &err);
+    int status = run_udsreplay(args, &out, &err);
     cr_assert_eq(status, 2, "%s: %s%s", why, out, err);
     cr_assert(strstr(err, why), "expected \"%s\" in: %s", why, err);
-    g_ptr_array_free(argv, TRUE);
     g_free(out);
     g_free(err);
 }
