@@ -37,6 +37,7 @@ typedef struct options {
     char *flash;
     char **regions, **faults;
     gint p2, p2star, s3, erase_time, reset_time, max_block;
+    gdouble response_time;
     char *vin;
     gint64 seed;
     gdouble duration;
@@ -120,6 +121,13 @@ static bool ecu_config(const options *o, uf_ecu_config *c, uf_error *err)
         c->erase_time = (uf_time)o->erase_time * UF_NS_PER_MS;
     if (o->reset_time >= 0)
         c->reset_time = (uf_time)o->reset_time * UF_NS_PER_MS;
+    if (o->response_time != -1) {
+        if (!(o->response_time >= 0)) {
+            uf_error_set(err, "--response-time %g: 0 ms or more", o->response_time);
+            return false;
+        }
+        c->response_time = (uf_time)(o->response_time * UF_NS_PER_MS);
+    }
     if (o->max_block >= 0)
         c->max_block = (uint32_t)o->max_block;
     if (o->seed >= 0)
@@ -345,7 +353,8 @@ out:
 int main(int argc, char **argv)
 {
     options o = {.tx_dl = -1, .bs = -1, .stmin = -1, .port = -1, .p2 = -1, .p2star = -1,
-                 .s3 = -1, .erase_time = -1, .reset_time = -1, .max_block = -1, .seed = -1};
+                 .s3 = -1, .erase_time = -1, .reset_time = -1, .response_time = -1,
+                 .max_block = -1, .seed = -1};
     GOptionEntry where[] = {
         {"can", 0, 0, G_OPTION_ARG_STRING, &o.can, "Serve on a SocketCAN interface (raw CAN, "
          "the userspace ISO-TP endpoint)", "IFACE"},
@@ -399,6 +408,8 @@ int main(int argc, char **argv)
          "How long the erase takes, ms (default 1000)", "MS"},
         {"reset-time", 0, 0, G_OPTION_ARG_INT, &o.reset_time,
          "How long a reset takes, ms (default 500)", "MS"},
+        {"response-time", 0, 0, G_OPTION_ARG_DOUBLE, &o.response_time,
+         "How long an ordinary answer takes, ms, fractions too (default 2; 0: at once)", "MS"},
         {"max-block", 0, 0, G_OPTION_ARG_INT, &o.max_block,
          "maxNumberOfBlockLength (default 0x402 = 1026)", "N"},
         {"vin", 0, 0, G_OPTION_ARG_STRING, &o.vin, "VIN (F190)", "VIN"},

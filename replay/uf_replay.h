@@ -104,6 +104,7 @@ typedef struct uf_replay_result {
     uint32_t blocks;
     uint32_t max_block;         /* the last maxNumberOfBlockLength announced */
     uf_time started, ended;
+    uf_time transfer_time;      /* spent in TransferData exchanges, send to answer */
     bool check_confirmed;
     bool touched;               /* an erase or a download was sent */
 } uf_replay_result;

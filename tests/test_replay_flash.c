@@ -357,6 +357,11 @@ Test(cli, json_report)
     cr_assert(json_object_get_boolean_member(o, "check_confirmed"));
     cr_assert_eq(json_object_get_int_member(o, "bytes"), 2048);
     cr_assert_eq(json_object_get_int_member(o, "steps_done"), json_object_get_int_member(o, "steps"));
+    /* The blocks' time: some of the flash, not all of it (the erase and
+     * the reset are outside it). */
+    double transfer = json_object_get_double_member(o, "transfer_time");
+    cr_assert_gt(transfer, 0.0, "%s", f.out);
+    cr_assert_lt(transfer, json_object_get_double_member(o, "duration") / 2, "%s", f.out);
     g_object_unref(p);
     flash_run_free(&f);
     g_free(golden);

@@ -624,7 +624,9 @@ again:
         block[0] = 0x36;
         block[1] = counter;
         memcpy(block + 2, d->image + off, n);
+        uf_time sent = uf_channel_now(ch(r));
         answer a = exchange(r, block, n + 2, false, true, counter);
+        r->res->transfer_time += uf_channel_now(ch(r)) - sent;
         if (a == ANSWER_POSITIVE) {
             off += n;
             counter++; /* 0xFF wraps to 0x00 */

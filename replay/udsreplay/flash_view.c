@@ -141,10 +141,12 @@ static void job_text(FILE *out, const ur_job *j)
     }
     fprintf(out, "  %s, %u of %u steps in %.3f s\n", j->channel, r->steps_done, s->steps->len,
             secs);
+    double transfer = (double)r->transfer_time / 1e9;
     fprintf(out, "  image of %" G_GUINT64_FORMAT " bytes: %" G_GUINT64_FORMAT " bytes sent in %u "
-                 "blocks (max block length %u), %.1f KiB/s\n",
+                 "blocks (max block length %u), %.1f KiB/s; %.1f KiB/s while the blocks went\n",
             r->total_bytes, r->bytes, r->blocks, r->max_block,
-            secs > 0 ? (double)r->bytes / 1024 / secs : 0.0);
+            secs > 0 ? (double)r->bytes / 1024 / secs : 0.0,
+            transfer > 0 ? (double)r->bytes / 1024 / transfer : 0.0);
     fprintf(out, "  %u requests, %u response pending, %u tester present, %u identification "
                  "DIDs compared\n", r->requests, r->pending, r->tester_presents,
             r->identity_checked);
@@ -225,6 +227,8 @@ static void job_json(uf_json *j, const ur_job *job)
     uf_json_uint(j, r->total_bytes);
     uf_json_key(j, "blocks");
     uf_json_uint(j, r->blocks);
+    uf_json_key(j, "transfer_time");
+    uf_json_time(j, r->transfer_time);
     uf_json_key(j, "max_block_length");
     uf_json_uint(j, r->max_block);
     uf_json_key(j, "requests");
