@@ -9,6 +9,9 @@
  *   uf-isotp send IFACE --tx ID --rx ID [--size N] [--fd] [--ext TA:RA] ...
  *   uf-isotp recv IFACE --tx ID --rx ID [--bs N] [--stmin N] [--timeout S]
  *   uf-isotp pattern --size N
+ * --count N sends or receives N messages in one process; --stats prints,
+ * on stderr, the receiver's throughput from the first message to the last
+ * (bench/isotp-vm.sh compares the two ISO-TP implementations with it).
  */
 #include "uf_transport.h"
 
@@ -47,9 +50,9 @@ int main(int argc, char **argv)
     g_autofree char *rx = NULL;
     g_autofree char *ext = NULL;
     g_autofree char *pad = NULL;
-    gint size = 0, bs = 0, stmin = 0;
+    gint size = 0, bs = 0, stmin = 0, count = 1;
     gdouble timeout = 10;
-    gboolean fd = FALSE, kernel = FALSE;
+    gboolean fd = FALSE, kernel = FALSE, stats = FALSE;
     GOptionEntry entries[] = {
         {"tx", 0, 0, G_OPTION_ARG_STRING, &tx, "Our CAN id", "ID"},
         {"rx", 0, 0, G_OPTION_ARG_STRING, &rx, "The partner's CAN id", "ID"},
@@ -62,6 +65,8 @@ int main(int argc, char **argv)
         {"stmin", 0, 0, G_OPTION_ARG_INT, &stmin, "Our STmin, raw (receiving)", "N"},
         {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds to wait (receiving)", "S"},
         {"kernel", 0, 0, G_OPTION_ARG_NONE, &kernel, "The kernel's ISO-TP", NULL},
+        {"count", 0, 0, G_OPTION_ARG_INT, &count, "Messages to send or receive", "N"},
+        {"stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Receiving: the throughput on stderr", NULL},
         G_OPTION_ENTRY_NULL};
     g_autoptr(GOptionContext) ctx = g_option_context_new("send|recv IFACE | pattern");
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -126,20 +131,36 @@ int main(int argc, char **argv)
         uint8_t *p = g_malloc((gsize)size + 1);
         for (gint i = 0; i < size; i++)
             p[i] = pattern_byte((size_t)i);
-        if (!uf_channel_send(ch, p, (size_t)size, false, &err)) {
-            fprintf(stderr, "uf-isotp: %s\n", err.msg);
-            rc = 1;
-        }
+        for (gint i = 0; i < count && !rc; i++)
+            if (!uf_channel_send(ch, p, (size_t)size, false, &err)) {
+                fprintf(stderr, "uf-isotp: %s\n", err.msg);
+                rc = 1;
+            }
         g_free(p);
     } else {
-        uf_channel_msg m;
-        int r = uf_channel_recv(ch, &m, uf_channel_now(ch) + (uf_time)(timeout * 1e9), &err);
-        if (r == 1) {
-            print_hex(m.data, m.len);
-        } else {
-            fprintf(stderr, "uf-isotp: %s\n", r == 0 ? "no message within the timeout" : err.msg);
-            rc = 1;
+        uf_time first = 0, last = 0;
+        uint64_t bytes = 0;
+        for (gint i = 0; i < count && !rc; i++) {
+            uf_channel_msg m;
+            int r = uf_channel_recv(ch, &m, uf_channel_now(ch) + (uf_time)(timeout * 1e9), &err);
+            if (r == 1) {
+                print_hex(m.data, m.len);
+                last = uf_clock_monotonic();
+                if (i == 0)
+                    first = last;
+                else
+                    bytes += m.len;
+            } else {
+                fprintf(stderr, "uf-isotp: %s\n",
+                        r == 0 ? "no message within the timeout" : err.msg);
+                rc = 1;
+            }
         }
+        /* From the end of the first message to the end of the last: the
+         * start-up of either process is left out. */
+        if (stats && !rc && count > 1)
+            fprintf(stderr, "uf-isotp: %d messages, %.6f s, %.1f kB/s\n", count,
+                    (double)(last - first) / 1e9, (double)bytes / ((double)(last - first) / 1e9) / 1e3);
     }
     uf_channel_free(ch);
     return rc;

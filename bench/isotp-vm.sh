@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Our userspace ISO-TP against the kernel's (CAN_ISOTP), on vcan0 in the
+# test VM (tests/vm: a real Linux kernel under qemu), with the same
+# BS / STmin: one process sends COUNT messages of SIZE bytes back to back,
+# another receives them and times the first to the last (uf-isotp --count
+# --stats), once with our endpoint on both sides and once with the
+# kernel's, RUNS times each, alternating. Medians and the ratio.
+#
+#   bash bench/isotp-vm.sh [RUNS]      (3)
+# Needs what the VM test needs (scripts/setup.sh installs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+cmake -S . -B build >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cat >"$work/bench.sh" <<SCRIPT
+# size count bs stmin(raw): 4095-byte messages at full speed, in blocks of
+# 8, and 64-byte ones (a FF and 9 CFs) at STmin 1 ms.
+for conf in "4095 40 0 0" "4095 40 8 0" "64 40 0 1"; do
+    set -- \$conf
+    for run in \$(seq $runs); do
+        for impl in ours kernel; do
+            k=""; [ \$impl = kernel ] && k=--kernel
+            uf-isotp recv vcan0 --tx 0x321 --rx 0x123 \$k --bs \$3 --stmin \$4 --count \$2 \\
+                --stats --timeout 60 >/dev/null 2>stats &
+            rx=\$!
+            sleep 0.3
+            uf-isotp send vcan0 --tx 0x123 --rx 0x321 \$k --size \$1 --count \$2 2>send.err
+            wait \$rx
+            echo "RESULT isotp size=\$1 bs=\$3 stmin=\$4 \$impl \$(grep -o '[0-9.]* kB/s' stats | head -n1)"
+        done
+    done
+done
+SCRIPT
+UF_VM_SCENARIOS="$work/bench.sh" bash tests/vm/run.sh build "$work/results" >/dev/null 2>&1 || true
+echo "vcan0 in the test VM (qemu, software emulation, 2 vCPUs); $(nproc) host cores"
+median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
+grep '^RESULT isotp' "$work/results" | cut -d' ' -f3-5 | sort -u | while read -r key; do
+    ours=$(grep -F "RESULT isotp $key ours " "$work/results" | awk '{print $7}' | median)
+    kern=$(grep -F "RESULT isotp $key kernel " "$work/results" | awk '{print $7}' | median)
+    awk -v k="$key" -v o="$ours" -v c="$kern" 'BEGIN {
+        printf "  %-26s ours %8.1f kB/s   kernel %8.1f kB/s   %.2fx\n", k, o, c, c ? o / c : 0 }'
+done
