@@ -51,6 +51,31 @@ static void run_with(th_analysis *a, uint32_t faults, const uf_profile *p, const
     sg_trace_free(&t);
 }
 
+/* Two ECUs of one bus flashed one after the other, each tester sending
+ * its pre-programming functionally (0x7DF reaches both ECUs): the second
+ * flash's DTC setting off and communication control belong to no step of
+ * the first, which was over (reset, back in the default session). */
+Test(rules, a_finished_flash_is_not_judged_by_the_next_ones_functional_requests)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_link first = th_link(&t, "can0", 0x7E0, 0x7E8), second = th_link(&t, "can0", 0x7E1, 0x7E9);
+    sg_flash f = {.image_size = 2048, .address = 0x00010000, .max_block = 0x102,
+                  .seed = 0x12345678, .erase_pending = 2, .functional_pre = true};
+    uf_time end = sg_flash_session(&t, &first, &f, T0);
+    sg_flash_session(&t, &second, &f, end + UF_NS_PER_S);
+    sg_trace_finish(&t);
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    uf_analyzer_config_profile(&cfg, profile);
+    th_analysis a;
+    th_analysis_init(&a);
+    th_analyze_trace(&a, &t, &cfg);
+    cr_assert_eq(a.findings->len, 0, "%s", th_analysis_text(&a));
+    th_analysis_free(&a);
+    sg_trace_free(&t);
+}
+
 Test(rules, clean_flash_raises_nothing)
 {
     th_analysis a;

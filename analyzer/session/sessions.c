@@ -408,6 +408,17 @@ static bool starts_session(const req_info *r)
     }
 }
 
+/* A request that begins a flash: one that starts a session, or the
+ * pre-programming's DTC setting off (0x85 0x02) and communication
+ * disabled (0x28, any control but 0x00 enableRxAndTx). */
+static bool opens_programming(const req_info *r)
+{
+    if (starts_session(r))
+        return true;
+    uint8_t sub = r->has_sub ? r->sub & 0x7F : 0;
+    return r->has_sub && ((r->sid == 0x85 && sub == 0x02) || (r->sid == 0x28 && sub != 0x00));
+}
+
 static label *find_label(uf_session *s, uint64_t request)
 {
     label *l = &s->state->labels[request % LABEL_RING];
@@ -573,12 +584,21 @@ static void message_request(uf_sessions *ss, uf_uds_message *m)
     label l = {r.index, -1, -1, 0};
     if (m->functional) {
         /* To every open session on the bus; the message takes the labels
-         * of the first. */
+         * of the first. A flash that is over (its ECU reset and back in
+         * the default session) ends when pre-programming starts again on
+         * the bus: another flash, whichever ECU it is for. */
         bool labelled = false;
-        for (guint i = 0; i < ss->open->len; i++) {
+        for (guint i = 0; i < ss->open->len;) {
             uf_session *s = g_ptr_array_index(ss->open, i);
-            if (s->bus != m->tp->src.bus)
+            if (s->bus != m->tp->src.bus) {
+                i++;
                 continue;
+            }
+            if (s->reset_done && s->back_in_default && opens_programming(&r)) {
+                session_close(ss, s); /* leaves ss->open */
+                continue;
+            }
+            i++;
             label sl = l;
             apply_request(ss, s, &r, m, &sl);
             if (!labelled) {
