@@ -221,3 +221,33 @@ void uf_json_time(uf_json *j, uf_time ns)
     before_item(j);
     fputs(buf, j->out);
 }
+
+void uf_json_member_string(uf_json *j, const char *key, const char *v)
+{
+    uf_json_key(j, key);
+    uf_json_string(j, v);
+}
+
+void uf_json_member_uint(uf_json *j, const char *key, uint64_t v)
+{
+    uf_json_key(j, key);
+    uf_json_uint(j, v);
+}
+
+void uf_json_member_bool(uf_json *j, const char *key, bool v)
+{
+    uf_json_key(j, key);
+    uf_json_bool(j, v);
+}
+
+void uf_json_member_time(uf_json *j, const char *key, uf_time ns)
+{
+    uf_json_key(j, key);
+    uf_json_time(j, ns);
+}
+
+void uf_json_member_double(uf_json *j, const char *key, double v, int decimals)
+{
+    uf_json_key(j, key);
+    uf_json_double(j, v, decimals);
+}

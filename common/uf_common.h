@@ -122,4 +122,11 @@ void uf_json_hex(uf_json *j, const uint8_t *buf, size_t len);
 /* Seconds with nanosecond precision from a uf_time, or null for UF_TIME_NONE. */
 void uf_json_time(uf_json *j, uf_time ns);
 
+/* An object member: its key, then its value. */
+void uf_json_member_string(uf_json *j, const char *key, const char *v);
+void uf_json_member_uint(uf_json *j, const char *key, uint64_t v);
+void uf_json_member_bool(uf_json *j, const char *key, bool v);
+void uf_json_member_time(uf_json *j, const char *key, uf_time ns);
+void uf_json_member_double(uf_json *j, const char *key, double v, int decimals);
+
 #endif /* UF_COMMON_H */

@@ -100,6 +100,8 @@ uf_faults *uf_faults_new(const uf_link_fault *faults, size_t n, uint64_t seed);
 void uf_faults_free(uf_faults *f);
 /* False with err when a spec needs what this link does not have (frames
  * on DoIP, a disconnect on CAN); `link` names it in the sentence. */
+bool uf_link_faults_check(const uf_link_fault *specs, size_t n, unsigned caps, const char *link,
+                          uf_error *err);
 bool uf_faults_check(const uf_faults *f, unsigned caps, const char *link, uf_error *err);
 /* Each fault as it is injected (called on the link's thread); NULL: none. */
 void uf_faults_on_event(uf_faults *f, void (*cb)(void *ctx, const uf_fault_event *e), void *ctx);

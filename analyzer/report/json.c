@@ -10,35 +10,11 @@
 
 #include <glib.h>
 
-static void key_str(uf_json *j, const char *k, const char *v)
-{
-    uf_json_key(j, k);
-    uf_json_string(j, v);
-}
-
-static void key_uint(uf_json *j, const char *k, uint64_t v)
-{
-    uf_json_key(j, k);
-    uf_json_uint(j, v);
-}
-
-static void key_bool(uf_json *j, const char *k, bool v)
-{
-    uf_json_key(j, k);
-    uf_json_bool(j, v);
-}
-
-static void key_time(uf_json *j, const char *k, uf_time t)
-{
-    uf_json_key(j, k);
-    uf_json_time(j, t);
-}
-
 static void key_hex(uf_json *j, const char *k, uint64_t v, int width)
 {
     char buf[32];
     snprintf(buf, sizeof(buf), "0x%0*" G_GINT64_MODIFIER "X", width, (guint64)v);
-    key_str(j, k, buf);
+    uf_json_member_string(j, k, buf);
 }
 
 static void key_endpoint(uf_json *j, const char *k, const uf_isotp_endpoint *e, bool known)
@@ -69,8 +45,8 @@ static void doip_stats(uf_json *j, const uf_session *s)
         return;
     }
     uf_json_begin_object(j);
-    key_uint(j, "acks", s->doip_acks);
-    key_uint(j, "nacks", s->doip_nacks);
+    uf_json_member_uint(j, "acks", s->doip_acks);
+    uf_json_member_uint(j, "nacks", s->doip_nacks);
     key_ms(j, "ack_min_ms", s->doip_acks ? s->ack_min : UF_TIME_NONE);
     key_ms(j, "ack_avg_ms", s->doip_acks ? s->ack_sum / (uf_time)s->doip_acks : UF_TIME_NONE);
     key_ms(j, "ack_max_ms", s->doip_acks ? s->ack_max : UF_TIME_NONE);
@@ -82,7 +58,7 @@ static void severities(uf_json *j, const char *k, const uint32_t v32[3], const u
     uf_json_key(j, k);
     uf_json_begin_object(j);
     for (int s = UF_SEV_ERROR; s >= UF_SEV_INFO; s--)
-        key_uint(j, uf_severity_name((uf_severity)s), v32 ? v32[s] : v64[s]);
+        uf_json_member_uint(j, uf_severity_name((uf_severity)s), v32 ? v32[s] : v64[s]);
     uf_json_end_object(j);
 }
 
@@ -113,15 +89,15 @@ static void phases(uf_json *j, const uf_check_result *r, const uf_session *s)
     for (uint32_t i = 0; p && i < p->n_phases; i++) {
         const uf_session_phase *ph = &s->phases[i];
         uf_json_begin_object(j);
-        key_str(j, "name", p->phases[i].name);
-        key_bool(j, "seen", ph->seen);
+        uf_json_member_string(j, "name", p->phases[i].name);
+        uf_json_member_bool(j, "seen", ph->seen);
         if (ph->seen) {
-            key_time(j, "start", uf_report_rel(r, ph->t_start));
-            key_time(j, "end", uf_report_rel(r, ph->t_end));
-            key_time(j, "duration", uf_time_diff(ph->t_end, ph->t_start));
-            key_uint(j, "first_frame", ph->first_frame);
-            key_uint(j, "last_frame", ph->last_frame);
-            key_uint(j, "messages", ph->messages);
+            uf_json_member_time(j, "start", uf_report_rel(r, ph->t_start));
+            uf_json_member_time(j, "end", uf_report_rel(r, ph->t_end));
+            uf_json_member_time(j, "duration", uf_time_diff(ph->t_end, ph->t_start));
+            uf_json_member_uint(j, "first_frame", ph->first_frame);
+            uf_json_member_uint(j, "last_frame", ph->last_frame);
+            uf_json_member_uint(j, "messages", ph->messages);
         }
         uf_json_end_object(j);
     }
@@ -135,32 +111,32 @@ static void downloads(uf_json *j, const uf_session *s)
     for (guint i = 0; i < s->downloads->len; i++) {
         const uf_download *d = &g_array_index(s->downloads, uf_download, i);
         uf_json_begin_object(j);
-        key_uint(j, "index", d->index);
-        key_uint(j, "address", d->address);
+        uf_json_member_uint(j, "index", d->index);
+        uf_json_member_uint(j, "address", d->address);
         key_hex(j, "address_hex", d->address, 8);
-        key_uint(j, "size", d->size);
-        key_uint(j, "bytes", d->bytes);
-        key_uint(j, "blocks", d->blocks);
-        key_uint(j, "retries", d->retries);
-        key_uint(j, "data_format", d->dfi);
-        key_bool(j, "compressed", (d->dfi & 0xF0) != 0);
-        key_bool(j, "encrypted", (d->dfi & 0x0F) != 0);
+        uf_json_member_uint(j, "size", d->size);
+        uf_json_member_uint(j, "bytes", d->bytes);
+        uf_json_member_uint(j, "blocks", d->blocks);
+        uf_json_member_uint(j, "retries", d->retries);
+        uf_json_member_uint(j, "data_format", d->dfi);
+        uf_json_member_bool(j, "compressed", (d->dfi & 0xF0) != 0);
+        uf_json_member_bool(j, "encrypted", (d->dfi & 0x0F) != 0);
         uf_json_key(j, "max_block_length");
         if (d->has_max_block)
             uf_json_uint(j, d->max_block_len);
         else
             uf_json_null(j);
-        key_time(j, "duration", uf_time_diff(d->t_end, d->t_start));
+        uf_json_member_time(j, "duration", uf_time_diff(d->t_end, d->t_start));
         double tp = uf_download_throughput(d);
         uf_json_key(j, "throughput_bytes_per_s");
         if (tp >= 0)
             uf_json_double(j, tp, 1);
         else
             uf_json_null(j);
-        key_uint(j, "first_frame", d->first_frame);
-        key_uint(j, "last_frame", d->last_frame);
-        key_bool(j, "complete", d->complete);
-        key_str(j, "sha256", d->sha256);
+        uf_json_member_uint(j, "first_frame", d->first_frame);
+        uf_json_member_uint(j, "last_frame", d->last_frame);
+        uf_json_member_bool(j, "complete", d->complete);
+        uf_json_member_string(j, "sha256", d->sha256);
         uf_json_end_object(j);
     }
     uf_json_end_array(j);
@@ -183,8 +159,8 @@ static void records(uf_json *j, const uf_check_result *r, const uf_session *s)
         const uf_did_value *v = &g_array_index(s->dids, uf_did_value, i);
         uf_json_begin_object(j);
         key_hex(j, "did", v->did, 4);
-        key_str(j, "name", uf_uds_did_name(v->did));
-        key_bool(j, "written", v->written);
+        uf_json_member_string(j, "name", uf_uds_did_name(v->did));
+        uf_json_member_bool(j, "written", v->written);
         did_value(j, "first", v->first, v->first_len);
         did_value(j, "last", v->last, v->last_len);
         uf_json_end_object(j);
@@ -197,16 +173,16 @@ static void records(uf_json *j, const uf_check_result *r, const uf_session *s)
         uf_json_begin_object(j);
         key_hex(j, "routine", rr->routine, 4);
         const char *name = uf_profile_routine_name(r->profile, rr->routine);
-        key_str(j, "name", name ? name : uf_uds_routine_name(rr->routine));
-        key_uint(j, "control", rr->control);
-        key_bool(j, "positive", rr->positive);
+        uf_json_member_string(j, "name", name ? name : uf_uds_routine_name(rr->routine));
+        uf_json_member_uint(j, "control", rr->control);
+        uf_json_member_bool(j, "positive", rr->positive);
         if (rr->positive) {
             uf_json_key(j, "status");
             uf_json_hex(j, rr->status, rr->status_len);
         } else {
             key_hex(j, "nrc", rr->nrc, 2);
         }
-        key_uint(j, "frame", rr->frame);
+        uf_json_member_uint(j, "frame", rr->frame);
         uf_json_end_object(j);
     }
     uf_json_end_array(j);
@@ -215,11 +191,11 @@ static void records(uf_json *j, const uf_check_result *r, const uf_session *s)
     for (guint i = 0; i < s->nrcs->len; i++) {
         const uf_nrc_seen *n = &g_array_index(s->nrcs, uf_nrc_seen, i);
         uf_json_begin_object(j);
-        key_str(j, "service", uf_uds_display_service(n->sid, buf, sizeof(buf)));
+        uf_json_member_string(j, "service", uf_uds_display_service(n->sid, buf, sizeof(buf)));
         key_hex(j, "nrc", n->nrc, 2);
-        key_str(j, "name", uf_uds_nrc_name(n->nrc));
-        key_uint(j, "frame", n->frame);
-        key_time(j, "time", uf_report_rel(r, n->time));
+        uf_json_member_string(j, "name", uf_uds_nrc_name(n->nrc));
+        uf_json_member_uint(j, "frame", n->frame);
+        uf_json_member_time(j, "time", uf_report_rel(r, n->time));
         uf_json_end_object(j);
     }
     uf_json_end_array(j);
@@ -228,20 +204,20 @@ static void records(uf_json *j, const uf_check_result *r, const uf_session *s)
 static void finding(uf_json *j, const uf_check_result *r, const uf_finding *f)
 {
     uf_json_begin_object(j);
-    key_str(j, "rule", f->rule->id);
-    key_str(j, "severity", uf_severity_name(f->severity));
-    key_uint(j, "frame", f->frame);
-    key_time(j, "time", uf_report_rel(r, f->time));
-    key_str(j, "bus", f->bus == UF_BUS_NONE ? NULL : uf_report_bus(r, f->bus));
-    key_str(j, "message", f->message);
-    key_str(j, "clause", f->rule->clause);
+    uf_json_member_string(j, "rule", f->rule->id);
+    uf_json_member_string(j, "severity", uf_severity_name(f->severity));
+    uf_json_member_uint(j, "frame", f->frame);
+    uf_json_member_time(j, "time", uf_report_rel(r, f->time));
+    uf_json_member_string(j, "bus", f->bus == UF_BUS_NONE ? NULL : uf_report_bus(r, f->bus));
+    uf_json_member_string(j, "message", f->message);
+    uf_json_member_string(j, "clause", f->rule->clause);
     uf_json_key(j, "session");
     if (f->session)
         uf_json_uint(j, f->session);
     else
         uf_json_null(j);
-    key_str(j, "phase", f->phase);
-    key_str(j, "step", f->step);
+    uf_json_member_string(j, "phase", f->phase);
+    uf_json_member_string(j, "step", f->step);
     uf_json_end_object(j);
 }
 
@@ -250,19 +226,19 @@ void uf_report_json(FILE *out, const uf_check_result *r)
     uf_json j;
     uf_json_init(&j, out, true);
     uf_json_begin_object(&j);
-    key_str(&j, "tool", "udsflash");
-    key_str(&j, "command", "check");
-    key_str(&j, "verdict", uf_check_passed(r) ? "pass" : "fail");
-    key_str(&j, "fail_on", uf_severity_name(r->fail_on));
+    uf_json_member_string(&j, "tool", "udsflash");
+    uf_json_member_string(&j, "command", "check");
+    uf_json_member_string(&j, "verdict", uf_check_passed(r) ? "pass" : "fail");
+    uf_json_member_string(&j, "fail_on", uf_severity_name(r->fail_on));
     uf_json_key(&j, "input");
     uf_json_begin_object(&j);
-    key_str(&j, "file", r->input.file);
-    key_str(&j, "format", r->input.format);
-    key_bool(&j, "timestamps", r->input.timestamps);
-    key_time(&j, "start_time", r->input.start);
-    key_uint(&j, "frames", r->input.frames);
-    key_uint(&j, "messages", r->input.messages);
-    key_str(&j, "damaged", r->input.damage);
+    uf_json_member_string(&j, "file", r->input.file);
+    uf_json_member_string(&j, "format", r->input.format);
+    uf_json_member_bool(&j, "timestamps", r->input.timestamps);
+    uf_json_member_time(&j, "start_time", r->input.start);
+    uf_json_member_uint(&j, "frames", r->input.frames);
+    uf_json_member_uint(&j, "messages", r->input.messages);
+    uf_json_member_string(&j, "damaged", r->input.damage);
     uf_json_key(&j, "buses");
     uf_json_begin_array(&j);
     for (uint32_t b = 0; b < r->input.n_buses; b++)
@@ -271,8 +247,8 @@ void uf_report_json(FILE *out, const uf_check_result *r)
     uf_json_end_object(&j);
     uf_json_key(&j, "profile");
     uf_json_begin_object(&j);
-    key_str(&j, "name", r->profile ? r->profile->name : NULL);
-    key_str(&j, "source", r->profile ? r->profile->source : NULL);
+    uf_json_member_string(&j, "name", r->profile ? r->profile->name : NULL);
+    uf_json_member_string(&j, "source", r->profile ? r->profile->source : NULL);
     uf_json_end_object(&j);
 
     uf_json_key(&j, "sessions");
@@ -283,24 +259,24 @@ void uf_report_json(FILE *out, const uf_check_result *r)
         bool pass = uf_session_passed(s, r->fail_on);
         passed += pass;
         uf_json_begin_object(&j);
-        key_uint(&j, "index", s->index);
-        key_str(&j, "bus", uf_report_bus(r, s->bus));
+        uf_json_member_uint(&j, "index", s->index);
+        uf_json_member_string(&j, "bus", uf_report_bus(r, s->bus));
         key_endpoint(&j, "ecu", &s->ecu, s->ecu_known);
         key_endpoint(&j, "tester", &s->tester, true);
-        key_str(&j, "transport", uf_session_transport(s));
-        key_str(&j, "verdict", pass ? "pass" : "fail");
-        key_time(&j, "start", uf_report_rel(r, s->t_start));
-        key_time(&j, "end", uf_report_rel(r, s->t_end));
-        key_uint(&j, "first_frame", s->first_frame);
-        key_uint(&j, "last_frame", s->last_frame);
-        key_uint(&j, "requests", s->requests);
-        key_uint(&j, "responses", s->responses);
-        key_bool(&j, "complete", s->reset_done && s->back_in_default);
-        key_uint(&j, "security_level", s->security_level);
+        uf_json_member_string(&j, "transport", uf_session_transport(s));
+        uf_json_member_string(&j, "verdict", pass ? "pass" : "fail");
+        uf_json_member_time(&j, "start", uf_report_rel(r, s->t_start));
+        uf_json_member_time(&j, "end", uf_report_rel(r, s->t_end));
+        uf_json_member_uint(&j, "first_frame", s->first_frame);
+        uf_json_member_uint(&j, "last_frame", s->last_frame);
+        uf_json_member_uint(&j, "requests", s->requests);
+        uf_json_member_uint(&j, "responses", s->responses);
+        uf_json_member_bool(&j, "complete", s->reset_done && s->back_in_default);
+        uf_json_member_uint(&j, "security_level", s->security_level);
         doip_stats(&j, s);
         phases(&j, r, s);
         downloads(&j, s);
-        key_uint(&j, "downloads_not_analyzed", s->downloads_not_analyzed);
+        uf_json_member_uint(&j, "downloads_not_analyzed", s->downloads_not_analyzed);
         records(&j, r, s);
         severities(&j, "findings", s->findings, NULL);
         uf_json_end_object(&j);
@@ -315,12 +291,12 @@ void uf_report_json(FILE *out, const uf_check_result *r)
 
     uf_json_key(&j, "summary");
     uf_json_begin_object(&j);
-    key_uint(&j, "sessions", n);
-    key_uint(&j, "pass", passed);
-    key_uint(&j, "fail", n - passed);
+    uf_json_member_uint(&j, "sessions", n);
+    uf_json_member_uint(&j, "pass", passed);
+    uf_json_member_uint(&j, "fail", n - passed);
     severities(&j, "findings", NULL, r->by_severity);
-    key_uint(&j, "findings_not_listed", r->findings_not_listed);
-    key_uint(&j, "requests_not_analyzed", uf_sessions_requests_not_analyzed(r->sessions));
+    uf_json_member_uint(&j, "findings_not_listed", r->findings_not_listed);
+    uf_json_member_uint(&j, "requests_not_analyzed", uf_sessions_requests_not_analyzed(r->sessions));
     uf_json_end_object(&j);
     uf_json_end_object(&j);
 }

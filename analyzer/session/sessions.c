@@ -421,6 +421,8 @@ static bool opens_programming(const req_info *r)
 
 static label *find_label(uf_session *s, uint64_t request)
 {
+    if (!s->state->labels) /* closed: no message reaches it any more */
+        return NULL;
     label *l = &s->state->labels[request % LABEL_RING];
     return l->request == request ? l : NULL;
 }

@@ -87,8 +87,14 @@ static bool needs_frames(const uf_link_fault *s)
 
 bool uf_faults_check(const uf_faults *f, unsigned caps, const char *link, uf_error *err)
 {
-    for (size_t i = 0; i < f->n; i++) {
-        const uf_link_fault *s = &f->specs[i];
+    return uf_link_faults_check(f->specs, f->n, caps, link, err);
+}
+
+bool uf_link_faults_check(const uf_link_fault *specs, size_t n, unsigned caps, const char *link,
+                          uf_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uf_link_fault *s = &specs[i];
         if (needs_frames(s) && !(caps & UF_LINK_CAN_FRAMES)) {
             uf_error_set(err, "fault \"%s\" acts on CAN frames, which %s does not show: give "
                               "msg= or block=, or a raw CAN link (--can, --sim)", s->text, link);
@@ -260,20 +266,15 @@ typedef struct crossing {
     bool frame;           /* a CAN frame (else a whole message) */
 } crossing;
 
-static uint64_t counted(const uint64_t *counts, uf_link_dir want)
-{
-    return counts[want];
-}
-
 static bool matches(uf_faults *f, const uf_link_fault *s, const crossing *c)
 {
     if (!(s->dir & c->dir))
         return false;
     switch (s->unit) {
     case UF_ON_FRAME:
-        return c->frame && counted(f->frames, s->dir) == s->nth;
+        return c->frame && f->frames[s->dir] == s->nth;
     case UF_ON_MESSAGE:
-        return c->message_start && counted(f->messages, s->dir) == s->nth;
+        return c->message_start && f->messages[s->dir] == s->nth;
     case UF_ON_BLOCK:
         return c->block && f->blocks == s->nth;
     case UF_ON_CHANCE:
@@ -281,9 +282,25 @@ static bool matches(uf_faults *f, const uf_link_fault *s, const crossing *c)
          * depends on the traffic only. */
         return random_unit(f) < s->p;
     case UF_ON_FC:
-        return c->fc && (s->nth == 0 || counted(f->fcs, s->dir) == s->nth);
+        return c->fc && (s->nth == 0 || f->fcs[s->dir] == s->nth);
     }
     return false;
+}
+
+/* The next spec from *i on that acts on this crossing (*i is set to it),
+ * counted as acting and named in the verdict; NULL when none is left. */
+static const uf_link_fault *next_acting(uf_faults *f, unsigned *i, const crossing *c,
+                                        uf_fault_verdict *v)
+{
+    for (; *i < f->n; ++*i) {
+        const uf_link_fault *s = &f->specs[*i];
+        if (matches(f, s, c)) {
+            f->hits[*i]++;
+            v->why = s->text;
+            return s;
+        }
+    }
+    return NULL;
 }
 
 static void count(uint64_t *counts, uf_link_dir dir)
@@ -383,13 +400,8 @@ void uf_faults_frame(uf_faults *f, uf_link_dir dir, uf_can_frame *fr, unsigned p
     }
     char was[96], now_text[96];
     frame_text(was, sizeof(was), fr);
-    for (size_t i = 0; i < f->n; i++) {
-        const uf_link_fault *s = &f->specs[i];
-        if (!matches(f, s, &c))
-            continue;
-        f->hits[i]++;
-        v->why = s->text;
-        unsigned fi = (unsigned)i;
+    const uf_link_fault *s;
+    for (unsigned fi = 0; (s = next_acting(f, &fi, &c, v)); fi++) {
         switch (s->kind) {
         case UF_LINK_DROP:
             v->drop = true;
@@ -475,14 +487,9 @@ void uf_faults_message(uf_faults *f, uf_link_dir dir, uint8_t *p, size_t n, uf_t
         return;
     char was[64], now_text[64];
     bytes_text(was, sizeof(was), p, n);
-    for (size_t i = 0; i < f->n; i++) {
-        const uf_link_fault *s = &f->specs[i];
-        if (!matches(f, s, &c))
-            continue;
-        f->hits[i]++;
-        v->why = s->text;
-        unsigned fi = (unsigned)i;
-        uint64_t nth = f->messages[dir];
+    uint64_t nth = f->messages[dir];
+    const uf_link_fault *s;
+    for (unsigned fi = 0; (s = next_acting(f, &fi, &c, v)); fi++) {
         switch (s->kind) {
         case UF_LINK_DROP:
             v->drop = true;

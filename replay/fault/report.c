@@ -32,16 +32,13 @@ void uf_faults_report_text(FILE *out, const uf_faults *f, const char *indent)
 void uf_faults_report_json(uf_json *j, const uf_faults *f)
 {
     uf_json_begin_object(j);
-    uf_json_key(j, "seed");
-    uf_json_uint(j, uf_faults_seed(f));
+    uf_json_member_uint(j, "seed", uf_faults_seed(f));
     uf_json_key(j, "specs");
     uf_json_begin_array(j);
     for (size_t i = 0; i < uf_faults_count(f); i++) {
         uf_json_begin_object(j);
-        uf_json_key(j, "spec");
-        uf_json_string(j, uf_faults_spec(f, i)->text);
-        uf_json_key(j, "acted");
-        uf_json_uint(j, uf_faults_hits(f, i));
+        uf_json_member_string(j, "spec", uf_faults_spec(f, i)->text);
+        uf_json_member_uint(j, "acted", uf_faults_hits(f, i));
         uf_json_end_object(j);
     }
     uf_json_end_array(j);
@@ -51,15 +48,13 @@ void uf_faults_report_json(uf_json *j, const uf_faults *f)
     for (guint i = 0; i < ev->len; i++) {
         const uf_fault_event *e = &g_array_index(ev, uf_fault_event, i);
         uf_json_begin_object(j);
-        uf_json_key(j, "time");
-        uf_json_time(j, e->time - uf_faults_origin(f));
+        uf_json_member_time(j, "time", e->time - uf_faults_origin(f));
         uf_json_key(j, "spec");
         if (e->fault < uf_faults_count(f))
             uf_json_string(j, uf_faults_spec(f, e->fault)->text);
         else
             uf_json_null(j);
-        uf_json_key(j, "what");
-        uf_json_string(j, e->what);
+        uf_json_member_string(j, "what", e->what);
         uf_json_end_object(j);
     }
     uf_json_end_array(j);

@@ -283,10 +283,7 @@ bool ur_link_faults_check(const ur_link_options *o, const uf_script_link *l, uf_
 {
     const char *name;
     unsigned caps = ur_link_fault_caps(o, l, &name);
-    uf_faults *f = uf_faults_new(o->faults, o->n_faults, 0);
-    bool ok = uf_faults_check(f, caps, name, err);
-    uf_faults_free(f);
-    return ok;
+    return uf_link_faults_check(o->faults, o->n_faults, caps, name, err);
 }
 
 /* The tester's side of the link through the faults: its CAN medium
