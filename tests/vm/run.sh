@@ -77,7 +77,7 @@ copy_with_libs() {
 for p in "$build/replay/udsecu" "$build/replay/udsreplay" "$build/tests/uf-flash-client" \
          "$build/tests/uf-isotp" "$build/cli/udsflash" "$(command -v ip)" \
          "$(command -v isotpsend)" "$(command -v isotprecv)" "$(command -v candump)" \
-         "$(command -v cansend)"; do
+         "$(command -v cansend)" "$(command -v chrt)"; do
     copy_with_libs "$p"
 done
 # udsreplay's golden captures and the sample key library, for its flashes.
