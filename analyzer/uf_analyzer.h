@@ -29,6 +29,7 @@ typedef struct uf_analyzer_config {
     const char *const *ignore;  /* rule patterns never reported, NULL-terminated, or NULL */
     uint32_t max_sessions;      /* sessions analyzed; 0: UF_SESSIONS_MAX */
     uint32_t max_downloads;     /* downloads per session; 0: UF_SESSION_DOWNLOADS_MAX */
+    bool spill_sessions;        /* closed sessions to a temporary file (uf_sessions_config) */
 } uf_analyzer_config;
 
 void uf_analyzer_config_defaults(uf_analyzer_config *c);

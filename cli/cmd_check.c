@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 typedef struct collector {
-    GArray *findings; /* uf_finding, at most UF_REPORT_MAX_FINDINGS */
+    /* uf_finding records, at most UF_REPORT_MAX_FINDINGS, in a temporary
+     * file: memory stays flat however many there are (uf_spill.h). */
+    uf_spill *findings;
     uint64_t not_listed, messages;
     uint64_t by_severity[3];
 } collector;
@@ -28,8 +30,8 @@ static void on_finding(void *ctx, const uf_finding *f)
 {
     collector *c = ctx;
     c->by_severity[f->severity]++;
-    if (c->findings->len < UF_REPORT_MAX_FINDINGS)
-        g_array_append_val(c->findings, *f);
+    if (uf_spill_count(c->findings) < UF_REPORT_MAX_FINDINGS)
+        uf_spill_append(c->findings, f, sizeof(*f));
     else
         c->not_listed++;
 }
@@ -53,6 +55,25 @@ static void input_findings(collector *c, const uf_cli_input *in, const char *con
                         in->damage.msg);
         on_finding(c, &f);
     }
+}
+
+/* Says on stderr why the report's records stayed in memory (they are all
+ * there: a warning); returns why some could not be read back (the report
+ * lacks them: an error), or NULL. */
+static const char *spill_trouble(const collector *c, const uf_sessions *sessions)
+{
+    const uf_spill *stores[] = {c->findings, uf_sessions_store(sessions)};
+    const char *lost = NULL;
+    for (size_t i = 0; i < UF_ARRAY_LEN(stores); i++) {
+        if (!stores[i])
+            continue;
+        if (uf_spill_degraded(stores[i]))
+            fprintf(stderr, "udsflash check: warning: the report is kept in memory: %s\n",
+                    uf_spill_degraded(stores[i]));
+        if (!lost)
+            lost = uf_spill_lost(stores[i]);
+    }
+    return lost;
 }
 
 static bool want_color(const char *mode, FILE *out, bool *ok)
@@ -145,7 +166,8 @@ int uf_cmd_check(int argc, char **argv)
             fclose(out);
         goto done;
     }
-    collector c = {g_array_new(FALSE, FALSE, sizeof(uf_finding)), 0, 0, {0, 0, 0}};
+    collector c = {uf_spill_new(), 0, 0, {0, 0, 0}};
+    cfg.spill_sessions = true;
     uf_analyzer_sink sink = {.ctx = &c, .message = on_message, .finding = on_finding};
     uf_analyzer *a = uf_cli_analyze(&in, &cfg, &sink);
     input_findings(&c, &in, cfg.ignore);
@@ -160,8 +182,8 @@ int uf_cmd_check(int argc, char **argv)
                   buses->len},
         .profile = cfg.profile,
         .sessions = uf_analyzer_sessions(a),
-        .findings = (const uf_finding *)c.findings->data,
-        .n_findings = c.findings->len,
+        .finding_store = c.findings,
+        .n_findings = uf_spill_count(c.findings),
         .findings_not_listed = c.not_listed,
         .fail_on = threshold,
     };
@@ -175,9 +197,13 @@ int uf_cmd_check(int argc, char **argv)
         uf_text_style style = {want_color(color, out, &color_ok)};
         uf_report_text(out, &r, &style);
     }
+    const char *lost = spill_trouble(&c, r.sessions);
     if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(stdout) != 0)) {
         fprintf(stderr, "udsflash check: %s: write failed: %s\n", output ? output : "stdout",
                 strerror(errno));
+        status = UF_EXIT_INPUT;
+    } else if (lost) {
+        fprintf(stderr, "udsflash check: the report is incomplete: %s\n", lost);
         status = UF_EXIT_INPUT;
     } else if (in.damaged) {
         fprintf(stderr, "udsflash: %s\n", in.damage.msg);
@@ -188,7 +214,7 @@ int uf_cmd_check(int argc, char **argv)
     g_ptr_array_free(buses, TRUE);
     uf_analyzer_free(a);
     uf_cli_close(&in);
-    g_array_free(c.findings, TRUE);
+    uf_spill_free(c.findings);
 done:
     uf_cli_analysis_free(&an);
     g_free(format);

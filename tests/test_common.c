@@ -4,6 +4,7 @@
  * number formatting; the rule catalogue's invariants.
  */
 #include "helpers.h"
+#include "uf_spill.h"
 
 #include <criterion/criterion.h>
 #include <json-glib/json-glib.h>
@@ -137,4 +138,74 @@ Test(catalogue, ids_are_unique_and_documented)
     }
     g_free(doc);
     g_free(path);
+}
+
+/* ---- uf_spill: records in a temporary file -------------------------------------------*/
+
+/* Record i: its length and bytes follow from i, so any read can be checked. */
+static size_t spill_len(size_t i)
+{
+    return i % 97 == 0 ? 70000 + i : 1 + (i * 37) % 300; /* some over a 64 KiB chunk */
+}
+
+static void spill_fill(uint8_t *buf, size_t i)
+{
+    for (size_t k = 0; k < spill_len(i); k++)
+        buf[k] = (uint8_t)(i * 131 + k);
+}
+
+static void spill_check(uf_spill *s, size_t i, uint8_t *want)
+{
+    size_t len = 0;
+    const uint8_t *got = uf_spill_get(s, i, &len);
+    cr_assert_not_null(got, "record %zu: %s", i, uf_spill_lost(s));
+    spill_fill(want, i);
+    cr_assert_eq(len, spill_len(i), "record %zu", i);
+    cr_assert_arr_eq(got, want, len, "record %zu", i);
+}
+
+static void spill_round_trip(uf_spill *s)
+{
+    enum { N = 3000 };
+    uint8_t *buf = g_malloc(80000);
+    for (size_t i = 0; i < N; i++) {
+        spill_fill(buf, i);
+        uf_spill_append(s, buf, spill_len(i));
+    }
+    cr_assert_eq(uf_spill_count(s), N);
+    for (size_t i = 0; i < N; i++) /* in order, as a report reads */
+        spill_check(s, i, buf);
+    for (size_t k = 0; k < N; k++) /* and anywhere */
+        spill_check(s, (k * 7919) % N, buf);
+    size_t len;
+    cr_assert_null(uf_spill_get(s, N, &len));
+    cr_assert_null(uf_spill_lost(s));
+    g_free(buf);
+}
+
+Test(spill, records_come_back_as_they_went_in)
+{
+    uf_spill *s = uf_spill_new();
+    cr_assert_null(uf_spill_degraded(s), "%s", uf_spill_degraded(s));
+    spill_round_trip(s);
+    uf_spill_free(s);
+}
+
+/* No temporary file to be had: the records stay in memory, all of them,
+ * and the store says why. */
+Test(spill, without_a_temporary_file_records_stay_in_memory)
+{
+    char *old = g_strdup(g_getenv("TMPDIR"));
+    g_setenv("TMPDIR", "/nonexistent/udsflash-test", TRUE);
+    uf_spill *s = uf_spill_new();
+    if (old)
+        g_setenv("TMPDIR", old, TRUE);
+    else
+        g_unsetenv("TMPDIR");
+    g_free(old);
+    cr_assert_not_null(uf_spill_degraded(s));
+    cr_assert(strstr(uf_spill_degraded(s), "/nonexistent/udsflash-test"), "%s",
+              uf_spill_degraded(s));
+    spill_round_trip(s);
+    uf_spill_free(s);
 }

@@ -8,6 +8,7 @@
  */
 #include "helpers.h"
 #include "uf_profile.h"
+#include "uf_report.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -351,5 +352,93 @@ Test(rules, sessions_and_downloads_are_bounded)
     }
     uf_analyzer_free(an);
     th_analysis_free(&a);
+    sg_trace_free(&t);
+}
+
+/* ---- reports from temporary files ----------------------------------------------------*/
+
+enum { AS_JSON, AS_TEXT, AS_JUNIT, FORMATS };
+
+static char *render(const uf_check_result *r, int format)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    uf_text_style plain = {false};
+    if (format == AS_JSON)
+        uf_report_json(f, r);
+    else if (format == AS_TEXT)
+        uf_report_text(f, r, &plain);
+    else
+        uf_report_junit(f, r);
+    fclose(f);
+    return buf;
+}
+
+/* udsflash check keeps closed sessions and findings in temporary files,
+ * for flat memory (uf_spill.h): its reports must be the ones it would
+ * write from memory, byte for byte, in every format. */
+Test(rules, reports_from_temporary_files_are_the_ones_from_memory)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    const uint32_t faults[] = {0, SG_LATE_RESPONSE, SG_NRC | SG_NO_RESET, SG_EXTRA_SERVICE,
+                               SG_NO_SECURITY, SG_MALFORMED};
+    uf_time at = T0;
+    for (uint32_t i = 0; i < UF_ARRAY_LEN(faults); i++) {
+        sg_link l = th_link(&t, "can0", 0x7E0 + i, 0x7E8 + i);
+        sg_flash f = {.image_size = 512, .address = 0x00010000, .max_block = 0x82,
+                      .seed = i, .erase_pending = 1, .faults = faults[i]};
+        at = sg_flash_session(&t, &l, &f, at) + 10 * UF_NS_PER_MS;
+    }
+    sg_trace_finish(&t);
+
+    char *out[2][FORMATS];
+    for (int spill = 0; spill < 2; spill++) {
+        uf_analyzer_config cfg;
+        uf_analyzer_config_defaults(&cfg);
+        uf_analyzer_config_profile(&cfg, profile);
+        cfg.spill_sessions = spill;
+        th_analysis a;
+        th_analysis_init(&a);
+        uf_analyzer *an = th_analyze_trace_keep(&a, &t, &cfg);
+        const uf_sessions *ss = uf_analyzer_sessions(an);
+        const char *buses[] = {"can0"};
+        uf_check_result r = {
+            .input = {"generated.pcap", "pcap", true, T0, a.frames, a.msgs->len, NULL, buses, 1},
+            .profile = profile,
+            .sessions = ss,
+            .n_findings = a.findings->len,
+            .fail_on = UF_SEV_WARNING,
+        };
+        for (guint i = 0; i < a.findings->len; i++)
+            r.by_severity[g_array_index(a.findings, uf_finding, i).severity]++;
+        if (spill) {
+            /* Every session went to the file as it closed. */
+            cr_assert_not_null(uf_sessions_store(ss));
+            cr_assert_eq(uf_spill_count(uf_sessions_store(ss)), UF_ARRAY_LEN(faults));
+            r.finding_store = uf_spill_new();
+            for (guint i = 0; i < a.findings->len; i++)
+                uf_spill_append(r.finding_store, &g_array_index(a.findings, uf_finding, i),
+                                sizeof(uf_finding));
+        } else {
+            cr_assert_null(uf_sessions_store(ss));
+            r.findings = (const uf_finding *)a.findings->data;
+        }
+        for (int f = 0; f < FORMATS; f++)
+            out[spill][f] = render(&r, f);
+        uf_spill_free(r.finding_store);
+        uf_analyzer_free(an);
+        th_analysis_free(&a);
+    }
+    /* Something to compare: every session, findings in several of them. */
+    cr_assert(strstr(out[0][AS_JSON], "\"index\": 6"), "%s", out[0][AS_JSON]);
+    cr_assert(strstr(out[0][AS_TEXT], "timing.p2"), "%s", out[0][AS_TEXT]);
+    cr_assert(strstr(out[0][AS_JUNIT], "uds.nrc"), "%s", out[0][AS_JUNIT]);
+    for (int f = 0; f < FORMATS; f++) {
+        cr_assert_str_eq(out[1][f], out[0][f], "format %d differs", f);
+        free(out[0][f]);
+        free(out[1][f]);
+    }
     sg_trace_free(&t);
 }

@@ -256,6 +256,8 @@ void uf_report_json(FILE *out, const uf_check_result *r)
     uint32_t n = uf_sessions_count(r->sessions), passed = 0;
     for (uint32_t i = 1; i <= n; i++) {
         const uf_session *s = uf_sessions_get(r->sessions, i);
+        if (!s) /* a temporary file that could not be read back: the CLI says so */
+            continue;
         bool pass = uf_session_passed(s, r->fail_on);
         passed += pass;
         uf_json_begin_object(&j);
@@ -285,8 +287,11 @@ void uf_report_json(FILE *out, const uf_check_result *r)
 
     uf_json_key(&j, "findings");
     uf_json_begin_array(&j);
-    for (size_t i = 0; i < r->n_findings; i++)
-        finding(&j, r, &r->findings[i]);
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const uf_finding *f = uf_report_finding(r, i);
+        if (f)
+            finding(&j, r, f);
+    }
     uf_json_end_array(&j);
 
     uf_json_key(&j, "summary");

@@ -48,16 +48,18 @@ static bool counts(const uf_check_result *r, const uf_finding *f)
 /* Writes "<failure ...>" listing the findings selected by `pick`. */
 typedef bool (*pick_fn)(const uf_finding *f, const void *arg);
 
-static size_t failure(FILE *f, const uf_check_result *r, uint32_t session, pick_fn pick,
-                      const void *arg, const char *extra)
+static size_t failure(FILE *f, const uf_check_result *r, const uf_findings_by_session *ix,
+                      uint32_t session, pick_fn pick, const void *arg, const char *extra)
 {
     size_t n = 0;
-    const uf_finding *first = NULL;
-    for (size_t i = 0; i < r->n_findings; i++) {
-        const uf_finding *x = &r->findings[i];
-        if (x->session == session && counts(r, x) && pick(x, arg)) {
+    const uf_rule *first = NULL; /* a finding from a store lasts until the next one is read */
+    const uint32_t *of = ix->order + ix->start[session];
+    uint32_t n_of = uf_findings_of_session(ix, session);
+    for (uint32_t k = 0; k < n_of; k++) {
+        const uf_finding *x = uf_report_finding(r, of[k]);
+        if (x && counts(r, x) && pick(x, arg)) {
             if (!first)
-                first = x;
+                first = x->rule;
             n++;
         }
     }
@@ -69,15 +71,15 @@ static size_t failure(FILE *f, const uf_check_result *r, uint32_t session, pick_
     else
         fprintf(f, "%zu finding%s", n, n == 1 ? "" : "s");
     fputs("\" type=\"", f);
-    xml(f, first ? first->rule->id : "flash.sequence.missing");
+    xml(f, first ? first->id : "flash.sequence.missing");
     fputs("\">", f);
     if (extra) {
         xml(f, extra);
         fputc('\n', f);
     }
-    for (size_t i = 0; i < r->n_findings; i++) {
-        const uf_finding *x = &r->findings[i];
-        if (x->session == session && counts(r, x) && pick(x, arg)) {
+    for (uint32_t k = 0; k < n_of; k++) {
+        const uf_finding *x = uf_report_finding(r, of[k]);
+        if (x && counts(r, x) && pick(x, arg)) {
             char t[32];
             fprintf(f, "%s %s", uf_severity_name(x->severity), x->rule->id);
             if (x->frame > 0)
@@ -103,18 +105,19 @@ static bool at_step(const uf_finding *f, const void *arg)
     return f->step && strcmp(f->step, arg) == 0;
 }
 
-static void family_cases(FILE *f, const uf_check_result *r, uint32_t session, const char *cls,
-                         uint32_t *failures)
+static void family_cases(FILE *f, const uf_check_result *r, const uf_findings_by_session *ix,
+                         uint32_t session, const char *cls, uint32_t *failures)
 {
     for (size_t k = 0; k < G_N_ELEMENTS(families); k++) {
         fprintf(f, "    <testcase classname=\"%s.rules\" name=\"%s\">\n", cls, families[k]);
-        if (failure(f, r, session, in_family, families[k], NULL))
+        if (failure(f, r, ix, session, in_family, families[k], NULL))
             (*failures)++;
         fputs("    </testcase>\n", f);
     }
 }
 
-static void session_suite(FILE *f, const uf_check_result *r, const uf_session *s)
+static void session_suite(FILE *f, const uf_check_result *r, const uf_findings_by_session *ix,
+                          const uf_session *s)
 {
     const uf_profile *p = r->profile;
     char tester[32], ecu[32], cls[32];
@@ -150,7 +153,7 @@ static void session_suite(FILE *f, const uf_check_result *r, const uf_session *s
             else
                 snprintf(why, sizeof(why), "required step never happened");
         }
-        if (failure(cases, r, s->index, at_step, st->name, why[0] ? why : NULL)) {
+        if (failure(cases, r, ix, s->index, at_step, st->name, why[0] ? why : NULL)) {
             failures++;
         } else if (st->optional && status == UF_STEP_NOT_REQUESTED) {
             fputs("      <skipped message=\"optional step not done\"/>\n", cases);
@@ -163,11 +166,11 @@ static void session_suite(FILE *f, const uf_check_result *r, const uf_session *s
         fprintf(cases, "    <testcase classname=\"%s.steps\" name=\"anytime/", cls);
         xml(cases, p->anytime[i].name);
         fputs("\">\n", cases);
-        if (failure(cases, r, s->index, at_step, p->anytime[i].name, NULL))
+        if (failure(cases, r, ix, s->index, at_step, p->anytime[i].name, NULL))
             failures++;
         fputs("    </testcase>\n", cases);
     }
-    family_cases(cases, r, s->index, cls, &failures);
+    family_cases(cases, r, ix, s->index, cls, &failures);
     fclose(cases);
     g_string_append_len(body, buf, (gssize)len);
     free(buf);
@@ -196,21 +199,24 @@ static void session_suite(FILE *f, const uf_check_result *r, const uf_session *s
 void uf_report_junit(FILE *f, const uf_check_result *r)
 {
     uint32_t n = uf_sessions_count(r->sessions);
-    bool outside = false;
-    for (size_t i = 0; i < r->n_findings && !outside; i++)
-        outside = r->findings[i].session == 0;
+    uf_findings_by_session ix;
+    uf_findings_by_session_init(&ix, r);
+    bool outside = uf_findings_of_session(&ix, 0) > 0;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     fputs("<testsuites name=\"udsflash check ", f);
     xml(f, r->input.file);
     fprintf(f, "\">\n");
-    for (uint32_t i = 1; i <= n; i++)
-        session_suite(f, r, uf_sessions_get(r->sessions, i));
+    for (uint32_t i = 1; i <= n; i++) {
+        const uf_session *s = uf_sessions_get(r->sessions, i);
+        if (s) /* else a temporary file that could not be read back: the CLI says so */
+            session_suite(f, r, &ix, s);
+    }
     if (outside) {
         uint32_t failures = 0;
         char *buf = NULL;
         size_t len = 0;
         FILE *cases = open_memstream(&buf, &len);
-        family_cases(cases, r, 0, "udsflash.capture", &failures);
+        family_cases(cases, r, &ix, 0, "udsflash.capture", &failures);
         fclose(cases);
         fprintf(f, "  <testsuite name=\"outside sessions\" tests=\"%zu\" failures=\"%u\" errors=\"0\">\n",
                 G_N_ELEMENTS(families), failures);
@@ -219,4 +225,5 @@ void uf_report_junit(FILE *f, const uf_check_result *r)
         fputs("  </testsuite>\n", f);
     }
     fputs("</testsuites>\n", f);
+    uf_findings_by_session_free(&ix);
 }

@@ -18,6 +18,7 @@ typedef struct out {
     FILE *f;
     bool color;
     const uf_check_result *r;
+    uf_findings_by_session by_session;
 } out;
 
 static const char *paint(const out *o, const char *code)
@@ -56,62 +57,83 @@ static void value(FILE *f, const uint8_t *v, uint8_t n)
         fprintf(f, "%02x", v[i]);
 }
 
-static int by_importance(gconstpointer a, gconstpointer b)
+/* What the listing orders findings by, without the findings themselves:
+ * with a store, one finding at a time is in memory. */
+typedef struct sort_key {
+    uf_severity severity;
+    const uf_rule *rule;
+    uint64_t frame;
+    uint32_t index;
+} sort_key;
+
+static int by_importance(const void *a, const void *b)
 {
-    const uf_finding *x = *(const uf_finding *const *)a, *y = *(const uf_finding *const *)b;
+    const sort_key *x = a, *y = b;
     if (x->severity != y->severity)
         return x->severity > y->severity ? -1 : 1;
     int c = strcmp(x->rule->id, y->rule->id);
     if (c)
         return c;
-    return x->frame < y->frame ? -1 : x->frame > y->frame;
+    if (x->frame != y->frame)
+        return x->frame < y->frame ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void finding_line(const out *o, const uf_finding *f, const char *indent)
+{
+    char t[32];
+    bool located = false;
+    fprintf(o->f, "%s        ", indent);
+    /* Capture-wide findings (no timestamps, damaged file) have no frame. */
+    if (f->frame > 0) {
+        fprintf(o->f, " frame %" PRIu64, f->frame);
+        located = true;
+    }
+    if (f->time != UF_TIME_NONE) {
+        fprintf(o->f, " at %s s", seconds(t, sizeof(t), uf_report_rel(o->r, f->time)));
+        located = true;
+    }
+    if (f->step || f->phase) {
+        fprintf(o->f, " [%s%s%s]", f->phase ? f->phase : "", f->step ? "/" : "",
+                f->step ? f->step : "");
+        located = true;
+    }
+    fprintf(o->f, "%s %s\n", located ? ":" : "", f->message);
 }
 
 /* The findings of one session (0: outside sessions), grouped by rule. */
 static void findings(const out *o, uint32_t session, const char *indent)
 {
-    const uf_check_result *r = o->r;
-    GPtrArray *list = g_ptr_array_new();
-    for (size_t i = 0; i < r->n_findings; i++)
-        if (r->findings[i].session == session)
-            g_ptr_array_add(list, (gpointer)&r->findings[i]);
-    g_ptr_array_sort(list, by_importance);
-    for (guint i = 0; i < list->len;) {
-        const uf_finding *head = g_ptr_array_index(list, i);
-        guint n = 0;
-        while (i + n < list->len &&
-               ((const uf_finding *)g_ptr_array_index(list, i + n))->rule == head->rule &&
-               ((const uf_finding *)g_ptr_array_index(list, i + n))->severity == head->severity)
-            n++;
+    const uf_findings_by_session *ix = &o->by_session;
+    uint32_t n_keys = uf_findings_of_session(ix, session);
+    sort_key *keys = g_new(sort_key, n_keys ? n_keys : 1);
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < n_keys; k++) {
+        uint32_t i = ix->order[ix->start[session] + k];
+        const uf_finding *f = uf_report_finding(o->r, i);
+        if (f)
+            keys[n++] = (sort_key){f->severity, f->rule, f->frame, i};
+    }
+    qsort(keys, n, sizeof(*keys), by_importance);
+    for (uint32_t i = 0; i < n;) {
+        const sort_key *head = &keys[i];
+        uint32_t same = 0;
+        while (i + same < n && keys[i + same].rule == head->rule &&
+               keys[i + same].severity == head->severity)
+            same++;
         fprintf(o->f, "%s%s%-8s%s %s%s%s (%u)  %s\n", indent, paint(o, severity_color(head->severity)),
                 uf_severity_name(head->severity), paint(o, RESET), paint(o, BOLD), head->rule->id,
-                paint(o, RESET), n, head->rule->clause);
-        for (guint k = 0; k < n && k < SHOWN_PER_RULE; k++) {
-            const uf_finding *f = g_ptr_array_index(list, i + k);
-            char t[32];
-            bool located = false;
-            fprintf(o->f, "%s        ", indent);
-            /* Capture-wide findings (no timestamps, damaged file) have no frame. */
-            if (f->frame > 0) {
-                fprintf(o->f, " frame %" PRIu64, f->frame);
-                located = true;
-            }
-            if (f->time != UF_TIME_NONE) {
-                fprintf(o->f, " at %s s", seconds(t, sizeof(t), uf_report_rel(r, f->time)));
-                located = true;
-            }
-            if (f->step || f->phase) {
-                fprintf(o->f, " [%s%s%s]", f->phase ? f->phase : "", f->step ? "/" : "",
-                        f->step ? f->step : "");
-                located = true;
-            }
-            fprintf(o->f, "%s %s\n", located ? ":" : "", f->message);
+                paint(o, RESET), same, head->rule->clause);
+        for (uint32_t k = 0; k < same && k < SHOWN_PER_RULE; k++) {
+            const uf_finding *f = uf_report_finding(o->r, keys[i + k].index);
+            if (f)
+                finding_line(o, f, indent);
         }
-        if (n > SHOWN_PER_RULE)
-            fprintf(o->f, "%s         ... and %u more\n", indent, n - SHOWN_PER_RULE);
-        i += n;
+        if (same > SHOWN_PER_RULE)
+            fprintf(o->f, "%s         ... and %u more\n", indent, same - SHOWN_PER_RULE);
+        i += same;
     }
-    g_ptr_array_free(list, TRUE);
+    g_free(keys);
 }
 
 static void session_block(const out *o, const uf_session *s)
@@ -238,22 +260,22 @@ static void session_block(const out *o, const uf_session *s)
 
 void uf_report_text(FILE *f, const uf_check_result *r, const uf_text_style *style)
 {
-    out o = {f, style && style->color, r};
+    out o = {f, style && style->color, r, {0}};
+    uf_findings_by_session_init(&o.by_session, r);
     fprintf(f, "udsflash check: %s (%s, %" PRIu64 " frames, %" PRIu64 " UDS messages), profile %s\n\n",
             r->input.file, r->input.format, r->input.frames, r->input.messages,
             r->profile ? r->profile->name : "none");
     uint32_t n = uf_sessions_count(r->sessions), passed = 0;
     for (uint32_t i = 1; i <= n; i++) {
         const uf_session *s = uf_sessions_get(r->sessions, i);
+        if (!s) /* a temporary file that could not be read back: the CLI says so */
+            continue;
         session_block(&o, s);
         passed += uf_session_passed(s, r->fail_on);
     }
     if (n == 0)
         fprintf(f, "No flash session found (no diagnostic session change or flash service).\n\n");
-    bool outside = false;
-    for (size_t i = 0; i < r->n_findings && !outside; i++)
-        outside = r->findings[i].session == 0;
-    if (outside) {
+    if (uf_findings_of_session(&o.by_session, 0)) {
         fprintf(f, "%sOutside any session%s\n", paint(&o, BOLD), paint(&o, RESET));
         findings(&o, 0, "  ");
         fputc('\n', f);
@@ -273,4 +295,5 @@ void uf_report_text(FILE *f, const uf_check_result *r, const uf_text_style *styl
             n == 1 ? "" : "s", passed, n - passed, r->by_severity[UF_SEV_ERROR],
             r->by_severity[UF_SEV_WARNING], r->by_severity[UF_SEV_INFO],
             uf_severity_name(r->fail_on));
+    uf_findings_by_session_free(&o.by_session);
 }

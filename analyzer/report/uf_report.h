@@ -10,6 +10,7 @@
 #define UF_REPORT_H
 
 #include "uf_session.h"
+#include "uf_spill.h"
 
 #include <stdio.h>
 
@@ -28,7 +29,11 @@ typedef struct uf_check_result {
     uf_report_input input;
     const uf_profile *profile;
     const uf_sessions *sessions;
-    const uf_finding *findings; /* as reported, in order; at most UF_REPORT_MAX_FINDINGS */
+    /* As reported, in order; at most UF_REPORT_MAX_FINDINGS: in an array,
+     * or, when finding_store is set, in that store of uf_finding records
+     * (uf_spill.h: the CLI's, for flat memory). Read with uf_report_finding. */
+    const uf_finding *findings;
+    uf_spill *finding_store;
     size_t n_findings;
     uint64_t findings_not_listed;
     uint64_t by_severity[3];    /* all findings, listed or not */
@@ -51,6 +56,26 @@ void uf_report_json(FILE *out, const uf_check_result *r);
 void uf_report_junit(FILE *out, const uf_check_result *r);
 
 /* Shared by the writers. */
+
+/* Finding i; with a store, valid until the next call, and NULL if the
+ * store could not be read back (uf_spill_degraded says why). */
+const uf_finding *uf_report_finding(const uf_check_result *r, size_t i);
+
+/* The findings of each session, for writers that list them by session:
+ * built in one pass, 4 bytes a finding and a session. */
+typedef struct uf_findings_by_session {
+    uint32_t *order;      /* finding indices, by session, in report order within one */
+    uint32_t *start;      /* session s's: order[start[s]] .. order[start[s + 1] - 1];
+                           * s = 0: outside any session */
+    uint32_t n_sessions;
+} uf_findings_by_session;
+void uf_findings_by_session_init(uf_findings_by_session *ix, const uf_check_result *r);
+void uf_findings_by_session_free(uf_findings_by_session *ix);
+static inline uint32_t uf_findings_of_session(const uf_findings_by_session *ix, uint32_t s)
+{
+    return ix->start[s + 1] - ix->start[s];
+}
+
 const char *uf_report_bus(const uf_check_result *r, uint32_t bus);
 /* Seconds from the capture start, or UF_TIME_NONE. */
 uf_time uf_report_rel(const uf_check_result *r, uf_time t);

@@ -97,6 +97,14 @@ struct uf_sessions {
     GArray *functional;     /* functional_req: the latest one per bus */
     uf_finding held[HELD_FINDINGS];
     uint32_t n_held;
+    /* With cfg.spill (spill.c): sessions closed by the current call, the
+     * store, each session's record in it (UINT32_MAX: in memory), and
+     * what a session is read back into. */
+    GPtrArray *closing;
+    uf_spill *spill;
+    GArray *spilled_at;     /* uint32_t, by index - 1 */
+    GByteArray *scratch;
+    uf_session *loaded;
 };
 
 /* ---- sessions.c ---------------------------------------------------------*/
@@ -107,6 +115,17 @@ void session_report(uf_sessions *ss, uf_session *s, const char *rule, uint64_t f
                     uf_time time, const char *fmt, ...) UF_PRINTF(6, 7);
 void session_emit(uf_sessions *ss, uf_session *s, uf_finding *f);
 const char *session_service(uint8_t sid, char *buf, size_t size);
+
+void session_free(uf_session *s);
+
+/* ---- spill.c ---------------------------------------------------------------*/
+
+/* The sessions closed by this call go to the store; called as a public
+ * entry point returns. */
+void sessions_spill_closed(uf_sessions *ss);
+/* Session `index`, spilled, read back into the holder; NULL on failure. */
+const uf_session *sessions_load(uf_sessions *ss, uint32_t index);
+void sessions_holder_free(uf_session *h);
 
 /* ---- sequence.c -----------------------------------------------------------*/
 

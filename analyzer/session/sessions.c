@@ -94,10 +94,16 @@ uf_sessions *uf_sessions_new(const uf_sessions_config *config, const uf_sessions
     ss->by_tester = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->by_ecu = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->functional = g_array_new(FALSE, TRUE, sizeof(functional_req));
+    if (ss->cfg.spill) {
+        ss->closing = g_ptr_array_new();
+        ss->spill = uf_spill_new();
+        ss->spilled_at = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+        ss->scratch = g_byte_array_new();
+    }
     return ss;
 }
 
-static void session_free(uf_session *s)
+void session_free(uf_session *s)
 {
     sequence_free(s);
     transfer_free(s);
@@ -116,8 +122,17 @@ void uf_sessions_free(uf_sessions *ss)
     if (!ss)
         return;
     for (guint i = 0; i < ss->all->len; i++)
-        session_free(g_ptr_array_index(ss->all, i));
+        if (g_ptr_array_index(ss->all, i)) /* NULL: spilled */
+            session_free(g_ptr_array_index(ss->all, i));
     g_ptr_array_free(ss->all, TRUE);
+    if (ss->closing)
+        g_ptr_array_free(ss->closing, TRUE);
+    uf_spill_free(ss->spill);
+    if (ss->spilled_at)
+        g_array_free(ss->spilled_at, TRUE);
+    if (ss->scratch)
+        g_byte_array_free(ss->scratch, TRUE);
+    sessions_holder_free(ss->loaded);
     g_ptr_array_free(ss->open, TRUE);
     g_hash_table_destroy(ss->by_conv);
     g_hash_table_destroy(ss->by_tester);
@@ -199,6 +214,10 @@ static uf_session *session_new(uf_sessions *ss, uint32_t bus, const uf_isotp_end
     st->last_counter = -1;
     sequence_init(p, s);
     g_ptr_array_add(ss->all, s);
+    if (ss->spilled_at) {
+        uint32_t in_memory = UINT32_MAX;
+        g_array_append_val(ss->spilled_at, in_memory);
+    }
     g_ptr_array_add(ss->open, s);
     map_put_key(ss->by_conv, conversation_of(s), s);
     map_put(ss->by_tester, tester, s);
@@ -226,6 +245,8 @@ static void session_close(uf_sessions *ss, uf_session *s)
         map_drop(ss->by_ecu, &s->ecu, s);
     if (ss->sink.session_end)
         ss->sink.session_end(ss->sink.ctx, s);
+    if (ss->closing)
+        g_ptr_array_add(ss->closing, s);
 }
 
 uint32_t uf_sessions_count(const uf_sessions *ss)
@@ -240,7 +261,17 @@ uint64_t uf_sessions_requests_not_analyzed(const uf_sessions *ss)
 
 const uf_session *uf_sessions_get(const uf_sessions *ss, uint32_t index)
 {
-    return index >= 1 && index <= ss->all->len ? g_ptr_array_index(ss->all, index - 1) : NULL;
+    if (index < 1 || index > ss->all->len)
+        return NULL;
+    const uf_session *s = g_ptr_array_index(ss->all, index - 1);
+    /* Reading a spilled session back fills the holder, a cache that is
+     * no part of the set's value: hence the cast. */
+    return s ? s : sessions_load((uf_sessions *)ss, index);
+}
+
+const uf_spill *uf_sessions_store(const uf_sessions *ss)
+{
+    return ss->spill;
 }
 
 const char *uf_session_transport(const uf_session *s)
@@ -685,6 +716,7 @@ void uf_sessions_message(uf_sessions *ss, uf_uds_message *m)
     flush_held(ss, m);
     if (ss->sink.message)
         ss->sink.message(ss->sink.ctx, m);
+    sessions_spill_closed(ss);
 }
 
 void uf_sessions_unanswered(uf_sessions *ss, const uf_uds_request_ref *r)
@@ -706,10 +738,11 @@ void uf_sessions_unanswered(uf_sessions *ss, const uf_uds_request_ref *r)
 void uf_sessions_finish(uf_sessions *ss)
 {
     flush_held(ss, NULL);
-    for (guint i = 0; i < ss->all->len; i++)
-        session_close(ss, g_ptr_array_index(ss->all, i));
+    while (ss->open->len) /* in the order they began; each leaves ss->open */
+        session_close(ss, g_ptr_array_index(ss->open, 0));
     if (ss->all->len == 0 && ss->cfg.profile && ss->cfg.profile->n_steps)
         session_report(ss, NULL, "flash.sequence.missing", 0, UF_TIME_NONE,
                        "no flash session: no tester asked an ECU for a non-default diagnostic "
                        "session or a flash service");
+    sessions_spill_closed(ss);
 }

@@ -13,6 +13,7 @@
 #define UF_SESSION_H
 
 #include "uf_profile.h"
+#include "uf_spill.h"
 #include "uf_uds.h"
 
 #include <glib.h>
@@ -104,6 +105,10 @@ typedef struct uf_sessions_config {
     const char *const *ignore;     /* rule patterns never reported (NULL-terminated) */
     uint32_t max_sessions;         /* 0: UF_SESSIONS_MAX */
     uint32_t max_downloads;        /* per session; 0: UF_SESSION_DOWNLOADS_MAX */
+    /* Closed sessions go to a temporary file (uf_spill.h), so that memory
+     * stays flat whatever the number of flashes; a session uf_sessions_get
+     * returns then lasts until its next call. */
+    bool spill;
 } uf_sessions_config;
 
 typedef struct uf_sessions_sink {
@@ -117,7 +122,8 @@ typedef struct uf_sessions_sink {
                           const uint8_t *data, uint32_t len);
     /* A download ended (complete or not); d->sha256 is set. */
     void (*download_end)(void *ctx, const uf_session *s, const uf_download *d);
-    /* A session ended; it stays readable until uf_sessions_free. */
+    /* A session ended; it stays readable until uf_sessions_free (with
+     * spill, until the call that closed it returns). */
     void (*session_end)(void *ctx, const uf_session *s);
 } uf_sessions_sink;
 
@@ -134,7 +140,11 @@ uint32_t uf_sessions_count(const uf_sessions *s);
 /* Requests left out of every session because max_sessions had begun: a
  * capture with more sessions than that must be split to be checked. */
 uint64_t uf_sessions_requests_not_analyzed(const uf_sessions *s);
-const uf_session *uf_sessions_get(const uf_sessions *s, uint32_t index); /* 1-based */
+/* 1-based. With spill, valid until the next call; NULL if the temporary
+ * file could not be read back (uf_spill_lost says why). */
+const uf_session *uf_sessions_get(const uf_sessions *s, uint32_t index);
+/* The store of closed sessions, or NULL without spill. */
+const uf_spill *uf_sessions_store(const uf_sessions *s);
 
 /* "can", "can-fd" or "doip". */
 const char *uf_session_transport(const uf_session *s);
