@@ -86,7 +86,8 @@ static bool get(reader *r, void *out, size_t n)
 {
     if ((size_t)(r->end - r->p) < n)
         return false;
-    memcpy(out, r->p, n);
+    if (n) /* an empty GArray has no data to copy into */
+        memcpy(out, r->p, n);
     r->p += n;
     return true;
 }
