@@ -9,7 +9,14 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <stdio_ext.h>
 #include <string.h>
+
+/* libpcap reads each record with two fread() calls on our FILE. A larger
+ * buffer than the default (one page) saves read system calls, and since
+ * only this thread touches the FILE, glibc need not lock it for every
+ * fread: together a sixth of a whole check (perf). */
+#define READ_BUFFER_BYTES (256u * 1024u)
 
 typedef struct pcap_backend {
     FILE *f;
@@ -77,6 +84,8 @@ int pcap_file_open(uf_reader *r, uf_error *err)
         uf_error_set(err, "%s: cannot open: %s", r->path, strerror(errno));
         return -1;
     }
+    setvbuf(f, NULL, _IOFBF, READ_BUFFER_BYTES);
+    __fsetlocking(f, FSETLOCKING_BYCALLER);
     /* The magic says the records' header size (libpcap does not). */
     uint8_t magic[4] = {0};
     bool modified = fread(magic, 1, 4, f) == 4 &&

@@ -197,4 +197,17 @@ uint32_t uf_reader_bus_count(const uf_reader *r);
 const char *uf_reader_bus_name(const uf_reader *r, uint32_t bus);
 void uf_reader_close(uf_reader *r);
 
+/* Read-ahead: the reader runs in a thread of its own, a bounded queue of
+ * decoded records ahead of the caller (capture/read_ahead.c). While it
+ * runs, the reader belongs to that thread: ask it nothing (bus names, the
+ * format) until uf_read_ahead_stop(). For files; a live reader's
+ * uf_reader_break() stays with the read loop. */
+typedef struct uf_read_ahead uf_read_ahead;
+uf_read_ahead *uf_read_ahead_start(uf_reader *r) UF_MUST_USE;
+/* As uf_reader_next(): records in order, then 0, or -1 with err once. The
+ * record is lent, not copied: valid until the next call. */
+int uf_read_ahead_next(uf_read_ahead *ra, const uf_record **rec, uf_error *err);
+/* Stops the thread (at once, if records are left) and frees the queue. */
+void uf_read_ahead_stop(uf_read_ahead *ra);
+
 #endif /* UF_CAPTURE_H */

@@ -166,6 +166,8 @@ int uf_cmd_check(int argc, char **argv)
             fclose(out);
         goto done;
     }
+    /* Nothing below asks the reader anything until the analysis is done. */
+    in.read_ahead = true;
     collector c = {uf_spill_new(), 0, 0, {0, 0, 0}};
     cfg.spill_sessions = true;
     uf_analyzer_sink sink = {.ctx = &c, .message = on_message, .finding = on_finding};

@@ -37,6 +37,7 @@ bool uf_cli_open(uf_cli_input *in, const char *path, const char *iface)
         fprintf(stderr, "udsflash: %s\n", err.msg);
         return false;
     }
+    in->live = iface != NULL;
     if (iface) {
         live_reader = in->reader;
         catch_stop_signals(on_stop_signal);
@@ -44,15 +45,27 @@ bool uf_cli_open(uf_cli_input *in, const char *path, const char *iface)
     return true;
 }
 
+static void take_record(uf_cli_input *in, uf_analyzer *a, const uf_record *rec)
+{
+    if (in->base == UF_TIME_NONE && rec->time != UF_TIME_NONE)
+        in->base = rec->time;
+    in->frames++;
+    uf_analyzer_record(a, rec);
+}
+
 void uf_cli_run(uf_cli_input *in, uf_analyzer *a)
 {
     uf_record rec;
     int rc;
-    while ((rc = uf_reader_next(in->reader, &rec, &in->damage)) == 1) {
-        if (in->base == UF_TIME_NONE && rec.time != UF_TIME_NONE)
-            in->base = rec.time;
-        in->frames++;
-        uf_analyzer_record(a, &rec);
+    if (in->read_ahead && !in->live) {
+        uf_read_ahead *ra = uf_read_ahead_start(in->reader);
+        const uf_record *lent;
+        while ((rc = uf_read_ahead_next(ra, &lent, &in->damage)) == 1)
+            take_record(in, a, lent);
+        uf_read_ahead_stop(ra);
+    } else {
+        while ((rc = uf_reader_next(in->reader, &rec, &in->damage)) == 1)
+            take_record(in, a, &rec);
     }
     if (rc < 0)
         in->damaged = true;

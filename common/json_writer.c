@@ -4,12 +4,26 @@
  * bytes that are not valid UTF-8 are replaced by U+FFFD so that the output
  * always parses, whatever a capture carried in a DID.
  */
+#define _GNU_SOURCE /* fwrite_unlocked: see emit() */
 #include "uf_common.h"
 
 #include <assert.h>
-#include <inttypes.h>
 #include <math.h>
 #include <string.h>
+
+/* Every byte of a report goes through here. A report of a large capture is
+ * tens of megabytes written a few bytes at a time; taking the FILE's lock
+ * for each piece was a third of `udsflash check` (perf). Reports are
+ * written from one thread, so the lock protects nothing here. */
+static inline void emit(uf_json *j, const char *s, size_t len)
+{
+    fwrite_unlocked(s, 1, len, j->out);
+}
+
+static inline void emit_char(uf_json *j, char c)
+{
+    fputc_unlocked(c, j->out);
+}
 
 void uf_json_init(uf_json *j, FILE *out, bool pretty)
 {
@@ -23,11 +37,12 @@ void uf_json_init(uf_json *j, FILE *out, bool pretty)
 
 static void newline_indent(uf_json *j)
 {
+    /* A newline and two spaces a level, UF_JSON_MAX_DEPTH levels at most. */
+    static const char indent[] = "\n                                                                ";
+    static_assert(sizeof(indent) - 2 >= 2 * UF_JSON_MAX_DEPTH, "indent covers every depth");
     if (!j->pretty)
         return;
-    fputc('\n', j->out);
-    for (int i = 0; i < j->depth; i++)
-        fputs("  ", j->out);
+    emit(j, indent, 1 + 2 * (size_t)j->depth);
 }
 
 /* Separator before a value or key at the current depth. */
@@ -38,7 +53,7 @@ static void before_item(uf_json *j)
         return;
     }
     if (!j->first[j->depth])
-        fputc(',', j->out);
+        emit_char(j, ',');
     j->first[j->depth] = false;
     if (j->depth > 0)
         newline_indent(j);
@@ -47,7 +62,7 @@ static void before_item(uf_json *j)
 static void open(uf_json *j, char c, bool object)
 {
     before_item(j);
-    fputc(c, j->out);
+    emit_char(j, c);
     assert(j->depth + 1 < UF_JSON_MAX_DEPTH);
     j->depth++;
     j->first[j->depth] = true;
@@ -61,9 +76,9 @@ static void close_(uf_json *j, char c)
     j->depth--;
     if (!empty)
         newline_indent(j);
-    fputc(c, j->out);
+    emit_char(j, c);
     if (j->depth == 0 && j->pretty)
-        fputc('\n', j->out);
+        emit_char(j, '\n');
 }
 
 void uf_json_begin_object(uf_json *j) { open(j, '{', true); }
@@ -105,51 +120,80 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return n;
 }
 
-static void write_escaped(FILE *out, const char *s, size_t len)
+/* True for the bytes that stand for themselves inside a JSON string:
+ * printable ASCII but the quote and the backslash (RFC 8259 section 7). */
+static inline bool plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+static void write_escaped(uf_json *j, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    fputc('"', out);
+    emit_char(j, '"');
     size_t i = 0;
     while (i < len) {
+        /* Runs of plain bytes, nearly all of a report, go out in one piece. */
+        size_t run = i;
+        while (run < len && plain_byte(p[run]))
+            run++;
+        if (run > i) {
+            emit(j, s + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = p[i];
         switch (c) {
-        case '"': fputs("\\\"", out); i++; continue;
-        case '\\': fputs("\\\\", out); i++; continue;
-        case '\n': fputs("\\n", out); i++; continue;
-        case '\r': fputs("\\r", out); i++; continue;
-        case '\t': fputs("\\t", out); i++; continue;
+        case '"': emit(j, "\\\"", 2); i++; continue;
+        case '\\': emit(j, "\\\\", 2); i++; continue;
+        case '\n': emit(j, "\\n", 2); i++; continue;
+        case '\r': emit(j, "\\r", 2); i++; continue;
+        case '\t': emit(j, "\\t", 2); i++; continue;
         default: break;
         }
         if (c < 0x20) {
-            fprintf(out, "\\u%04x", c);
+            char esc[8];
+            int n = snprintf(esc, sizeof(esc), "\\u%04x", c);
+            emit(j, esc, (size_t)n);
             i++;
             continue;
         }
         size_t n = utf8_sequence(p + i, len - i);
         if (n == 0) {
-            fputs("\\ufffd", out);
+            emit(j, "\\ufffd", 6);
             i++;
             continue;
         }
-        fwrite(p + i, 1, n, out);
+        emit(j, s + i, n);
         i += n;
     }
-    fputc('"', out);
+    emit_char(j, '"');
+}
+
+/* Decimal digits of v, written backwards from end; returns the first. */
+static char *format_u64(char *end, uint64_t v)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
 }
 
 void uf_json_key(uf_json *j, const char *key)
 {
     assert(j->in_object[j->depth] && !j->after_key);
     before_item(j);
-    write_escaped(j->out, key, strlen(key));
-    fputs(j->pretty ? ": " : ":", j->out);
+    write_escaped(j, key, strlen(key));
+    emit(j, ": ", j->pretty ? 2 : 1);
     j->after_key = true;
 }
 
 void uf_json_string_len(uf_json *j, const char *s, size_t len)
 {
     before_item(j);
-    write_escaped(j->out, s, len);
+    write_escaped(j, s, len);
 }
 
 void uf_json_string(uf_json *j, const char *s)
@@ -163,14 +207,23 @@ void uf_json_string(uf_json *j, const char *s)
 
 void uf_json_int(uf_json *j, int64_t v)
 {
+    char buf[24];
+    char *end = buf + sizeof(buf);
+    /* The magnitude without negating INT64_MIN. */
+    char *p = format_u64(end, v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v);
+    if (v < 0)
+        *--p = '-';
     before_item(j);
-    fprintf(j->out, "%" PRId64, v);
+    emit(j, p, (size_t)(end - p));
 }
 
 void uf_json_uint(uf_json *j, uint64_t v)
 {
+    char buf[24];
+    char *end = buf + sizeof(buf);
+    char *p = format_u64(end, v);
     before_item(j);
-    fprintf(j->out, "%" PRIu64, v);
+    emit(j, p, (size_t)(end - p));
 }
 
 void uf_json_double(uf_json *j, double v, int decimals)
@@ -179,32 +232,42 @@ void uf_json_double(uf_json *j, double v, int decimals)
         uf_json_null(j);
         return;
     }
+    char buf[352]; /* DBL_MAX in %f: 309 digits, a sign, a point, decimals */
+    int n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
     before_item(j);
-    fprintf(j->out, "%.*f", decimals, v);
+    emit(j, buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : 0);
 }
 
 void uf_json_bool(uf_json *j, bool v)
 {
     before_item(j);
-    fputs(v ? "true" : "false", j->out);
+    if (v)
+        emit(j, "true", 4);
+    else
+        emit(j, "false", 5);
 }
 
 void uf_json_null(uf_json *j)
 {
     before_item(j);
-    fputs("null", j->out);
+    emit(j, "null", 4);
 }
 
 void uf_json_hex(uf_json *j, const uint8_t *buf, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
+    char chunk[128];
     before_item(j);
-    fputc('"', j->out);
-    for (size_t i = 0; i < len; i++) {
-        fputc(digits[buf[i] >> 4], j->out);
-        fputc(digits[buf[i] & 0x0F], j->out);
+    emit_char(j, '"');
+    for (size_t i = 0; i < len;) {
+        size_t n = 0;
+        for (; i < len && n < sizeof(chunk); i++) {
+            chunk[n++] = digits[buf[i] >> 4];
+            chunk[n++] = digits[buf[i] & 0x0F];
+        }
+        emit(j, chunk, n);
     }
-    fputc('"', j->out);
+    emit_char(j, '"');
 }
 
 void uf_json_time(uf_json *j, uf_time ns)
@@ -213,13 +276,20 @@ void uf_json_time(uf_json *j, uf_time ns)
         uf_json_null(j);
         return;
     }
-    char buf[48];
-    const char *sign = ns < 0 ? "-" : "";
+    /* Seconds, a point and nine digits of nanoseconds, built backwards. */
+    char buf[32];
+    char *end = buf + sizeof(buf);
     uint64_t mag = ns < 0 ? (uint64_t)(-(ns + 1)) + 1 : (uint64_t)ns;
-    snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%09" PRIu64, sign, mag / UF_NS_PER_S,
-             mag % UF_NS_PER_S);
+    uint64_t frac = mag % UF_NS_PER_S;
+    char *p = end;
+    for (int d = 0; d < 9; d++, frac /= 10)
+        *--p = (char)('0' + frac % 10);
+    *--p = '.';
+    p = format_u64(p, mag / UF_NS_PER_S);
+    if (ns < 0)
+        *--p = '-';
     before_item(j);
-    fputs(buf, j->out);
+    emit(j, p, (size_t)(end - p));
 }
 
 void uf_json_member_string(uf_json *j, const char *key, const char *v)

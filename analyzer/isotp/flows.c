@@ -10,6 +10,7 @@
  */
 #include "isotp_internal.h"
 
+#include <assert.h>
 #include <string.h>
 
 #define MAX_IDS 65536u
@@ -99,21 +100,35 @@ id_info *ids_find(const uf_isotp *t, uint32_t bus, uint32_t id)
     return g_hash_table_lookup(t->ids, &k);
 }
 
+static id_cache_slot *id_cache_slot_of(uf_isotp *t, uint64_t key)
+{
+    /* Fibonacci hashing: the top bits of the key times 2^64 / phi. */
+    return &t->id_cache[(key * UINT64_C(0x9E3779B97F4A7C15)) >> 58];
+}
+
 id_info *ids_get(uf_isotp *t, uint32_t bus, uint32_t id)
 {
+    static_assert(ID_CACHE_SLOTS == 64, "the cache index takes the top 6 bits");
+    uint64_t key = id_key(bus, id);
+    id_cache_slot *slot = id_cache_slot_of(t, key);
+    if (slot->ii && slot->key == key)
+        return slot->ii;
     id_info *ii = ids_find(t, bus, id);
-    if (ii)
-        return ii;
-    if (g_hash_table_size(t->ids) >= MAX_IDS) {
-        /* Ids never seen to carry ISO-TP hold no state worth keeping. */
-        g_hash_table_foreach_remove(t->ids, is_unpinned_unknown, NULL);
-        if (g_hash_table_size(t->ids) >= MAX_IDS)
-            return NULL;
+    if (!ii) {
+        if (g_hash_table_size(t->ids) >= MAX_IDS) {
+            /* Ids never seen to carry ISO-TP hold no state worth keeping. */
+            g_hash_table_foreach_remove(t->ids, is_unpinned_unknown, NULL);
+            memset(t->id_cache, 0, sizeof(t->id_cache));
+            if (g_hash_table_size(t->ids) >= MAX_IDS)
+                return NULL;
+        }
+        ii = g_new0(id_info, 1);
+        ii->key = key;
+        classify(t, id, ii);
+        g_hash_table_insert(t->ids, &ii->key, ii);
     }
-    ii = g_new0(id_info, 1);
-    ii->key = id_key(bus, id);
-    classify(t, id, ii);
-    g_hash_table_insert(t->ids, &ii->key, ii);
+    slot->key = key;
+    slot->ii = ii;
     return ii;
 }
 
@@ -143,16 +158,24 @@ static gboolean is_idle_flow(gpointer key, gpointer value, gpointer user)
     uf_isotp *t = user;
     if (f->state != RX_IDLE)
         return FALSE;
+    id_info *ii = ids_find(t, f->ep.bus, f->ep.id);
+    if (ii && ii->plain_flow == f)
+        ii->plain_flow = NULL;
     flow_release_buffer(t, f);
     return TRUE;
 }
 
-flow *flows_get(uf_isotp *t, const id_info *ii, uint32_t bus, int16_t addr)
+flow *flows_get(uf_isotp *t, id_info *ii, uint32_t bus, int16_t addr)
 {
+    if (addr < 0 && ii->plain_flow)
+        return ii->plain_flow;
     uf_isotp_endpoint ep = {bus, (uint32_t)ii->key, addr};
     flow *f = flows_find(t, &ep);
-    if (f)
+    if (f) {
+        if (addr < 0)
+            ii->plain_flow = f;
         return f;
+    }
     if (g_hash_table_size(t->flows) >= t->cfg.max_flows) {
         /* Idle flows lose only their learnt padding. */
         g_hash_table_foreach_remove(t->flows, is_idle_flow, t);
@@ -165,6 +188,8 @@ flow *flows_get(uf_isotp *t, const id_info *ii, uint32_t bus, int16_t addr)
     f->addressing = ii->addressing;
     f->functional = ii->functional;
     g_hash_table_insert(t->flows, &f->key, f);
+    if (addr < 0)
+        ii->plain_flow = f;
     t->stats.flows = g_hash_table_size(t->flows);
     return f;
 }

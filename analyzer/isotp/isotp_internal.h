@@ -27,6 +27,10 @@ typedef struct id_info {
     bool pinned;      /* from configuration or a convention: never evicted */
     bool has_partner; /* partner_id is valid */
     uint32_t partner_id;
+    /* The flow of this id without an address byte (normal and normal fixed
+     * addressing, nearly every flow): found without a table lookup. Cleared
+     * when that flow is evicted. */
+    struct flow *plain_flow;
 } id_info;
 
 /* Receiver-side view of one sender's flow. */
@@ -119,6 +123,15 @@ typedef struct cand_fc { /* FF then FC: a CF with SN 1 on the FF's id confirms *
     uint64_t seq;
 } cand_fc;
 
+/* A direct-mapped cache in front of the id table: every frame looks up its
+ * id, a capture has a handful of them, and the GLib table's lookup (hash
+ * and compare through function pointers) was a tenth of a whole check. */
+#define ID_CACHE_SLOTS 64
+typedef struct id_cache_slot {
+    uint64_t key;
+    id_info *ii; /* NULL: empty */
+} id_cache_slot;
+
 struct uf_isotp {
     uf_isotp_config cfg;
     uf_isotp_pair *pairs;       /* owned copy */
@@ -126,6 +139,7 @@ struct uf_isotp {
     uf_isotp_sink sink;
 
     GHashTable *ids;   /* uint64 id_key -> id_info */
+    id_cache_slot id_cache[ID_CACHE_SLOTS]; /* in front of ids, see ids_get() */
     GHashTable *flows; /* uint64 ep_key -> flow */
     GHashTable *links; /* uint64 ep_key -> uint64 ep_key (learnt endpoint pairs) */
     GPtrArray *waiting; /* flows in RX_WAIT_FC whose partner is unknown */
@@ -166,7 +180,7 @@ id_info *ids_promote(uf_isotp *t, uint32_t bus, uint32_t id, uf_addressing addre
 
 void flows_init(uf_isotp *t);
 void flows_free(uf_isotp *t);
-flow *flows_get(uf_isotp *t, const id_info *ii, uint32_t bus, int16_t addr);
+flow *flows_get(uf_isotp *t, id_info *ii, uint32_t bus, int16_t addr);
 flow *flows_find(const uf_isotp *t, const uf_isotp_endpoint *ep);
 
 void links_add(uf_isotp *t, const uf_isotp_endpoint *a, const uf_isotp_endpoint *b);

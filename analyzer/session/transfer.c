@@ -45,9 +45,15 @@ static gcry_md_hd_t sha256_new(void)
 /* The digest in lowercase hex, as GChecksum wrote it. */
 static void sha256_hex(gcry_md_hd_t h, char *out, size_t size)
 {
+    static const char digits[] = "0123456789abcdef";
     const unsigned char *d = gcry_md_read(h, GCRY_MD_SHA256);
-    for (size_t i = 0; i < 32 && 2 * i + 2 < size; i++)
-        g_snprintf(out + 2 * i, 3, "%02x", d[i]);
+    size_t i = 0;
+    for (; i < 32 && 2 * i + 2 < size; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 0x0F];
+    }
+    if (size > 0)
+        out[2 * i < size ? 2 * i : size - 1] = '\0';
 }
 
 static uf_download *open_download(uf_session *s)
