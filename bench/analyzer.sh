@@ -9,7 +9,8 @@
 #     to the UDS layer);
 # over FRAMES CAN frames of flash sessions as pcap and pcapng, and a DoIP
 # capture of DOIP_BYTES; then udsflash check over 1x, 4x and 16x a capture
-# (linear time, flat memory). Medians of RUNS runs; peak RSS by GNU time.
+# (linear time, flat memory). Medians of RUNS runs; peak RSS and CPU time
+# (udsflash check reads in a thread of its own) by GNU time.
 #
 #   bash bench/analyzer.sh [FRAMES [DOIP_BYTES [RUNS]]]     (10000000 1e9 3)
 #   UF_BENCH_TSHARK=0 leaves tshark out (it takes the longest).
@@ -36,13 +37,14 @@ tshark_can=(-o "iso15765.can.ids:0x7DF,0x7E0,0x7E8"
             -o "iso15765.can.extended_ids:0x18DA10F1,0x18DAF110,0x18DA11F2,0x18DAF211,0x18DB33F1,0x18DB33F2"
             -d iso15765.subdissector,uds)
 
-# "seconds peak_kB" of one run; the median of $runs.
+# "seconds peak_kB cpu_seconds" of one run (cpu: user + system, all
+# threads); the run with the median time of $runs.
 measure() {
     local out=()
     for _ in $(seq "$runs"); do
         # udsflash check exits 1 when it has findings: the run still counts.
-        /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>&1 || true
-        out+=("$(tail -n1 "$work/time")")
+        /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>&1 || true
+        out+=("$(tail -n1 "$work/time" | awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')")
     done
     printf '%s\n' "${out[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
 }
@@ -50,20 +52,22 @@ measure() {
 row() { # name file count unit [tshark options...]
     local name=$1 file=$2 count=$3 unit=$4
     shift 4
-    local mb t_floor m_floor t_check m_check t_tshark="" m_tshark=""
+    local mb t_floor m_floor c_floor t_check m_check c_check t_tshark="" m_tshark="" c_tshark=""
     mb=$(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.1f", b / 1e6 }')
-    read -r t_floor m_floor < <(measure "$floor" "$file")
-    read -r t_check m_check < <(measure "$udsflash" check --format json -o /dev/null "$file")
+    read -r t_floor m_floor c_floor < <(measure "$floor" "$file")
+    read -r t_check m_check c_check < <(measure "$udsflash" check --format json -o /dev/null "$file")
     if [ "${UF_BENCH_TSHARK:-1}" = 1 ]; then
-        read -r t_tshark m_tshark < <(measure tshark -n -q -r "$file" "$@" -Y uds)
+        read -r t_tshark m_tshark c_tshark < <(measure tshark -n -q -r "$file" "$@" -Y uds)
     fi
     awk -v n="$name" -v c="$count" -v u="$unit" -v mb="$mb" -v tf="$t_floor" -v mf="$m_floor" \
-        -v tc="$t_check" -v mc="$m_check" -v tt="$t_tshark" -v mt="$m_tshark" 'BEGIN {
+        -v tc="$t_check" -v mc="$m_check" -v tt="$t_tshark" -v mt="$m_tshark" \
+        -v cf="$c_floor" -v cc="$c_check" -v ct="$c_tshark" 'BEGIN {
         printf "%s: %s %s, %s MB\n", n, c, u, mb
-        printf "  %-22s %8.2f s %12.0f %s/s %8.1f MB/s %8.1f MB RSS\n", "libpcap floor", tf, c / tf, u, mb / tf, mf / 1024
-        printf "  %-22s %8.2f s %12.0f %s/s %8.1f MB/s %8.1f MB RSS\n", "udsflash check", tc, c / tc, u, mb / tc, mc / 1024
+        f = "  %-22s %8.2f s %12.0f %s/s %8.1f MB/s %8.1f MB RSS %8.2f s CPU\n"
+        printf f, "libpcap floor", tf, c / tf, u, mb / tf, mf / 1024, cf
+        printf f, "udsflash check", tc, c / tc, u, mb / tc, mc / 1024, cc
         if (tt != "")
-            printf "  %-22s %8.2f s %12.0f %s/s %8.1f MB/s %8.1f MB RSS\n", "tshark (ISO-TP, UDS)", tt, c / tt, u, mb / tt, mt / 1024
+            printf f, "tshark (ISO-TP, UDS)", tt, c / tt, u, mb / tt, mt / 1024, ct
         printf "  udsflash check: %.2fx the floor'"'"'s speed", tf / tc
         if (tt != "")
             printf ", %.1fx tshark'"'"'s", tt / tc
@@ -84,7 +88,7 @@ echo "scaling: udsflash check over 1x, 4x, 16x"
 base=$((frames / 16))
 for k in 1 4 16; do
     "$gen" can $((base * k)) "$work/scale.pcap" >/dev/null
-    read -r t m < <(measure "$udsflash" check --format json -o /dev/null "$work/scale.pcap")
+    read -r t m _ < <(measure "$udsflash" check --format json -o /dev/null "$work/scale.pcap")
     awk -v k="$k" -v n=$((base * k)) -v t="$t" -v m="$m" 'BEGIN {
         printf "  %2dx %10d frames %8.2f s %8.0f ns/frame %8.1f MB RSS\n", k, n, t, t * 1e9 / n, m / 1024 }'
 done

@@ -31,6 +31,10 @@ typedef struct wiretap_backend {
     int64_t good_end; /* bytes read after the last good record */
     char format[32];
     char *damage;     /* found by our own check, reported at the end */
+    /* The last record's encapsulation and its link type: mapping it back
+     * asks wiretap once per known link type, a tenth of reading a record. */
+    int last_encap;
+    uint32_t last_linktype;
 } wiretap_backend;
 
 /* Link types whose wiretap encapsulation we map back; wiretap exports only
@@ -179,7 +183,11 @@ static int wiretap_next(uf_reader *r, uf_record *rec, uf_error *err)
     if (id < b->ifaces->len)
         i = &g_array_index(b->ifaces, iface, id);
     uint32_t base_bus = i ? i->bus : reader_bus(r, "if0");
-    uint32_t linktype = uf_linktype_of_wtap_encap(ph->pkt_encap);
+    if (ph->pkt_encap != b->last_encap) {
+        b->last_encap = ph->pkt_encap;
+        b->last_linktype = uf_linktype_of_wtap_encap(ph->pkt_encap);
+    }
+    uint32_t linktype = b->last_linktype;
     uint32_t ifindex = 0;
     const uint8_t *data = ws_buffer_start_ptr(&b->buf);
     if (uf_decode_link(linktype, data, ph->caplen, &r->link, rec, &ifindex, &rec->problem) < 0)
@@ -233,6 +241,8 @@ static int wiretap_open_as(uf_reader *r, const char *reader, uf_error *err)
     wtap_rec_init(&b->rec);
     ws_buffer_init(&b->buf, 1514);
     b->ifaces = g_array_new(FALSE, TRUE, sizeof(iface));
+    b->last_encap = WTAP_ENCAP_UNKNOWN;
+    b->last_linktype = uf_linktype_of_wtap_encap(WTAP_ENCAP_UNKNOWN);
     g_strlcpy(b->format, wtap_file_type_subtype_name(wtap_file_type_subtype(wth)),
               sizeof(b->format));
     if (strcmp(b->format, "blf") == 0)
