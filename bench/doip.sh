@@ -20,7 +20,7 @@ block=${3:-4098}
 UF_PACKAGES+=(time python3)
 uf_install_packages
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-bench -j"$(nproc)" --target udsreplay udsecu >/dev/null
+cmake --build build-bench -j"$(nproc)" --target udsreplay udsecu udsecu_seedkey >/dev/null
 udsreplay=build-bench/replay/udsreplay udsecu=build-bench/replay/udsecu
 
 work=$(mktemp -d)

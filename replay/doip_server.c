@@ -71,7 +71,6 @@ void uf_doip_server_defaults(uf_doip_server_config *c)
 /* ---- sending ------------------------------------------------------------------*/
 
 #define QUEUE_FLUSH_BYTES (64u * 1024u) /* a queue this long goes out at once */
-#define SPIN_NS (200 * UF_NS_PER_US)      /* see poll_briefly_spinning() */
 
 /* What is queued on a connection, sent whole (1 s at most for a full
  * window). */
@@ -534,21 +533,6 @@ static void reap(uf_doip_server *s)
     }
 }
 
-/* poll(), but for the first SPIN_NS it asks without sleeping. A sleeping
- * process, on a virtual machine above all, takes tens of microseconds to
- * wake (the idle CPU halts), and a TransferData round trip on loopback is
- * about as long: spinning while the tester's next request is on its way
- * took the transfer from 44 to over 100 MiB/s. Idle, the entity still
- * sleeps, after the first SPIN_NS. */
-static int poll_briefly_spinning(struct pollfd *p, nfds_t n, int timeout)
-{
-    int r;
-    uf_time spin_end = uf_clock_monotonic() + SPIN_NS;
-    while ((r = poll(p, n, 0)) == 0 && timeout != 0 && uf_clock_monotonic() < spin_end)
-        ;
-    return r == 0 && timeout != 0 ? poll(p, n, timeout) : r;
-}
-
 bool uf_doip_server_run(uf_doip_server *s, uf_time until, volatile sig_atomic_t *stop,
                         uf_error *err)
 {
@@ -567,19 +551,18 @@ bool uf_doip_server_run(uf_doip_server *s, uf_time until, volatile sig_atomic_t 
             wake = s->announce_next;
         if (until != UF_TIME_NONE && (wake == UF_TIME_NONE || until < wake))
             wake = until;
-        int timeout = 200; /* stop is looked at this often */
-        if (wake != UF_TIME_NONE) {
-            uf_time left = wake - now;
-            int ms = left <= 0 ? 0 : (int)((left + UF_NS_PER_MS - 1) / UF_NS_PER_MS);
-            timeout = ms < timeout ? ms : timeout;
-        }
+        uf_time deadline = now + 200 * UF_NS_PER_MS; /* stop is looked at this often */
+        if (wake != UF_TIME_NONE && wake < deadline)
+            deadline = wake;
         guint n = s->conns->len;
         struct pollfd *p = g_new0(struct pollfd, n + 2);
         p[0] = (struct pollfd){s->tcp, POLLIN, 0};
         p[1] = (struct pollfd){s->udp, POLLIN, 0};
         for (guint i = 0; i < n; i++)
             p[2 + i] = (struct pollfd){((conn *)g_ptr_array_index(s->conns, i))->s, POLLIN, 0};
-        int r = poll_briefly_spinning(p, n + 2, timeout);
+        /* Spins first where that pays: the tester's next request is on its
+         * way in about the time a sleeping process takes to wake. */
+        int r = uf_poll_spinning(p, n + 2, deadline);
         if (r < 0 && errno != EINTR) {
             uf_error_set(err, "DoIP: %s", g_strerror(errno));
             g_free(p);

@@ -17,6 +17,8 @@
 #include "uf_isotp_ep.h"
 #include "uf_simbus.h"
 
+#include <poll.h>
+
 /* A received UDS message. */
 typedef struct uf_channel_msg {
     uint8_t *data;   /* owned by the transport until the next call */
@@ -147,5 +149,15 @@ uf_channel *uf_channel_doip(const uf_doip_client_config *c, uf_error *err);
 
 /* CLOCK_MONOTONIC in ns: the time of real transports. */
 uf_time uf_clock_monotonic(void);
+
+/* poll() until the deadline (monotonic ns; UF_TIME_NONE: none), asking
+ * without sleeping for the first 200 us when that pays: the peer's answer
+ * on loopback or vcan comes sooner than a sleeping process wakes. It does
+ * not pay, and is skipped, in a process bound to one CPU or at real-time
+ * priority (the spin would keep the peer off the CPU). Returns poll's
+ * result: -1 with errno, EINTR too. (transport/poll_spin.c) */
+int uf_poll_spinning(struct pollfd *p, nfds_t n, uf_time deadline);
+/* How long a wait that starts now may spin: 200 us or 0 (see above). */
+uf_time uf_poll_spin_budget(uf_time now);
 
 #endif /* UF_TRANSPORT_H */

@@ -53,37 +53,14 @@ static int can_socket(int type, int protocol, const char *ifname, int *ifindex, 
     return s;
 }
 
-#define SPIN_NS (200 * UF_NS_PER_US) /* see wait_fds() */
-
 /* Waits for POLLIN / POLLOUT on up to two fds until the deadline
- * (monotonic ns; UF_TIME_NONE: forever). Returns the poll result. */
+ * (monotonic ns; UF_TIME_NONE: forever), spinning first where that pays:
+ * the echo of a frame just written, and the next frame of a peer sending
+ * back to back, come sooner than a sleeping process wakes. */
 static int wait_fds(struct pollfd *p, nfds_t n, uf_time deadline)
 {
-    /* First ask without sleeping, for SPIN_NS at most: the echo of a frame
-     * just written, and the next frame of a peer sending back to back,
-     * come sooner than a sleeping process wakes (a halted CPU). */
-    uf_time spin_end = uf_clock_monotonic() + SPIN_NS;
-    if (deadline != UF_TIME_NONE && deadline < spin_end)
-        spin_end = deadline;
     for (;;) {
-        struct timespec zero = {0, 0};
-        int r = ppoll(p, n, &zero, NULL);
-        if (r != 0 && !(r < 0 && errno == EINTR))
-            return r;
-        if (uf_clock_monotonic() >= spin_end)
-            break;
-    }
-    for (;;) {
-        struct timespec ts, *tsp = NULL;
-        if (deadline != UF_TIME_NONE) {
-            uf_time left = deadline - uf_clock_monotonic();
-            if (left < 0)
-                left = 0;
-            ts.tv_sec = left / UF_NS_PER_S;
-            ts.tv_nsec = left % UF_NS_PER_S;
-            tsp = &ts;
-        }
-        int r = ppoll(p, n, tsp, NULL);
+        int r = uf_poll_spinning(p, n, deadline);
         if (r >= 0 || errno != EINTR)
             return r;
     }
