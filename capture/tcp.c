@@ -21,6 +21,7 @@
 
 #define PENDING_TOTAL (64u * 1024 * 1024)
 #define KEY_LEN 44 /* bus (4), family (1), two (address, port) ends (18 each), pad */
+G_STATIC_ASSERT(KEY_LEN % 8 == 4); /* key_hash(): words, then four bytes */
 
 typedef struct segment {
     uint32_t seq;
@@ -54,6 +55,7 @@ struct uf_tcp {
     uint16_t *ports;
     uf_tcp_sink sink;
     GHashTable *conns;   /* key -> conn * */
+    conn *last;          /* the last packet's: the next one's, most often */
     GQueue lru;          /* conn *, least recently active at the head */
     uint64_t pending_total;
     uf_tcp_stats stats;
@@ -81,11 +83,20 @@ void uf_tcp_config_defaults(uf_tcp_config *c)
 
 static guint key_hash(gconstpointer k)
 {
+    /* Eight bytes a step (a byte at a time, FNV-1a took 8% of a DoIP
+     * check), each word mixed in by a multiply and a fold. */
     const uint8_t *p = k;
-    guint h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < KEY_LEN; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
+    uint64_t h = 0;
+    for (size_t i = 0; i + 8 <= KEY_LEN; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 32;
+    }
+    uint32_t tail;
+    memcpy(&tail, p + KEY_LEN - 4, 4);
+    h = (h ^ tail) * 0x9E3779B97F4A7C15ull;
+    return (guint)(h ^ (h >> 32));
 }
 
 static gboolean key_equal(gconstpointer a, gconstpointer b)
@@ -260,6 +271,8 @@ static void conn_close(uf_tcp *t, conn *c, uint64_t frame, uf_time time)
             drop_segment(t, &c->dir[d], c->dir[d].waiting);
     g_queue_delete_link(&t->lru, c->lru);
     g_hash_table_remove(t->conns, c->key);
+    if (t->last == c)
+        t->last = NULL;
     g_free(c);
 }
 
@@ -336,7 +349,9 @@ void uf_tcp_packet(uf_tcp *t, uint32_t bus, const uf_net_packet *p, uint64_t fra
     t->stats.segments++;
     uint8_t key[KEY_LEN];
     make_key(key, bus, p);
-    conn *c = g_hash_table_lookup(t->conns, key);
+    conn *c = t->last && memcmp(t->last->key, key, KEY_LEN) == 0
+                  ? t->last
+                  : g_hash_table_lookup(t->conns, key);
     bool syn = p->flags & UF_TCP_SYN, lone_syn = syn && !(p->flags & UF_TCP_ACK);
     if (c && lone_syn && (!c->client_syn || c->client_isn != p->seq)) {
         conn_close(t, c, frame, time); /* the same ports used again */
@@ -349,8 +364,11 @@ void uf_tcp_packet(uf_tcp *t, uint32_t bus, const uf_net_packet *p, uint64_t fra
             return;
         c = conn_open(t, key, bus, p, frame, time);
     }
-    g_queue_unlink(&t->lru, c->lru);
-    g_queue_push_tail_link(&t->lru, c->lru);
+    t->last = c;
+    if (c->lru != t->lru.tail) {
+        g_queue_unlink(&t->lru, c->lru);
+        g_queue_push_tail_link(&t->lru, c->lru);
+    }
 
     int d = direction_of(c, p);
     direction *dr = &c->dir[d];
