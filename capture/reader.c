@@ -166,6 +166,16 @@ uf_reader *uf_reader_open(const char *path, uf_error *err)
     return r;
 }
 
+uf_reader *uf_reader_open_pcapng_wiretap(const char *path, uf_error *err)
+{
+    uf_reader *r = reader_new(path);
+    if (pcapng_wiretap_open(r, err) < 0) {
+        reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 uf_reader *uf_reader_open_live(const char *iface, uf_error *err)
 {
     uf_reader *r = reader_new(iface);

@@ -43,9 +43,12 @@ uint32_t reader_bus_for_ifindex(uf_reader *r, uint32_t base_bus, uint32_t ifinde
 
 /* Backends: each returns 0 and sets r->ops / r->backend, or -1 with err. */
 int pcap_file_open(uf_reader *r, uf_error *err);
+/* pcapng: our own reader of its common blocks (pcapng_file.c), which
+ * hands the file to wiretap at any other block. */
+int pcapng_file_open(uf_reader *r, uf_error *err);
 /* Wiretap with an explicit reader, never its auto-detection: only the
  * readers we route to see untrusted bytes. */
-int pcapng_file_open(uf_reader *r, uf_error *err);
+int pcapng_wiretap_open(uf_reader *r, uf_error *err);
 int blf_file_open(uf_reader *r, uf_error *err);
 int gzip_file_open(uf_reader *r, uf_error *err);
 int candump_file_open(uf_reader *r, uf_error *err);

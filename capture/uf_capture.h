@@ -173,6 +173,10 @@ typedef struct uf_reader uf_reader;
  * read ..."). */
 uf_reader *uf_reader_open(const char *path, uf_error *err) UF_MUST_USE;
 
+/* Opens a pcapng file with Wireshark's wiretap rather than udsflash's own
+ * pcapng reader: the reference the tests hold ours to. */
+uf_reader *uf_reader_open_pcapng_wiretap(const char *path, uf_error *err) UF_MUST_USE;
+
 /* Opens a live capture on a network interface (SocketCAN "can0", "vcan0")
  * through libpcap. Returns NULL with a clear reason where AF_CAN is
  * missing or the interface does not exist. */

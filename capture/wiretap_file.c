@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Files read through Wireshark's wiretap: pcapng (libpcap merges pcapng
- * interfaces and refuses mixed link types, wiretap keeps them apart as
- * buses), Vector BLF, and gzip-compressed pcapng / pcap.
+ * Files read through Wireshark's wiretap: Vector BLF, gzip-compressed
+ * pcapng / pcap, and pcapng with blocks that pcapng_file.c leaves to it
+ * (libpcap merges pcapng interfaces and refuses mixed link types, wiretap
+ * keeps them apart as buses).
  * Each is opened with its named wiretap reader, never by wiretap's
  * auto-detection, so that only readers we test meet untrusted bytes. Each
  * pcapng interface, or BLF channel, is a bus.
@@ -254,7 +255,7 @@ static int wiretap_open_as(uf_reader *r, const char *reader, uf_error *err)
     return 0;
 }
 
-int pcapng_file_open(uf_reader *r, uf_error *err)
+int pcapng_wiretap_open(uf_reader *r, uf_error *err)
 {
     return wiretap_open_as(r, "Wireshark/... - pcapng", err);
 }

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * pcapng files (IETF draft-ietf-opsawg-pcapng), read here rather than by
+ * wiretap: wiretap builds an option block, looks the block type up in a
+ * table and logs for every record, which made it two thirds of a check of
+ * a pcapng (docs/performance.md); libpcap is quick but merges interfaces.
+ * This reader takes the blocks that make up nearly every capture:
+ *
+ *   SHB 0x0A0D0D0A  a section: its byte order, version 1.0 or 1.2
+ *   IDB 0x00000001  an interface: link type, snap length, if_name (2),
+ *                   if_tsresol (9), if_tsoffset (14); a bus each
+ *   EPB 0x00000006  a packet of an interface, with a timestamp
+ *   SPB 0x00000003  a packet of interface 0, without one
+ *   PB  0x00000002  the obsolete packet block
+ *   NRB, ISB, DSB   read past (wiretap returns no record for them either)
+ *
+ * and hands the file to wiretap, from its first record, at the first block
+ * of any other type (custom blocks, systemd journal entries...), so that
+ * records and frame numbers are always those of Wireshark. Wiretap stays
+ * the reference: tests/test_readers.c reads every pcapng both ways.
+ *
+ * The file is read in chunks of READ_CHUNK into a buffer that grows to
+ * the largest block (at most MAX_BLOCK); records point into it.
+ */
+#include "reader_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK (1u << 20)
+/* Wiretap's own bound is larger only for D-Bus packets. */
+#define MAX_BLOCK (16u * 1024 * 1024)
+#define MAX_PACKET 262144u /* WTAP_MAX_PACKET_SIZE_STANDARD */
+
+enum {
+    BLOCK_SHB = 0x0A0D0D0A,
+    BLOCK_IDB = 0x00000001,
+    BLOCK_PB = 0x00000002,
+    BLOCK_SPB = 0x00000003,
+    BLOCK_NRB = 0x00000004,
+    BLOCK_ISB = 0x00000005,
+    BLOCK_EPB = 0x00000006,
+    BLOCK_DSB = 0x0000000A,
+    BYTE_ORDER_MAGIC = 0x1A2B3C4D,
+    OPT_ENDOFOPT = 0,
+    OPT_IF_NAME = 2,
+    OPT_IF_TSRESOL = 9,
+    OPT_IF_TSOFFSET = 14,
+};
+
+typedef struct ng_iface {
+    uint32_t bus;
+    uint32_t linktype;
+    uint32_t snaplen;
+    uint64_t units_per_second; /* if_tsresol */
+    int64_t tsoffset;          /* if_tsoffset, seconds */
+    uint32_t ifindex_key, ifindex_bus;
+} ng_iface;
+
+typedef struct pcapng_backend {
+    int fd;
+    uint8_t *buf;
+    size_t cap;
+    size_t start, end;     /* the bytes not yet taken: buf[start, end) */
+    uint64_t buf_offset;   /* the file offset of buf[0] */
+    bool swapped;          /* this section's byte order is not ours */
+    bool have_section;
+    GArray *ifaces;        /* ng_iface, this section's, by interface id */
+    uint32_t ifaces_seen;  /* in the whole file: names "if<N>" as wiretap's backend does */
+} pcapng_backend;
+
+static uint16_t rd16(const pcapng_backend *b, const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return b->swapped ? __builtin_bswap16(v) : v;
+}
+
+static uint32_t rd32(const pcapng_backend *b, const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return b->swapped ? __builtin_bswap32(v) : v;
+}
+
+static uint64_t rd64(const pcapng_backend *b, const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return b->swapped ? __builtin_bswap64(v) : v;
+}
+
+/* Makes at least `need` bytes available from buf[start]. 1: there; 0: the
+ * file ends first (what is left stays); -1: a read error (errno). */
+static int fill(pcapng_backend *b, size_t need)
+{
+    if (b->end - b->start >= need)
+        return 1;
+    if (b->start > 0) {
+        memmove(b->buf, b->buf + b->start, b->end - b->start);
+        b->buf_offset += b->start;
+        b->end -= b->start;
+        b->start = 0;
+    }
+    if (need > b->cap) {
+        size_t cap = b->cap;
+        while (cap < need)
+            cap *= 2;
+        b->buf = g_realloc(b->buf, cap);
+        b->cap = cap;
+    }
+    while (b->end < need) {
+        size_t want = b->cap - b->end;
+        if (want > READ_CHUNK)
+            want = READ_CHUNK;
+        ssize_t n = read(b->fd, b->buf + b->end, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        b->end += (size_t)n;
+    }
+    return 1;
+}
+
+static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *fmt, ...) UF_PRINTF(4, 5);
+
+static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    uf_error_set(err, "%s: damaged at byte %" G_GUINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
+                 "): %s", r->path, at, r->count, why);
+    g_free(why);
+    return -1;
+}
+
+/* A section header (its byte order is known from the magic by now). */
+static int take_shb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32_t len,
+                    uint64_t at, uf_error *err)
+{
+    if (len < 16)
+        return damaged(r, at, err, "a section header block of %u bytes, less than 28", len + 12);
+    uint16_t major = rd16(b, body + 4), minor = rd16(b, body + 6);
+    /* As wiretap: 1.0, and 1.2 that a few old writers wrote. */
+    if (major != 1 || (minor != 0 && minor != 2))
+        return damaged(r, at, err, "pcapng version %u.%u; 1.0 is read", major, minor);
+    g_array_set_size(b->ifaces, 0); /* interface ids count afresh in each section */
+    b->have_section = true;
+    return 0;
+}
+
+/* An interface: its options up to opt_endofopt or the end of the block. */
+static int take_idb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32_t len,
+                    uint64_t at, uf_error *err)
+{
+    if (len < 8)
+        return damaged(r, at, err, "an interface description block of %u bytes, less than 20",
+                       len + 12);
+    ng_iface i = {0};
+    i.linktype = rd16(b, body);
+    i.snaplen = rd32(b, body + 4);
+    i.units_per_second = 1000000; /* if_tsresol's default: microseconds */
+    char *name = NULL;
+    for (uint32_t o = 8; o + 4 <= len;) {
+        uint16_t code = rd16(b, body + o), olen = rd16(b, body + o + 2);
+        if (code == OPT_ENDOFOPT)
+            break;
+        if (o + 4 + olen > len) {
+            g_free(name);
+            return damaged(r, at, err, "option %u of %u bytes runs past its interface block",
+                           code, olen);
+        }
+        const uint8_t *v = body + o + 4;
+        if (code == OPT_IF_NAME && !name) {
+            name = g_strndup((const char *)v, olen);
+        } else if (code == OPT_IF_TSRESOL && olen == 1) {
+            unsigned base = (v[0] & 0x80) ? 2 : 10, exponent = v[0] & 0x7F;
+            if (exponent > (base == 2 ? 63u : 19u)) {
+                g_free(name);
+                return damaged(r, at, err, "if_tsresol %s^-%u does not fit 64 bits",
+                               base == 2 ? "2" : "10", exponent);
+            }
+            i.units_per_second = 1;
+            for (unsigned k = 0; k < exponent; k++)
+                i.units_per_second *= base;
+        } else if (code == OPT_IF_TSOFFSET && olen == 8) {
+            i.tsoffset = (int64_t)rd64(b, v);
+        }
+        o += 4 + ((olen + 3u) & ~3u);
+    }
+    char fallback[32];
+    if (!name || !*name) {
+        snprintf(fallback, sizeof(fallback), "if%u", b->ifaces_seen);
+        i.bus = reader_bus(r, fallback);
+    } else {
+        i.bus = reader_bus(r, name);
+    }
+    g_free(name);
+    b->ifaces_seen++;
+    g_array_append_val(b->ifaces, i);
+    return 0;
+}
+
+static ng_iface *iface_of(uf_reader *r, pcapng_backend *b, uint32_t id, uint64_t at,
+                          uf_error *err)
+{
+    if (id < b->ifaces->len)
+        return &g_array_index(b->ifaces, ng_iface, id);
+    damaged(r, at, err, "a packet of interface %u, but the section describes %u", id,
+            b->ifaces->len);
+    return NULL;
+}
+
+/* Fills rec from one packet of interface i. */
+static void take_packet(uf_reader *r, ng_iface *i, const uint8_t *data, uint32_t caplen,
+                        uf_record *rec)
+{
+    uint32_t ifindex = 0;
+    if (uf_decode_link(i->linktype, data, caplen, &r->link, rec, &ifindex, &rec->problem) < 0)
+        rec->kind = UF_REC_SKIPPED;
+    rec->bus = ifindex ? reader_bus_for_ifindex(r, i->bus, ifindex, &i->ifindex_key, &i->ifindex_bus)
+                       : i->bus;
+}
+
+/* A timestamp in the interface's units since 1970, as wiretap converts it. */
+static uf_time time_of(const ng_iface *i, uint64_t ts)
+{
+    uint64_t units = i->units_per_second;
+    int64_t sec = (int64_t)(ts / units);
+    __extension__ typedef unsigned __int128 u128; /* units up to 10^19 */
+    int64_t nsec = (int64_t)((u128)(ts % units) * 1000000000u / units);
+    return uf_time_from_parts(sec + i->tsoffset, nsec);
+}
+
+/* An EPB or PB: its fixed part, then the packet. */
+static int take_timed_packet(uf_reader *r, pcapng_backend *b, bool enhanced, const uint8_t *body,
+                             uint32_t len, uint64_t at, uf_record *rec, uf_error *err)
+{
+    if (len < 20)
+        return damaged(r, at, err, "a packet block of %u bytes, less than 32", len + 12);
+    uint32_t id = enhanced ? rd32(b, body) : rd16(b, body);
+    uint64_t ts = (uint64_t)rd32(b, body + 4) << 32 | rd32(b, body + 8);
+    uint32_t caplen = rd32(b, body + 12);
+    if (caplen > len - 20)
+        return damaged(r, at, err, "a packet of %u bytes in a block that holds %u", caplen,
+                       len - 20);
+    if (caplen > MAX_PACKET)
+        return damaged(r, at, err, "a packet of %u bytes, more than %u", caplen, MAX_PACKET);
+    ng_iface *i = iface_of(r, b, id, at, err);
+    if (!i)
+        return -1;
+    rec->time = time_of(i, ts);
+    take_packet(r, i, body + 20, caplen, rec);
+    return 1;
+}
+
+static int take_spb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32_t len,
+                    uint64_t at, uf_record *rec, uf_error *err)
+{
+    if (len < 4)
+        return damaged(r, at, err, "a simple packet block of %u bytes, less than 16", len + 12);
+    ng_iface *i = iface_of(r, b, 0, at, err);
+    if (!i)
+        return -1;
+    /* The captured length is not stored: the packet's, cut to the block
+     * and to the interface's snap length. */
+    uint32_t caplen = rd32(b, body);
+    if (caplen > len - 4)
+        caplen = len - 4;
+    if (i->snaplen && caplen > i->snaplen)
+        caplen = i->snaplen;
+    if (caplen > MAX_PACKET)
+        return damaged(r, at, err, "a packet of %u bytes, more than %u", caplen, MAX_PACKET);
+    rec->time = UF_TIME_NONE;
+    take_packet(r, i, body + 4, caplen, rec);
+    return 1;
+}
+
+static void pcapng_close_backend(uf_reader *r)
+{
+    pcapng_backend *b = r->backend;
+    if (!b)
+        return;
+    close(b->fd);
+    g_free(b->buf);
+    g_array_free(b->ifaces, TRUE);
+    g_free(b);
+    r->backend = NULL;
+}
+
+/* A block this reader leaves to wiretap: wiretap reads the file again
+ * from its start, the records given so far are passed over, and it goes
+ * on from there. */
+static int hand_to_wiretap(uf_reader *r, uf_record *rec, uf_error *err)
+{
+    uint64_t given = r->count;
+    pcapng_close_backend(r);
+    if (pcapng_wiretap_open(r, err) < 0)
+        return -1;
+    for (uint64_t k = 0; k < given; k++) {
+        int rc = r->ops->next(r, rec, err);
+        if (rc != 1) {
+            if (rc == 0)
+                uf_error_set(err, "%s: wiretap finds %" G_GUINT64_FORMAT " records before the "
+                             "first block udsflash leaves to it, where udsflash read %"
+                             G_GUINT64_FORMAT, r->path, k, given);
+            return -1;
+        }
+        rec->problem = NULL;
+        rec->time = UF_TIME_NONE;
+    }
+    return r->ops->next(r, rec, err);
+}
+
+/* The next block, whole in the buffer and not yet taken: 1, with its
+ * offset, type, body and body length; 0 at the end between blocks; -1 on
+ * damage or a read error (err set). */
+static int peek_block(uf_reader *r, pcapng_backend *b, uint64_t *at, uint32_t *type,
+                      const uint8_t **body, uint32_t *body_len, uf_error *err)
+{
+    *at = b->buf_offset + b->start;
+    int got = fill(b, 12);
+    if (got == 0 && b->end == b->start)
+        return 0; /* the end, between blocks */
+    if (got == 0)
+        return damaged(r, *at, err, "the file ends inside a block header");
+    if (got < 0) {
+        uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, *at,
+                     strerror(errno));
+        return -1;
+    }
+    const uint8_t *p = b->buf + b->start;
+    memcpy(type, p, 4); /* the SHB's type reads alike in both byte orders */
+    if (*type == BLOCK_SHB) {
+        uint32_t magic;
+        memcpy(&magic, p + 8, 4);
+        if (magic != BYTE_ORDER_MAGIC && magic != __builtin_bswap32(BYTE_ORDER_MAGIC))
+            return damaged(r, *at, err, "a section header whose byte-order magic is 0x%08X",
+                           magic);
+        b->swapped = magic != BYTE_ORDER_MAGIC;
+    } else {
+        *type = rd32(b, p);
+        if (!b->have_section)
+            return damaged(r, *at, err, "a block of type 0x%08X before any section header",
+                           *type);
+    }
+    uint32_t len = rd32(b, p + 4);
+    if (len < 12 || len % 4 != 0)
+        return damaged(r, *at, err, "a block of type 0x%08X with a length of %u bytes", *type,
+                       len);
+    if (len > MAX_BLOCK)
+        return damaged(r, *at, err, "a block of %u bytes, more than the %u read", len, MAX_BLOCK);
+    got = fill(b, len);
+    if (got == 0)
+        return damaged(r, *at, err, "the file ends inside a block of %u bytes", len);
+    if (got < 0) {
+        uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, *at,
+                     strerror(errno));
+        return -1;
+    }
+    p = b->buf + b->start;
+    uint32_t trailer = rd32(b, p + len - 4);
+    if (trailer != len)
+        return damaged(r, *at, err, "a block of %u bytes whose trailer says %u", len, trailer);
+    *body = p + 8;
+    *body_len = len - 12;
+    return 1;
+}
+
+static int pcapng_next(uf_reader *r, uf_record *rec, uf_error *err)
+{
+    pcapng_backend *b = r->backend;
+    for (;;) {
+        uint64_t at;
+        uint32_t type, len;
+        const uint8_t *body;
+        int rc = peek_block(r, b, &at, &type, &body, &len, err);
+        if (rc <= 0)
+            return rc;
+        switch (type) {
+        case BLOCK_SHB: rc = take_shb(r, b, body, len, at, err); break;
+        case BLOCK_IDB: rc = take_idb(r, b, body, len, at, err); break;
+        case BLOCK_EPB: rc = take_timed_packet(r, b, true, body, len, at, rec, err); break;
+        case BLOCK_PB: rc = take_timed_packet(r, b, false, body, len, at, rec, err); break;
+        case BLOCK_SPB: rc = take_spb(r, b, body, len, at, rec, err); break;
+        case BLOCK_NRB:
+        case BLOCK_ISB:
+        case BLOCK_DSB: rc = 0; break;
+        default: return hand_to_wiretap(r, rec, err);
+        }
+        if (rc < 0)
+            return -1;
+        b->start += len + 12; /* a record's bytes stay in place until the next call */
+        if (rc == 1) {
+            rec->offset = at;
+            return 1;
+        }
+    }
+}
+
+static const reader_ops pcapng_ops = {pcapng_next, pcapng_close_backend};
+
+int pcapng_file_open(uf_reader *r, uf_error *err)
+{
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        uf_error_set(err, "%s: cannot open: %s", r->path, strerror(errno));
+        return -1;
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    pcapng_backend *b = g_new0(pcapng_backend, 1);
+    b->fd = fd;
+    b->cap = READ_CHUNK;
+    b->buf = g_malloc(b->cap);
+    b->ifaces = g_array_new(FALSE, TRUE, sizeof(ng_iface));
+    r->backend = b;
+    r->ops = &pcapng_ops;
+    r->format = "pcapng";
+    /* The interfaces ahead of the first packet are known from the start,
+     * as with wiretap; damage there is reported by the first read. */
+    uint64_t at;
+    uint32_t type, len;
+    const uint8_t *body;
+    uf_error ignored;
+    while (peek_block(r, b, &at, &type, &body, &len, &ignored) == 1 &&
+           (type == BLOCK_SHB || type == BLOCK_IDB) &&
+           (type == BLOCK_SHB ? take_shb(r, b, body, len, at, &ignored)
+                              : take_idb(r, b, body, len, at, &ignored)) == 0)
+        b->start += len + 12;
+    return 0;
+}
