@@ -433,3 +433,89 @@ char *th_write_pcap(const sg_trace *t, const char *dir, const char *name)
         g_error("%s: %s", path, err.msg);
     return path;
 }
+
+/* ---- capture readers --------------------------------------------------------*/
+
+th_reading th_reading_new(void)
+{
+    return (th_reading){g_array_new(FALSE, FALSE, sizeof(th_record)), 0, {{0}}};
+}
+
+void th_reading_keep(th_reading *rd, const uf_reader *r, const uf_record *rec)
+{
+    th_record c = {*rec, NULL, r ? g_strdup(uf_reader_bus_name(r, rec->bus)) : NULL};
+    if (rec->kind == UF_REC_PACKET)
+        c.bytes = g_memdup2(rec->packet.data, rec->packet.len);
+    g_array_append_val(rd->recs, c);
+}
+
+void th_reading_name_buses(th_reading *rd, const uf_reader *r)
+{
+    for (guint i = 0; i < rd->recs->len; i++) {
+        th_record *c = &g_array_index(rd->recs, th_record, i);
+        if (!c->bus)
+            c->bus = g_strdup(uf_reader_bus_name(r, c->rec.bus));
+    }
+}
+
+th_reading th_read_with(const char *path, uf_reader *(*open)(const char *, uf_error *))
+{
+    th_reading rd = th_reading_new();
+    uf_reader *r = open(path, &rd.err);
+    if (!r) {
+        rd.rc = -2;
+        return rd;
+    }
+    uf_record rec;
+    while ((rd.rc = uf_reader_next(r, &rec, &rd.err)) == 1)
+        th_reading_keep(&rd, r, &rec);
+    uf_reader_close(r);
+    return rd;
+}
+
+void th_reading_free(th_reading *rd)
+{
+    for (guint i = 0; i < rd->recs->len; i++) {
+        g_free(g_array_index(rd->recs, th_record, i).bytes);
+        g_free(g_array_index(rd->recs, th_record, i).bus);
+    }
+    g_array_free(rd->recs, TRUE);
+}
+
+char *th_reading_difference(const char *path, const th_reading *want, const th_reading *got)
+{
+    if (got->rc != want->rc)
+        return g_strdup_printf("%s: ended with %d (%s), the reference with %d (%s)", path,
+                               got->rc, got->err.msg, want->rc, want->err.msg);
+    if (got->recs->len != want->recs->len)
+        return g_strdup_printf("%s: %u records, the reference %u", path, got->recs->len,
+                               want->recs->len);
+    for (guint i = 0; i < want->recs->len; i++) {
+        const th_record *w = &g_array_index(want->recs, th_record, i);
+        const th_record *g = &g_array_index(got->recs, th_record, i);
+        if (g->rec.number != w->rec.number || g->rec.offset != w->rec.offset ||
+            g->rec.kind != w->rec.kind || g->rec.problem != w->rec.problem)
+            return g_strdup_printf("%s: record %u: number %" G_GUINT64_FORMAT ", offset %"
+                                   G_GUINT64_FORMAT ", kind %d; the reference's %" G_GUINT64_FORMAT
+                                   ", %" G_GUINT64_FORMAT ", %d", path, i + 1, g->rec.number,
+                                   g->rec.offset, g->rec.kind, w->rec.number, w->rec.offset,
+                                   w->rec.kind);
+        if (g->rec.time != w->rec.time)
+            return g_strdup_printf("%s: record %u at %" G_GINT64_FORMAT " ns, the reference's at %"
+                                   G_GINT64_FORMAT, path, i + 1, g->rec.time, w->rec.time);
+        if (strcmp(g->bus, w->bus) != 0)
+            return g_strdup_printf("%s: record %u on %s, the reference's on %s", path, i + 1,
+                                   g->bus, w->bus);
+        if (w->rec.kind == UF_REC_CAN &&
+            (g->rec.can.id != w->rec.can.id || g->rec.can.flags != w->rec.can.flags ||
+             g->rec.can.len != w->rec.can.len ||
+             memcmp(g->rec.can.data, w->rec.can.data, w->rec.can.len) != 0))
+            return g_strdup_printf("%s: CAN frame %u differs", path, i + 1);
+        if (w->rec.kind == UF_REC_PACKET &&
+            (g->rec.packet.linktype != w->rec.packet.linktype ||
+             g->rec.packet.len != w->rec.packet.len ||
+             memcmp(g->bytes, w->bytes, w->rec.packet.len) != 0))
+            return g_strdup_printf("%s: packet %u differs", path, i + 1);
+    }
+    return NULL;
+}

@@ -104,6 +104,35 @@ sg_link th_link(sg_trace *t, const char *bus, uint32_t tester_id, uint32_t ecu_i
 /* Writes a generated trace as pcap into dir; returns the path (g_free). */
 char *th_write_pcap(const sg_trace *t, const char *dir, const char *name);
 
+/* ---- capture readers --------------------------------------------------------*/
+
+/* A record kept past its reader's next call: its packet bytes and bus name
+ * copied. */
+typedef struct th_record {
+    uf_record rec;
+    uint8_t *bytes; /* a packet's, or NULL */
+    char *bus;
+} th_record;
+
+typedef struct th_reading {
+    GArray *recs; /* th_record */
+    int rc;       /* how the reading ended: 0, -1 (damage, err); -2: not opened (err) */
+    uf_error err;
+} th_reading;
+
+th_reading th_reading_new(void);
+/* Keeps a record; r NULL leaves its bus unnamed, for a reader that is
+ * another thread's until th_reading_name_buses(). */
+void th_reading_keep(th_reading *rd, const uf_reader *r, const uf_record *rec);
+void th_reading_name_buses(th_reading *rd, const uf_reader *r);
+/* Reads path to its end through `open` (uf_reader_open...). */
+th_reading th_read_with(const char *path, uf_reader *(*open)(const char *, uf_error *));
+void th_reading_free(th_reading *rd);
+/* NULL if `got` has the records of `want` (numbers, offsets, times, kinds,
+ * problems, CAN frames, packet bytes, buses by name) and ends alike; else
+ * what differs first (g_free). Damage sentences may differ in words. */
+char *th_reading_difference(const char *path, const th_reading *want, const th_reading *got);
+
 /* ---- environment ----------------------------------------------------------*/
 
 char *th_tmpdir(void); /* created; g_free the name (left for inspection) */

@@ -241,83 +241,21 @@ static char *write_file(const char *name, const ng_file *f, gsize len)
 
 /* ---- reading both ways -----------------------------------------------------*/
 
-typedef struct record_copy {
-    uf_record rec;
-    uint8_t *bytes; /* a packet's */
-    char *bus;
-} record_copy;
-
-typedef struct reading {
-    GArray *recs; /* record_copy */
-    int rc;
-    uf_error err;
-} reading;
-
-static reading read_with(const char *path, uf_reader *(*open)(const char *, uf_error *))
-{
-    reading out = {g_array_new(FALSE, FALSE, sizeof(record_copy)), 0, {{0}}};
-    uf_reader *r = open(path, &out.err);
-    cr_assert_not_null(r, "%s", out.err.msg);
-    uf_record rec;
-    while ((out.rc = uf_reader_next(r, &rec, &out.err)) == 1) {
-        record_copy c = {rec, NULL, g_strdup(uf_reader_bus_name(r, rec.bus))};
-        if (rec.kind == UF_REC_PACKET)
-            c.bytes = g_memdup2(rec.packet.data, rec.packet.len);
-        g_array_append_val(out.recs, c);
-    }
-    uf_reader_close(r);
-    return out;
-}
-
-static void free_reading(reading *rd)
-{
-    for (guint i = 0; i < rd->recs->len; i++) {
-        g_free(g_array_index(rd->recs, record_copy, i).bytes);
-        g_free(g_array_index(rd->recs, record_copy, i).bus);
-    }
-    g_array_free(rd->recs, TRUE);
-}
-
 /* Ours and wiretap's readings of path agree; returns how many records. */
 static guint expect_as_wiretap(const char *path)
 {
-    reading want = read_with(path, uf_reader_open_pcapng_wiretap);
-    reading got = read_with(path, uf_reader_open);
-    cr_assert_eq(got.rc, want.rc, "%s: ours ended with %d (%s), wiretap with %d (%s)", path,
-                 got.rc, got.err.msg, want.rc, want.err.msg);
-    cr_assert_eq(got.recs->len, want.recs->len, "%s: ours read %u records, wiretap %u", path,
-                 got.recs->len, want.recs->len);
-    for (guint i = 0; i < want.recs->len; i++) {
-        const record_copy *w = &g_array_index(want.recs, record_copy, i);
-        const record_copy *g = &g_array_index(got.recs, record_copy, i);
-        cr_assert(g->rec.number == w->rec.number && g->rec.offset == w->rec.offset &&
-                      g->rec.kind == w->rec.kind && g->rec.problem == w->rec.problem,
-                  "%s: record %u: number %" G_GUINT64_FORMAT " offset %" G_GUINT64_FORMAT
-                  " kind %d, wiretap's %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %d",
-                  path, i + 1, g->rec.number, g->rec.offset, g->rec.kind, w->rec.number,
-                  w->rec.offset, w->rec.kind);
-        cr_assert_eq(g->rec.time, w->rec.time, "%s: record %u at %" G_GINT64_FORMAT
-                     " ns, wiretap's at %" G_GINT64_FORMAT, path, i + 1, g->rec.time, w->rec.time);
-        cr_assert_str_eq(g->bus, w->bus, "%s: record %u on %s, wiretap's on %s", path, i + 1,
-                         g->bus, w->bus);
-        if (w->rec.kind == UF_REC_CAN)
-            cr_assert(g->rec.can.id == w->rec.can.id && g->rec.can.flags == w->rec.can.flags &&
-                          g->rec.can.len == w->rec.can.len &&
-                          memcmp(g->rec.can.data, w->rec.can.data, w->rec.can.len) == 0,
-                      "%s: CAN frame %u differs", path, i + 1);
-        if (w->rec.kind == UF_REC_PACKET)
-            cr_assert(g->rec.packet.linktype == w->rec.packet.linktype &&
-                          g->rec.packet.len == w->rec.packet.len &&
-                          memcmp(g->bytes, w->bytes, w->rec.packet.len) == 0,
-                      "%s: packet %u differs", path, i + 1);
-    }
-    if (want.rc < 0) {
+    th_reading want = th_read_with(path, uf_reader_open_pcapng_wiretap);
+    th_reading got = th_read_with(path, uf_reader_open);
+    cr_assert_neq(want.rc, -2, "%s", want.err.msg);
+    cr_assert_neq(got.rc, -2, "%s", got.err.msg);
+    char *difference = th_reading_difference(path, &want, &got);
+    cr_assert_null(difference, "ours against wiretap's: %s", difference);
+    if (want.rc < 0)
         cr_assert(strstr(got.err.msg, path) && strstr(got.err.msg, "damaged at byte "),
                   "the damage must name the file and the offset: %s", got.err.msg);
-    }
     guint n = want.recs->len;
-    free_reading(&want);
-    free_reading(&got);
+    th_reading_free(&want);
+    th_reading_free(&got);
     return n;
 }
 
@@ -371,13 +309,13 @@ Test(pcapng, sections_count_interfaces_afresh)
     epb(&f, 1, 2, 2, false);
     epb(&f, 0, 3, 3, false);
     char *p = write_file("sections.pcapng", &f, f.out->len);
-    reading rd = read_with(p, uf_reader_open);
+    th_reading rd = th_read_with(p, uf_reader_open);
     cr_assert_eq(rd.rc, 0, "%s", rd.err.msg);
     cr_assert_eq(rd.recs->len, 3);
     const char *want[] = {"can2", "if3", "can0"};
     for (guint i = 0; i < 3; i++)
-        cr_expect_str_eq(g_array_index(rd.recs, record_copy, i).bus, want[i], "record %u", i + 1);
-    free_reading(&rd);
+        cr_expect_str_eq(g_array_index(rd.recs, th_record, i).bus, want[i], "record %u", i + 1);
+    th_reading_free(&rd);
     g_free(p);
     g_byte_array_free(f.out, TRUE);
 }

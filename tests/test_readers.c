@@ -516,90 +516,40 @@ Test(readers, live_capture_fails_cleanly_without_the_interface)
 
 /* ---- read-ahead ----------------------------------------------------------*/
 
-/* Every record as the reader gives it, its packet bytes copied, and how
- * the reading ended. */
-typedef struct record_copy {
-    uf_record rec;
-    uint8_t *bytes; /* the packet's, or NULL */
-} record_copy;
-
-typedef struct reading {
-    GArray *recs; /* record_copy */
-    int rc;
-    uf_error err;
-} reading;
-
-static void keep_record(reading *out, const uf_record *rec)
+/* Every record as the reader gives it, and how the reading ended. */
+static th_reading read_directly(const char *path)
 {
-    record_copy c = {*rec, NULL};
-    if (rec->kind == UF_REC_PACKET)
-        c.bytes = g_memdup2(rec->packet.data, rec->packet.len);
-    g_array_append_val(out->recs, c);
+    th_reading rd = th_read_with(path, uf_reader_open);
+    cr_assert_neq(rd.rc, -2, "%s", rd.err.msg);
+    return rd;
 }
 
-static reading read_directly(const char *path)
+static th_reading read_ahead(const char *path)
 {
-    reading out = {g_array_new(FALSE, FALSE, sizeof(record_copy)), 0, {{0}}};
-    uf_reader *r = uf_reader_open(path, &out.err);
-    cr_assert_not_null(r, "%s", out.err.msg);
-    uf_record rec;
-    while ((out.rc = uf_reader_next(r, &rec, &out.err)) == 1)
-        keep_record(&out, &rec);
-    uf_reader_close(r);
-    return out;
-}
-
-static reading read_ahead(const char *path)
-{
-    reading out = {g_array_new(FALSE, FALSE, sizeof(record_copy)), 0, {{0}}};
+    th_reading out = th_reading_new();
     uf_reader *r = uf_reader_open(path, &out.err);
     cr_assert_not_null(r, "%s", out.err.msg);
     uf_read_ahead *ra = uf_read_ahead_start(r);
     const uf_record *rec;
     while ((out.rc = uf_read_ahead_next(ra, &rec, &out.err)) == 1)
-        keep_record(&out, rec);
+        th_reading_keep(&out, NULL, rec); /* the reader is the thread's */
     uf_error after;
     cr_assert_eq(uf_read_ahead_next(ra, &rec, &after), 0, "%s: after the end, the end", path);
     uf_read_ahead_stop(ra);
+    th_reading_name_buses(&out, r);
     uf_reader_close(r);
     return out;
 }
 
-static void free_reading(reading *rd)
-{
-    for (guint i = 0; i < rd->recs->len; i++)
-        g_free(g_array_index(rd->recs, record_copy, i).bytes);
-    g_array_free(rd->recs, TRUE);
-}
-
 static void expect_same_reading(const char *path)
 {
-    reading want = read_directly(path), got = read_ahead(path);
-    cr_assert_eq(got.rc, want.rc, "%s: ended with %d, the reader with %d", path, got.rc, want.rc);
+    th_reading want = read_directly(path), got = read_ahead(path);
+    char *difference = th_reading_difference(path, &want, &got);
+    cr_assert_null(difference, "read ahead against read directly: %s", difference);
     if (want.rc < 0)
         cr_assert_str_eq(got.err.msg, want.err.msg);
-    cr_assert_eq(got.recs->len, want.recs->len, "%s: %u records, the reader gave %u", path,
-                 got.recs->len, want.recs->len);
-    for (guint i = 0; i < want.recs->len; i++) {
-        const record_copy *w = &g_array_index(want.recs, record_copy, i);
-        const record_copy *g = &g_array_index(got.recs, record_copy, i);
-        cr_assert(g->rec.number == w->rec.number && g->rec.offset == w->rec.offset &&
-                      g->rec.time == w->rec.time && g->rec.bus == w->rec.bus &&
-                      g->rec.kind == w->rec.kind && g->rec.problem == w->rec.problem,
-                  "%s: record %u differs", path, i + 1);
-        if (w->rec.kind == UF_REC_CAN)
-            cr_assert(g->rec.can.id == w->rec.can.id && g->rec.can.flags == w->rec.can.flags &&
-                          g->rec.can.len == w->rec.can.len &&
-                          memcmp(g->rec.can.data, w->rec.can.data, w->rec.can.len) == 0,
-                      "%s: CAN frame %u differs", path, i + 1);
-        if (w->rec.kind == UF_REC_PACKET)
-            cr_assert(g->rec.packet.linktype == w->rec.packet.linktype &&
-                          g->rec.packet.len == w->rec.packet.len &&
-                          memcmp(g->bytes, w->bytes, w->rec.packet.len) == 0,
-                      "%s: packet %u differs", path, i + 1);
-    }
-    free_reading(&want);
-    free_reading(&got);
+    th_reading_free(&want);
+    th_reading_free(&got);
 }
 
 /* The DoIP sample's records `times` times over: enough packet bytes to
@@ -638,9 +588,9 @@ Test(readers, read_ahead_gives_what_the_reader_gives)
     char *cut = path_of("big-cut.pcap");
     truncate_copy(big, cut, 300001); /* inside a record: damage */
     expect_same_reading(cut);
-    reading rd = read_directly(cut);
+    th_reading rd = read_directly(cut);
     cr_assert_eq(rd.rc, -1, "the cut is damage");
-    free_reading(&rd);
+    th_reading_free(&rd);
     g_free(cut);
     g_free(big);
 }
