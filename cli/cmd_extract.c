@@ -318,6 +318,9 @@ int uf_cmd_extract(int argc, char **argv)
         status = UF_EXIT_INPUT;
         goto done;
     }
+    /* The sinks below keep bus indexes; names are asked for after the
+     * analysis (the manifest): the reader may be the read-ahead's. */
+    in.read_ahead = true;
     extractor x = {dir, g_ptr_array_new(), g_array_new(FALSE, TRUE, sizeof(entry)),
                    g_ptr_array_new_with_free_func(g_free), false, "", 0};
     uf_analyzer_sink sink = {.ctx = &x, .download_data = on_data, .download_end = on_end};
