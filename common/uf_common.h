@@ -115,6 +115,10 @@ void uf_json_string_len(uf_json *j, const char *s, size_t len);
 void uf_json_int(uf_json *j, int64_t v);
 void uf_json_uint(uf_json *j, uint64_t v);
 void uf_json_double(uf_json *j, double v, int decimals);
+/* v as printf("%.*f", decimals, v) writes it, quicker for the common
+ * cases (a finite v, decimals 0..9, |v| * 10^decimals below 2^52);
+ * returns the length (0 if size is too small). */
+size_t uf_format_fixed(char *out, size_t size, double v, int decimals);
 void uf_json_bool(uf_json *j, bool v);
 void uf_json_null(uf_json *j);
 /* Bytes as a lowercase hex string ("0a1b"). */

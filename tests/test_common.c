@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 static char *write_json(void (*fill)(uf_json *j))
@@ -83,6 +84,45 @@ Test(format, seconds_and_ms)
     cr_assert_str_eq(uf_format_ms(b, sizeof(b), 4512345), "4.512");
     cr_assert_str_eq(uf_format_ms(b, sizeof(b), 999999999), "1000.000");
     cr_assert_str_eq(uf_format_ms(b, sizeof(b), UF_TIME_NONE), "-");
+}
+
+static void expect_as_printf(double v, int decimals)
+{
+    char want[352], got[352];
+    snprintf(want, sizeof(want), "%.*f", decimals, v);
+    size_t n = uf_format_fixed(got, sizeof(got), v, decimals);
+    cr_assert_str_eq(got, want, "%.17g with %d decimals", v, decimals);
+    cr_assert_eq(n, strlen(want));
+}
+
+/* uf_format_fixed writes what printf writes: ties (exact in binary) to
+ * even, values a hair off a tie, signs of values that round to zero,
+ * the edge of its quick path, and random values of every scale. */
+Test(format, fixed_as_printf)
+{
+    const double edges[] = {0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 3.5, 0.125, 0.375, -0.125, 0.0005,
+                            0.0015, 1.0005, 2.675, 1e-20, -1e-20, -0.0004, 123456.789,
+                            4503599627370495.0, 4503599627370496.0, 9007199254740993.0, 1e300,
+                            0.1, 0.7, 999.9995, 999999.9999995, 12.3456789012345};
+    for (size_t i = 0; i < UF_ARRAY_LEN(edges); i++)
+        for (int d = 0; d <= 12; d++) {
+            expect_as_printf(edges[i], d);
+            expect_as_printf(nextafter(edges[i], 1e308), d);
+            expect_as_printf(nextafter(edges[i], -1e308), d);
+        }
+    GRand *rng = g_rand_new_with_seed(9);
+    for (int i = 0; i < 200000; i++) {
+        int d = g_rand_int_range(rng, 0, 11);
+        double v;
+        if (i % 2) /* few mantissa bits: exact ties come up often */
+            v = ldexp((double)g_rand_int_range(rng, -4096, 4096), g_rand_int_range(rng, -14, 8));
+        else
+            v = g_rand_double_range(rng, -1, 1) * pow(10, g_rand_int_range(rng, -12, 17));
+        expect_as_printf(v, d);
+    }
+    g_rand_free(rng);
+    char small[8];
+    cr_assert_eq(uf_format_fixed(small, sizeof(small), 123456.5, 3), 0, "too small a buffer");
 }
 
 Test(time, saturates_instead_of_overflowing)
