@@ -304,6 +304,19 @@ static conn *conn_open(uf_tcp *t, const uint8_t key[KEY_LEN], uint32_t bus,
     return c;
 }
 
+/* 0 if the packet goes from c's client to its server, 1 the other way,
+ * -1 if it is not c's. */
+static int direction_in(const conn *c, const uf_net_packet *p)
+{
+    if (p->src.family != c->s.addr[0].family)
+        return -1;
+    for (int d = 0; d < 2; d++)
+        if (p->sport == c->s.port[d] && p->dport == c->s.port[1 - d] &&
+            memcmp(p->src.a, c->s.addr[d].a, 16) == 0 && memcmp(p->dst.a, c->s.addr[1 - d].a, 16) == 0)
+            return d;
+    return -1;
+}
+
 static int direction_of(const conn *c, const uf_net_packet *p)
 {
     return (p->sport == c->s.port[0] && memcmp(p->src.a, c->s.addr[0].a, 16) == 0) ? 0 : 1;
@@ -347,15 +360,22 @@ void uf_tcp_packet(uf_tcp *t, uint32_t bus, const uf_net_packet *p, uint64_t fra
     if (t->cfg.n_ports && !is_port_of_interest(t, p->sport) && !is_port_of_interest(t, p->dport))
         return;
     t->stats.segments++;
+    /* Most segments belong to the last one's connection: its ends are
+     * compared as they are, without building and hashing a key. */
     uint8_t key[KEY_LEN];
-    make_key(key, bus, p);
-    conn *c = t->last && memcmp(t->last->key, key, KEY_LEN) == 0
-                  ? t->last
-                  : g_hash_table_lookup(t->conns, key);
+    int d = t->last && t->last->s.bus == bus ? direction_in(t->last, p) : -1;
+    conn *c = d >= 0 ? t->last : NULL;
+    if (!c) {
+        make_key(key, bus, p);
+        c = g_hash_table_lookup(t->conns, key);
+    }
     bool syn = p->flags & UF_TCP_SYN, lone_syn = syn && !(p->flags & UF_TCP_ACK);
     if (c && lone_syn && (!c->client_syn || c->client_isn != p->seq)) {
+        if (d >= 0)
+            memcpy(key, c->key, KEY_LEN); /* the key was not built */
         conn_close(t, c, frame, time); /* the same ports used again */
         c = NULL;
+        d = -1;
     }
     if (!c) {
         /* A bare ACK, FIN or RST of a connection already closed (or never
@@ -370,7 +390,8 @@ void uf_tcp_packet(uf_tcp *t, uint32_t bus, const uf_net_packet *p, uint64_t fra
         g_queue_push_tail_link(&t->lru, c->lru);
     }
 
-    int d = direction_of(c, p);
+    if (d < 0)
+        d = direction_of(c, p);
     direction *dr = &c->dir[d];
     uint32_t seq = p->seq;
     if (syn) {
