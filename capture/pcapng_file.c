@@ -17,7 +17,7 @@
  * and hands the file to wiretap, from its first record, at the first block
  * of any other type (custom blocks, systemd journal entries...), so that
  * records and frame numbers are always those of Wireshark. Wiretap stays
- * the reference: tests/test_readers.c reads every pcapng both ways.
+ * the reference: tests/test_pcapng.c reads pcapng files both ways.
  *
  * The file is read in chunks of READ_CHUNK into a buffer that grows to
  * the largest block (at most MAX_BLOCK); records point into it.
@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
