@@ -274,10 +274,13 @@ static void tcp_teardown(void)
 
 TestSuite(tcp, .init = tcp_setup, .fini = tcp_teardown);
 
-/* A segment from the client (from 0) or the server (from 1) of flow4(). */
-static void seg(int from, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
+/* A segment from the client (from 0) or the server (from 1) of flow4(),
+ * or of the connection `conn` client ports further. */
+static void seg_on(uint16_t conn, int from, uint8_t flags, uint32_t seq, uint32_t ack,
+                   const char *data)
 {
     uf_net_flow f = flow4();
+    f.port[0] = (uint16_t)(f.port[0] + conn);
     uf_net_packet p;
     memset(&p, 0, sizeof(p));
     p.proto = UF_NET_TCP;
@@ -292,6 +295,11 @@ static void seg(int from, uint8_t flags, uint32_t seq, uint32_t ack, const char 
     p.len = (uint32_t)strlen(data);
     frame_no++;
     uf_tcp_packet(tcp, 0, &p, frame_no, (uf_time)frame_no * UF_NS_PER_MS);
+}
+
+static void seg(int from, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
+{
+    seg_on(0, from, flags, seq, ack, data);
 }
 
 /* The events as text: "o1 d0:hello@3 g1+5@7 c", for compact assertions. */
@@ -430,6 +438,25 @@ Test(tcp, reset_and_reuse_of_the_ports)
     /* A new SYN on a live connection with another ISN is a new connection. */
     handshake(9000, 9500);
     cr_assert_str_eq(trace(), "o1 d0:one@4 c1 o2 d0:two@9 c2 o3");
+}
+
+/* Two connections taking turns, one of them opened again on its ports:
+ * each segment goes to its own connection, whichever came last. */
+Test(tcp, connections_taking_turns)
+{
+    seg_on(0, 0, SYN, 100, 0, "");
+    seg_on(1, 0, SYN, 300, 0, "");
+    seg_on(0, 1, SYN | ACK, 5000, 101, "");
+    seg_on(1, 1, SYN | ACK, 6000, 301, "");
+    seg_on(0, 0, ACK, 101, 5001, "a1");
+    seg_on(1, 0, ACK, 301, 6001, "b1");
+    seg_on(1, 1, ACK, 6001, 303, "b2");
+    seg_on(0, 0, ACK, 103, 5001, "a2");
+    seg_on(0, 0, SYN, 900, 0, ""); /* the first connection's ports again */
+    seg_on(1, 0, ACK, 303, 6003, "b3");
+    seg_on(0, 1, SYN | ACK, 7000, 901, "");
+    seg_on(0, 0, ACK, 901, 7001, "a3");
+    cr_assert_str_eq(trace(), "o1 o2 d0:a1@5 d0:b1@6 d1:b2@7 d0:a2@8 c1 o3 d0:b3@10 d0:a3@12");
 }
 
 Test(tcp, other_ports_are_left_alone)
