@@ -59,10 +59,8 @@ static int pcap_file_next(uf_reader *r, uf_record *rec, uf_error *err)
     b->at += b->record_header + h->caplen;
     rec->offset = at;
     rec->time = uf_time_from_parts(h->ts.tv_sec, h->ts.tv_usec); /* ns precision */
-    uint32_t ifindex = 0;
-    if (uf_decode_link(b->linktype, data, h->caplen, &r->link, rec, &ifindex, &rec->problem) < 0)
-        rec->kind = UF_REC_SKIPPED;
-    rec->bus = reader_bus_for_ifindex(r, b->bus, ifindex, &b->ifindex_bus_key, &b->ifindex_bus);
+    reader_take_link(r, b->linktype, data, h->caplen, b->bus, &b->ifindex_bus_key,
+                     &b->ifindex_bus, rec);
     return 1;
 }
 

@@ -142,6 +142,13 @@ static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *fmt, ..
     return -1;
 }
 
+static int read_failed(uf_reader *r, uint64_t at, uf_error *err)
+{
+    uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, at,
+                 strerror(errno));
+    return -1;
+}
+
 /* A section header (its byte order is known from the magic by now). */
 static int take_shb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32_t len,
                     uint64_t at, uf_error *err)
@@ -209,6 +216,19 @@ static int take_idb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32
     return 0;
 }
 
+/* A block that describes rather than carries: a section or an interface. */
+static bool describes(uint32_t type)
+{
+    return type == BLOCK_SHB || type == BLOCK_IDB;
+}
+
+static int take_description(uf_reader *r, pcapng_backend *b, uint32_t type, const uint8_t *body,
+                            uint32_t len, uint64_t at, uf_error *err)
+{
+    return type == BLOCK_SHB ? take_shb(r, b, body, len, at, err)
+                             : take_idb(r, b, body, len, at, err);
+}
+
 static ng_iface *iface_of(uf_reader *r, pcapng_backend *b, uint32_t id, uint64_t at,
                           uf_error *err)
 {
@@ -219,15 +239,10 @@ static ng_iface *iface_of(uf_reader *r, pcapng_backend *b, uint32_t id, uint64_t
     return NULL;
 }
 
-/* Fills rec from one packet of interface i. */
 static void take_packet(uf_reader *r, ng_iface *i, const uint8_t *data, uint32_t caplen,
                         uf_record *rec)
 {
-    uint32_t ifindex = 0;
-    if (uf_decode_link(i->linktype, data, caplen, &r->link, rec, &ifindex, &rec->problem) < 0)
-        rec->kind = UF_REC_SKIPPED;
-    rec->bus = ifindex ? reader_bus_for_ifindex(r, i->bus, ifindex, &i->ifindex_key, &i->ifindex_bus)
-                       : i->bus;
+    reader_take_link(r, i->linktype, data, caplen, i->bus, &i->ifindex_key, &i->ifindex_bus, rec);
 }
 
 /* A timestamp in the interface's units since 1970, as wiretap converts it. */
@@ -332,11 +347,8 @@ static int peek_block(uf_reader *r, pcapng_backend *b, uint64_t *at, uint32_t *t
         return 0; /* the end, between blocks */
     if (got == 0)
         return damaged(r, *at, err, "the file ends inside a block header");
-    if (got < 0) {
-        uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, *at,
-                     strerror(errno));
-        return -1;
-    }
+    if (got < 0)
+        return read_failed(r, *at, err);
     const uint8_t *p = b->buf + b->start;
     memcpy(type, p, 4); /* the SHB's type reads alike in both byte orders */
     if (*type == BLOCK_SHB) {
@@ -361,11 +373,8 @@ static int peek_block(uf_reader *r, pcapng_backend *b, uint64_t *at, uint32_t *t
     got = fill(b, len);
     if (got == 0)
         return damaged(r, *at, err, "the file ends inside a block of %u bytes", len);
-    if (got < 0) {
-        uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, *at,
-                     strerror(errno));
-        return -1;
-    }
+    if (got < 0)
+        return read_failed(r, *at, err);
     p = b->buf + b->start;
     uint32_t trailer = rd32(b, p + len - 4);
     if (trailer != len)
@@ -386,8 +395,8 @@ static int pcapng_next(uf_reader *r, uf_record *rec, uf_error *err)
         if (rc <= 0)
             return rc;
         switch (type) {
-        case BLOCK_SHB: rc = take_shb(r, b, body, len, at, err); break;
-        case BLOCK_IDB: rc = take_idb(r, b, body, len, at, err); break;
+        case BLOCK_SHB:
+        case BLOCK_IDB: rc = take_description(r, b, type, body, len, at, err); break;
         case BLOCK_EPB: rc = take_timed_packet(r, b, true, body, len, at, rec, err); break;
         case BLOCK_PB: rc = take_timed_packet(r, b, false, body, len, at, rec, err); break;
         case BLOCK_SPB: rc = take_spb(r, b, body, len, at, rec, err); break;
@@ -430,10 +439,8 @@ int pcapng_file_open(uf_reader *r, uf_error *err)
     uint32_t type, len;
     const uint8_t *body;
     uf_error ignored;
-    while (peek_block(r, b, &at, &type, &body, &len, &ignored) == 1 &&
-           (type == BLOCK_SHB || type == BLOCK_IDB) &&
-           (type == BLOCK_SHB ? take_shb(r, b, body, len, at, &ignored)
-                              : take_idb(r, b, body, len, at, &ignored)) == 0)
+    while (peek_block(r, b, &at, &type, &body, &len, &ignored) == 1 && describes(type) &&
+           take_description(r, b, type, body, len, at, &ignored) == 0)
         b->start += len + 12;
     return 0;
 }

@@ -75,6 +75,15 @@ uint32_t reader_bus_for_ifindex(uf_reader *r, uint32_t base_bus, uint32_t ifinde
     return *cache_bus;
 }
 
+void reader_take_link(uf_reader *r, uint32_t linktype, const uint8_t *data, size_t len,
+                      uint32_t base_bus, uint32_t *cache_key, uint32_t *cache_bus, uf_record *rec)
+{
+    uint32_t ifindex = 0;
+    if (uf_decode_link(linktype, data, len, &r->link, rec, &ifindex, &rec->problem) < 0)
+        rec->kind = UF_REC_SKIPPED;
+    rec->bus = reader_bus_for_ifindex(r, base_bus, ifindex, cache_key, cache_bus);
+}
+
 text_kind text_classify(const char *head, size_t len)
 {
     static const char *const asc_headers[] = {"date ", "base ", "begin triggerblock",

@@ -41,6 +41,12 @@ uint32_t reader_bus(uf_reader *r, const char *name);
 uint32_t reader_bus_for_ifindex(uf_reader *r, uint32_t base_bus, uint32_t ifindex,
                                 uint32_t *cache_key, uint32_t *cache_bus);
 
+/* Decodes one record of a link type into rec (UF_REC_SKIPPED with the
+ * reason if it cannot be), on base_bus or the bus of its SLL2 interface
+ * index; the cache pair as for reader_bus_for_ifindex. */
+void reader_take_link(uf_reader *r, uint32_t linktype, const uint8_t *data, size_t len,
+                      uint32_t base_bus, uint32_t *cache_key, uint32_t *cache_bus, uf_record *rec);
+
 /* Backends: each returns 0 and sets r->ops / r->backend, or -1 with err. */
 int pcap_file_open(uf_reader *r, uf_error *err);
 /* pcapng: our own reader of its common blocks (pcapng_file.c), which

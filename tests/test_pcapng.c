@@ -35,24 +35,23 @@ typedef struct ng_file {
     bool big; /* this section's byte order */
 } ng_file;
 
+/* v in `bytes` bytes, in the section's byte order. */
+static void put_uint(ng_file *f, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++) {
+        uint8_t byte = (uint8_t)(v >> (8 * (f->big ? bytes - 1 - i : i)));
+        g_byte_array_append(f->out, &byte, 1);
+    }
+}
+
 static void put16(ng_file *f, uint16_t v)
 {
-    uint8_t b[2];
-    if (f->big)
-        uf_store_be16(b, v);
-    else
-        memcpy(b, &v, 2);
-    g_byte_array_append(f->out, b, 2);
+    put_uint(f, v, 2);
 }
 
 static void put32(ng_file *f, uint32_t v)
 {
-    uint8_t b[4];
-    if (f->big)
-        uf_store_be32(b, v);
-    else
-        memcpy(b, &v, 4);
-    g_byte_array_append(f->out, b, 4);
+    put_uint(f, v, 4);
 }
 
 static void put_bytes(ng_file *f, const void *p, size_t n)
@@ -115,11 +114,9 @@ static void idb(ng_file *f, const char *name, int tsresol, bool offset, int64_t 
         put_option(f, 9, &r, 1);
     }
     if (offset) {
-        uint8_t b[8];
-        uint64_t v = (uint64_t)tsoffset;
-        for (int i = 0; i < 8; i++)
-            b[f->big ? i : 7 - i] = (uint8_t)(v >> (56 - 8 * i));
-        put_option(f, 14, b, 8);
+        put16(f, 14); /* if_tsoffset */
+        put16(f, 8);
+        put_uint(f, (uint64_t)tsoffset, 8);
     }
     put_option(f, 0, NULL, 0);
     block_end(f, at);
