@@ -1,108 +1,182 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * pcap files through libpcap, with nanosecond timestamps. Each record's
- * offset, which a damage report needs, is counted here: the file header,
- * then each record's header and captured bytes (ftello() before each record
- * would cost a system call a frame, a tenth of the time of a whole check).
+ * pcap files, read here rather than by libpcap: libpcap takes each record
+ * with two fread() calls, and with stdio's copies under them that was
+ * half of a whole check (docs/performance.md). This reader takes the
+ * files that make up nearly every capture:
+ *
+ *   magic 0xA1B2C3D4 (microseconds) or 0xA1B23C4D (nanoseconds), in
+ *   either byte order; version 2.3 or 2.4; a 16-bit link type
+ *
+ * and leaves to libpcap, from the start, any other file: versions before
+ * 2.3 (caplen and len swapped), link types with FCS bits, and link types
+ * whose pseudo-header libpcap rewrites (byte-swapped SLL, SLL2, USB,
+ * NFLOG, PFLOG; USB memory-mapped always). A record longer than the
+ * file's snap length, which libpcap cuts, hands the file to libpcap where
+ * it stands, so that records are always libpcap's; tests/test_pcap.c
+ * reads pcap files both ways.
+ *
+ * Records point into a byte_window; a damaged record is named with its
+ * offset.
  */
+#include "byte_window.h"
 #include "reader_internal.h"
 
 #include <errno.h>
-#include <pcap/pcap.h>
-#include <stdio_ext.h>
 #include <string.h>
 
-/* libpcap reads each record with two fread() calls on our FILE. A larger
- * buffer than the default (one page) saves read system calls, and since
- * only this thread touches the FILE, glibc need not lock it for every
- * fread: together a sixth of a whole check (perf). */
-#define READ_BUFFER_BYTES (256u * 1024u)
+#define FILE_HEADER 24
+#define RECORD_HEADER 16
+#define MAX_PACKET 262144u /* libpcap's max_snaplen_for_dlt() for our link types */
+#define MAGIC_USEC 0xA1B2C3D4u
+#define MAGIC_NSEC 0xA1B23C4Du
+
+enum {
+    LINKTYPE_PFLOG = 117,
+    LINKTYPE_USB_LINUX = 189,
+    LINKTYPE_USB_LINUX_MMAPPED = 220,
+    LINKTYPE_NFLOG = 239,
+};
 
 typedef struct pcap_backend {
-    FILE *f;
-    pcap_t *p;
+    byte_window w;
+    bool swapped;
+    uint32_t nsec_per_unit; /* 1000 for microseconds, 1 for nanoseconds */
+    uint32_t snaplen;       /* as libpcap takes it: bounded by MAX_PACKET */
     uint32_t linktype;
     uint32_t bus;
-    uint32_t ifindex_bus_key; /* last SLL2 ifindex seen, 0 if none */
-    uint32_t ifindex_bus;
-    uint64_t at;              /* the next record's offset */
-    uint32_t record_header;   /* 16; 24 in the "modified" (Kuznetzov) format */
+    uint32_t ifindex_key, ifindex_bus;
 } pcap_backend;
 
-/* pcap_datalink() answers with DLT_ values; a few differ from LINKTYPE_. */
-static uint32_t linktype_of_dlt(int dlt)
+static uint32_t rd32(bool swapped, const uint8_t *p)
 {
-    switch (dlt) {
-#ifdef DLT_RAW
-    case DLT_RAW:
-        return UF_LINKTYPE_RAW;
-#endif
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return swapped ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t rd16(bool swapped, const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return swapped ? __builtin_bswap16(v) : v;
+}
+
+/* Link types whose packets libpcap changes on the way (pcap_post_process):
+ * a pseudo-header in the writer's byte order, or USB lengths it fixes. */
+static bool libpcap_rewrites(uint32_t linktype, bool swapped)
+{
+    switch (linktype) {
+    case LINKTYPE_USB_LINUX_MMAPPED:
+        return true;
+    case LINKTYPE_PFLOG:
+    case UF_LINKTYPE_LINUX_SLL:
+    case UF_LINKTYPE_LINUX_SLL2:
+    case LINKTYPE_USB_LINUX:
+    case LINKTYPE_NFLOG:
+        return swapped;
     default:
-        return (uint32_t)dlt;
+        return false;
     }
+}
+
+/* Reads the file header into b; false if the file is one for libpcap. */
+static bool take_file_header(pcap_backend *b)
+{
+    if (byte_window_fill(&b->w, FILE_HEADER) != 1)
+        return false; /* short, or unreadable: libpcap words it */
+    const uint8_t *h = byte_window_at(&b->w);
+    uint32_t magic;
+    memcpy(&magic, h, 4);
+    b->swapped = magic == __builtin_bswap32(MAGIC_USEC) || magic == __builtin_bswap32(MAGIC_NSEC);
+    magic = rd32(b->swapped, h);
+    if (magic != MAGIC_USEC && magic != MAGIC_NSEC)
+        return false;
+    b->nsec_per_unit = magic == MAGIC_USEC ? 1000 : 1;
+    uint16_t major = rd16(b->swapped, h + 4), minor = rd16(b->swapped, h + 6);
+    if (major != 2 || minor < 3)
+        return false;
+    uint32_t snaplen = rd32(b->swapped, h + 16);
+    b->snaplen = snaplen == 0 || snaplen > MAX_PACKET ? MAX_PACKET : snaplen;
+    b->linktype = rd32(b->swapped, h + 20);
+    if (b->linktype > 0xFFFF || libpcap_rewrites(b->linktype, b->swapped))
+        return false;
+    byte_window_take(&b->w, FILE_HEADER);
+    return true;
+}
+
+static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *why, uint32_t n,
+                   size_t got)
+{
+    uf_error_set(err, "%s: damaged at byte %" G_GUINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
+                 "): the file ends inside a record %s (%zu of %u bytes)", r->path, at, r->count,
+                 why, got, n);
+    return -1;
+}
+
+static int read_failed(uf_reader *r, uint64_t at, uf_error *err)
+{
+    uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, at,
+                 strerror(errno));
+    return -1;
 }
 
 static int pcap_file_next(uf_reader *r, uf_record *rec, uf_error *err)
 {
     pcap_backend *b = r->backend;
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    uint64_t at = b->at;
-    int rc = pcap_next_ex(b->p, &h, &data);
-    if (rc == PCAP_ERROR_BREAK)
-        return 0;
-    if (rc != 1) {
-        uf_error_set(err, "%s: damaged at byte %" G_GUINT64_FORMAT " (after frame %"
-                     G_GUINT64_FORMAT "): %s", r->path, at, r->count, pcap_geterr(b->p));
-        return -1;
-    }
-    b->at += b->record_header + h->caplen;
+    uint64_t at = byte_window_offset(&b->w);
+    int got = byte_window_fill(&b->w, RECORD_HEADER);
+    if (got == 0 && byte_window_left(&b->w) == 0)
+        return 0; /* the end, between records */
+    if (got == 0)
+        return damaged(r, at, err, "header", RECORD_HEADER, byte_window_left(&b->w));
+    if (got < 0)
+        return read_failed(r, at, err);
+    const uint8_t *h = byte_window_at(&b->w);
+    uint32_t caplen = rd32(b->swapped, h + 8);
+    if (caplen > b->snaplen)
+        return reader_hand_over(r, pcap_libpcap_open, "libpcap", rec, err);
+    got = byte_window_fill(&b->w, RECORD_HEADER + caplen);
+    if (got == 0)
+        return damaged(r, at, err, "packet", caplen, byte_window_left(&b->w) - RECORD_HEADER);
+    if (got < 0)
+        return read_failed(r, at, err);
+    h = byte_window_at(&b->w); /* the buffer may have moved */
+    /* Seconds and fractions as libpcap's struct pcap_timeval: signed. */
+    int32_t sec = (int32_t)rd32(b->swapped, h), frac = (int32_t)rd32(b->swapped, h + 4);
     rec->offset = at;
-    rec->time = uf_time_from_parts(h->ts.tv_sec, h->ts.tv_usec); /* ns precision */
-    reader_take_link(r, b->linktype, data, h->caplen, b->bus, &b->ifindex_bus_key,
+    rec->time = uf_time_from_parts(sec, (int64_t)frac * b->nsec_per_unit);
+    reader_take_link(r, b->linktype, h + RECORD_HEADER, caplen, b->bus, &b->ifindex_key,
                      &b->ifindex_bus, rec);
+    byte_window_take(&b->w, RECORD_HEADER + caplen); /* the bytes stay until the next call */
     return 1;
 }
 
 static void pcap_close_backend(uf_reader *r)
 {
     pcap_backend *b = r->backend;
-    if (b) {
-        pcap_close(b->p); /* also closes the FILE */
-        g_free(b);
-    }
+    if (!b)
+        return;
+    byte_window_close(&b->w);
+    g_free(b);
+    r->backend = NULL;
 }
 
 static const reader_ops pcap_ops = {pcap_file_next, pcap_close_backend};
 
 int pcap_file_open(uf_reader *r, uf_error *err)
 {
-    FILE *f = fopen(r->path, "rb");
-    if (!f) {
-        uf_error_set(err, "%s: cannot open: %s", r->path, strerror(errno));
-        return -1;
-    }
-    setvbuf(f, NULL, _IOFBF, READ_BUFFER_BYTES);
-    __fsetlocking(f, FSETLOCKING_BYCALLER);
-    /* The magic says the records' header size (libpcap does not). */
-    uint8_t magic[4] = {0};
-    bool modified = fread(magic, 1, 4, f) == 4 &&
-                    (memcmp(magic, "\xa1\xb2\xcd\x34", 4) == 0 ||
-                     memcmp(magic, "\x34\xcd\xb2\xa1", 4) == 0);
-    rewind(f);
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!p) {
-        uf_error_set(err, "%s: not a readable pcap file: %s", r->path, errbuf);
-        fclose(f);
-        return -1;
-    }
     pcap_backend *b = g_new0(pcap_backend, 1);
-    b->f = f;
-    b->p = p;
-    b->at = (uint64_t)ftello(f); /* after the file header */
-    b->record_header = modified ? 24 : 16;
-    b->linktype = linktype_of_dlt(pcap_datalink(p));
+    if (byte_window_open(&b->w, r->path) < 0) {
+        uf_error_set(err, "%s: cannot open: %s", r->path, strerror(errno));
+        g_free(b);
+        return -1;
+    }
+    if (!take_file_header(b)) {
+        byte_window_close(&b->w);
+        g_free(b);
+        return pcap_libpcap_open(r, err);
+    }
     b->bus = reader_bus(r, "if0");
     r->backend = b;
     r->ops = &pcap_ops;

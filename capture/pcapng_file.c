@@ -19,18 +19,15 @@
  * records and frame numbers are always those of Wireshark. Wiretap stays
  * the reference: tests/test_pcapng.c reads pcapng files both ways.
  *
- * The file is read in chunks of READ_CHUNK into a buffer that grows to
- * the largest block (at most MAX_BLOCK); records point into it.
+ * The file is read through a byte_window whose buffer grows to the
+ * largest block (at most MAX_BLOCK); records point into it.
  */
+#include "byte_window.h"
 #include "reader_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
-#include <unistd.h>
-
-#define READ_CHUNK (1u << 20)
 /* Wiretap's own bound is larger only for D-Bus packets. */
 #define MAX_BLOCK (16u * 1024 * 1024)
 #define MAX_PACKET 262144u /* WTAP_MAX_PACKET_SIZE_STANDARD */
@@ -61,11 +58,7 @@ typedef struct ng_iface {
 } ng_iface;
 
 typedef struct pcapng_backend {
-    int fd;
-    uint8_t *buf;
-    size_t cap;
-    size_t start, end;     /* the bytes not yet taken: buf[start, end) */
-    uint64_t buf_offset;   /* the file offset of buf[0] */
+    byte_window w;
     bool swapped;          /* this section's byte order is not ours */
     bool have_section;
     GArray *ifaces;        /* ng_iface, this section's, by interface id */
@@ -91,41 +84,6 @@ static uint64_t rd64(const pcapng_backend *b, const uint8_t *p)
     uint64_t v;
     memcpy(&v, p, 8);
     return b->swapped ? __builtin_bswap64(v) : v;
-}
-
-/* Makes at least `need` bytes available from buf[start]. 1: there; 0: the
- * file ends first (what is left stays); -1: a read error (errno). */
-static int fill(pcapng_backend *b, size_t need)
-{
-    if (b->end - b->start >= need)
-        return 1;
-    if (b->start > 0) {
-        memmove(b->buf, b->buf + b->start, b->end - b->start);
-        b->buf_offset += b->start;
-        b->end -= b->start;
-        b->start = 0;
-    }
-    if (need > b->cap) {
-        size_t cap = b->cap;
-        while (cap < need)
-            cap *= 2;
-        b->buf = g_realloc(b->buf, cap);
-        b->cap = cap;
-    }
-    while (b->end < need) {
-        size_t want = b->cap - b->end;
-        if (want > READ_CHUNK)
-            want = READ_CHUNK;
-        ssize_t n = read(b->fd, b->buf + b->end, want);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            return 0;
-        b->end += (size_t)n;
-    }
-    return 1;
 }
 
 static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *fmt, ...) UF_PRINTF(4, 5);
@@ -304,35 +262,10 @@ static void pcapng_close_backend(uf_reader *r)
     pcapng_backend *b = r->backend;
     if (!b)
         return;
-    close(b->fd);
-    g_free(b->buf);
+    byte_window_close(&b->w);
     g_array_free(b->ifaces, TRUE);
     g_free(b);
     r->backend = NULL;
-}
-
-/* A block this reader leaves to wiretap: wiretap reads the file again
- * from its start, the records given so far are passed over, and it goes
- * on from there. */
-static int hand_to_wiretap(uf_reader *r, uf_record *rec, uf_error *err)
-{
-    uint64_t given = r->count;
-    pcapng_close_backend(r);
-    if (pcapng_wiretap_open(r, err) < 0)
-        return -1;
-    for (uint64_t k = 0; k < given; k++) {
-        int rc = r->ops->next(r, rec, err);
-        if (rc != 1) {
-            if (rc == 0)
-                uf_error_set(err, "%s: wiretap finds %" G_GUINT64_FORMAT " records before the "
-                             "first block udsflash leaves to it, where udsflash read %"
-                             G_GUINT64_FORMAT, r->path, k, given);
-            return -1;
-        }
-        rec->problem = NULL;
-        rec->time = UF_TIME_NONE;
-    }
-    return r->ops->next(r, rec, err);
 }
 
 /* The next block, whole in the buffer and not yet taken: 1, with its
@@ -341,15 +274,15 @@ static int hand_to_wiretap(uf_reader *r, uf_record *rec, uf_error *err)
 static int peek_block(uf_reader *r, pcapng_backend *b, uint64_t *at, uint32_t *type,
                       const uint8_t **body, uint32_t *body_len, uf_error *err)
 {
-    *at = b->buf_offset + b->start;
-    int got = fill(b, 12);
-    if (got == 0 && b->end == b->start)
+    *at = byte_window_offset(&b->w);
+    int got = byte_window_fill(&b->w, 12);
+    if (got == 0 && byte_window_left(&b->w) == 0)
         return 0; /* the end, between blocks */
     if (got == 0)
         return damaged(r, *at, err, "the file ends inside a block header");
     if (got < 0)
         return read_failed(r, *at, err);
-    const uint8_t *p = b->buf + b->start;
+    const uint8_t *p = byte_window_at(&b->w);
     memcpy(type, p, 4); /* the SHB's type reads alike in both byte orders */
     if (*type == BLOCK_SHB) {
         uint32_t magic;
@@ -370,12 +303,12 @@ static int peek_block(uf_reader *r, pcapng_backend *b, uint64_t *at, uint32_t *t
                        len);
     if (len > MAX_BLOCK)
         return damaged(r, *at, err, "a block of %u bytes, more than the %u read", len, MAX_BLOCK);
-    got = fill(b, len);
+    got = byte_window_fill(&b->w, len);
     if (got == 0)
         return damaged(r, *at, err, "the file ends inside a block of %u bytes", len);
     if (got < 0)
         return read_failed(r, *at, err);
-    p = b->buf + b->start;
+    p = byte_window_at(&b->w);
     uint32_t trailer = rd32(b, p + len - 4);
     if (trailer != len)
         return damaged(r, *at, err, "a block of %u bytes whose trailer says %u", len, trailer);
@@ -403,11 +336,11 @@ static int pcapng_next(uf_reader *r, uf_record *rec, uf_error *err)
         case BLOCK_NRB:
         case BLOCK_ISB:
         case BLOCK_DSB: rc = 0; break;
-        default: return hand_to_wiretap(r, rec, err);
+        default: return reader_hand_over(r, pcapng_wiretap_open, "wiretap", rec, err);
         }
         if (rc < 0)
             return -1;
-        b->start += len + 12; /* a record's bytes stay in place until the next call */
+        byte_window_take(&b->w, len + 12); /* a record's bytes stay in place until the next call */
         if (rc == 1) {
             rec->offset = at;
             return 1;
@@ -419,16 +352,13 @@ static const reader_ops pcapng_ops = {pcapng_next, pcapng_close_backend};
 
 int pcapng_file_open(uf_reader *r, uf_error *err)
 {
-    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    byte_window w;
+    if (byte_window_open(&w, r->path) < 0) {
         uf_error_set(err, "%s: cannot open: %s", r->path, strerror(errno));
         return -1;
     }
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     pcapng_backend *b = g_new0(pcapng_backend, 1);
-    b->fd = fd;
-    b->cap = READ_CHUNK;
-    b->buf = g_malloc(b->cap);
+    b->w = w;
     b->ifaces = g_array_new(FALSE, TRUE, sizeof(ng_iface));
     r->backend = b;
     r->ops = &pcapng_ops;
@@ -441,6 +371,6 @@ int pcapng_file_open(uf_reader *r, uf_error *err)
     uf_error ignored;
     while (peek_block(r, b, &at, &type, &body, &len, &ignored) == 1 && describes(type) &&
            take_description(r, b, type, body, len, at, &ignored) == 0)
-        b->start += len + 12;
+        byte_window_take(&b->w, len + 12);
     return 0;
 }

@@ -175,14 +175,26 @@ uf_reader *uf_reader_open(const char *path, uf_error *err)
     return r;
 }
 
-uf_reader *uf_reader_open_pcapng_wiretap(const char *path, uf_error *err)
+/* A reader opened with one backend, without probing. */
+static uf_reader *open_with(const char *path, int (*open)(uf_reader *, uf_error *),
+                            uf_error *err)
 {
     uf_reader *r = reader_new(path);
-    if (pcapng_wiretap_open(r, err) < 0) {
+    if (open(r, err) < 0) {
         reader_free(r);
         return NULL;
     }
     return r;
+}
+
+uf_reader *uf_reader_open_pcapng_wiretap(const char *path, uf_error *err)
+{
+    return open_with(path, pcapng_wiretap_open, err);
+}
+
+uf_reader *uf_reader_open_pcap_libpcap(const char *path, uf_error *err)
+{
+    return open_with(path, pcap_libpcap_open, err);
 }
 
 uf_reader *uf_reader_open_live(const char *iface, uf_error *err)
@@ -195,14 +207,42 @@ uf_reader *uf_reader_open_live(const char *iface, uf_error *err)
     return r;
 }
 
-int uf_reader_next(uf_reader *r, uf_record *rec, uf_error *err)
+/* What a backend may leave unset in a record. */
+static void clear_record(uf_record *rec)
 {
-    if (r->ended)
-        return 0;
     rec->problem = NULL;
     rec->bus = 0;
     rec->offset = 0;
     rec->time = UF_TIME_NONE;
+}
+
+int reader_hand_over(uf_reader *r, int (*open)(uf_reader *, uf_error *), const char *to,
+                     uf_record *rec, uf_error *err)
+{
+    uint64_t given = r->count;
+    r->ops->close(r);
+    if (open(r, err) < 0)
+        return -1;
+    for (uint64_t k = 0; k < given; k++) {
+        clear_record(rec);
+        int rc = r->ops->next(r, rec, err);
+        if (rc != 1) {
+            if (rc == 0)
+                uf_error_set(err, "%s: %s finds %" G_GUINT64_FORMAT " records before the first "
+                             "that udsflash leaves to it, where udsflash read %" G_GUINT64_FORMAT,
+                             r->path, to, k, given);
+            return -1;
+        }
+    }
+    clear_record(rec);
+    return r->ops->next(r, rec, err);
+}
+
+int uf_reader_next(uf_reader *r, uf_record *rec, uf_error *err)
+{
+    if (r->ended)
+        return 0;
+    clear_record(rec);
     int rc = r->ops->next(r, rec, err);
     if (rc == 1) {
         rec->number = ++r->count;

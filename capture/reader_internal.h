@@ -47,8 +47,18 @@ uint32_t reader_bus_for_ifindex(uf_reader *r, uint32_t base_bus, uint32_t ifinde
 void reader_take_link(uf_reader *r, uint32_t linktype, const uint8_t *data, size_t len,
                       uint32_t base_bus, uint32_t *cache_key, uint32_t *cache_bus, uf_record *rec);
 
-/* Backends: each returns 0 and sets r->ops / r->backend, or -1 with err. */
+/* A backend that meets what it leaves to another reader: closes itself,
+ * opens the file again with `open` (named `to` in errors), passes over the
+ * records given so far, and returns the next one as ops->next does. */
+int reader_hand_over(uf_reader *r, int (*open)(uf_reader *, uf_error *), const char *to,
+                     uf_record *rec, uf_error *err);
+
+/* Backends: each returns 0 and sets r->ops / r->backend, or -1 with err.
+ * A backend's close leaves r->backend NULL and may be called again. */
+/* pcap: our own reader (pcap_file.c), which leaves unusual files to
+ * libpcap (pcap_libpcap.c). */
 int pcap_file_open(uf_reader *r, uf_error *err);
+int pcap_libpcap_open(uf_reader *r, uf_error *err);
 /* pcapng: our own reader of its common blocks (pcapng_file.c), which
  * hands the file to wiretap at any other block. */
 int pcapng_file_open(uf_reader *r, uf_error *err);

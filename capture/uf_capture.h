@@ -176,6 +176,9 @@ uf_reader *uf_reader_open(const char *path, uf_error *err) UF_MUST_USE;
 /* Opens a pcapng file with Wireshark's wiretap rather than udsflash's own
  * pcapng reader: the reference the tests hold ours to. */
 uf_reader *uf_reader_open_pcapng_wiretap(const char *path, uf_error *err) UF_MUST_USE;
+/* Opens a pcap file with libpcap rather than udsflash's own pcap reader:
+ * likewise the tests' reference. */
+uf_reader *uf_reader_open_pcap_libpcap(const char *path, uf_error *err) UF_MUST_USE;
 
 /* Opens a live capture on a network interface (SocketCAN "can0", "vcan0")
  * through libpcap. Returns NULL with a clear reason where AF_CAN is

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * A window onto a file read front to back in large chunks, for the binary
+ * readers that take their records in place (pcap_file.c, pcapng_file.c):
+ * one read() per chunk instead of stdio's copies, and a record's bytes
+ * stay valid, where they are, until the reader asks for more.
+ */
+#ifndef UF_BYTE_WINDOW_H
+#define UF_BYTE_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct byte_window {
+    int fd;
+    uint8_t *buf;
+    size_t cap;
+    size_t start, end;   /* the bytes not yet taken: buf[start, end) */
+    uint64_t buf_offset; /* the file offset of buf[0] */
+} byte_window;
+
+/* 0, or -1 with errno. */
+int byte_window_open(byte_window *w, const char *path);
+void byte_window_close(byte_window *w);
+
+/* Makes at least `need` bytes available from buf[start], growing the
+ * buffer if a record is larger than it (the caller bounds `need`).
+ * 1: there; 0: the file ends first (what is left stays); -1: a read error
+ * (errno). */
+int byte_window_fill(byte_window *w, size_t need);
+
+static inline const uint8_t *byte_window_at(const byte_window *w)
+{
+    return w->buf + w->start;
+}
+
+/* The file offset of the next byte not yet taken. */
+static inline uint64_t byte_window_offset(const byte_window *w)
+{
+    return w->buf_offset + w->start;
+}
+
+static inline size_t byte_window_left(const byte_window *w)
+{
+    return w->end - w->start;
+}
+
+static inline void byte_window_take(byte_window *w, size_t n)
+{
+    w->start += n;
+}
+
+#endif /* UF_BYTE_WINDOW_H */
