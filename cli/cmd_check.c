@@ -170,6 +170,7 @@ int uf_cmd_check(int argc, char **argv)
     in.read_ahead = true;
     collector c = {uf_spill_new(), 0, 0, {0, 0, 0}};
     cfg.spill_sessions = true;
+    cfg.hash_thread = true; /* beside the reader's thread and the analysis */
     uf_analyzer_sink sink = {.ctx = &c, .message = on_message, .finding = on_finding};
     uf_analyzer *a = uf_cli_analyze(&in, &cfg, &sink);
     input_findings(&c, &in, cfg.ignore);

@@ -69,7 +69,8 @@ typedef struct session_state {
     uint64_t rd_address, rd_size;
     uint8_t rd_dfi;
     int32_t open;         /* index into downloads of the open one, or -1 */
-    struct gcry_md_handle *sum;  /* gcry_md_hd_t: the open download's SHA-256 */
+    struct uf_hash *sum;  /* the open download's SHA-256 */
+    GPtrArray *pending;   /* uf_hash *, by download: digests not taken yet */
     int32_t last_counter; /* last accepted block counter, or -1 */
     bool have_td;         /* a TransferData waits for its answer */
     req_info td;
@@ -101,10 +102,12 @@ struct uf_sessions {
      * store, each session's record in it (UINT32_MAX: in memory), and
      * what a session is read back into. */
     GPtrArray *closing;
+    GPtrArray *digesting;   /* closed, before the spill: their digests come */
     uf_spill *spill;
     GArray *spilled_at;     /* uint32_t, by index - 1 */
     GByteArray *scratch;
     uf_session *loaded;
+    struct uf_hasher *hasher;
 };
 
 /* ---- sessions.c ---------------------------------------------------------*/
@@ -116,13 +119,15 @@ void session_report(uf_sessions *ss, uf_session *s, const char *rule, uint64_t f
 void session_emit(uf_sessions *ss, uf_session *s, uf_finding *f);
 const char *session_service(uint8_t sid, char *buf, size_t size);
 
-void session_free(uf_session *s);
+void session_free(uf_sessions *ss, uf_session *s);
 
 /* ---- spill.c ---------------------------------------------------------------*/
 
-/* The sessions closed by this call go to the store; called as a public
- * entry point returns. */
-void sessions_spill_closed(uf_sessions *ss);
+/* The sessions closed by this call go to the store, in the order they
+ * closed, each once its digests are computed (at most DIGESTING wait for
+ * theirs); called as a public entry point returns. `all`: every closed
+ * session goes now, waiting for its digests (the end of the capture). */
+void sessions_spill_closed(uf_sessions *ss, bool all);
 /* Session `index`, spilled, read back into the holder; NULL on failure. */
 const uf_session *sessions_load(uf_sessions *ss, uint32_t index);
 void sessions_holder_free(uf_session *h);
@@ -151,6 +156,10 @@ void timing_response(uf_sessions *ss, uf_session *s, uf_uds_message *m);
 void transfer_request(uf_sessions *ss, uf_session *s, const req_info *r, uf_uds_message *m);
 void transfer_response(uf_sessions *ss, uf_session *s, uf_uds_message *m);
 void transfer_close(uf_sessions *ss, uf_session *s);
-void transfer_free(uf_session *s);
+/* All digests of the session's ended downloads computed; and taken into
+ * its downloads (waiting for them). */
+bool transfer_digests_ready(const uf_session *s);
+void transfer_take_digests(uf_sessions *ss, uf_session *s);
+void transfer_free(uf_sessions *ss, uf_session *s);
 
 #endif /* UF_SESSION_INTERNAL_H */

@@ -17,6 +17,8 @@
  */
 #include "session_internal.h"
 
+#include "hasher.h"
+
 #include <string.h>
 
 static uint64_t key_of(const uf_isotp_endpoint *e)
@@ -94,8 +96,10 @@ uf_sessions *uf_sessions_new(const uf_sessions_config *config, const uf_sessions
     ss->by_tester = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->by_ecu = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->functional = g_array_new(FALSE, TRUE, sizeof(functional_req));
+    ss->hasher = uf_hasher_new(ss->cfg.spill && ss->cfg.hash_thread);
     if (ss->cfg.spill) {
         ss->closing = g_ptr_array_new();
+        ss->digesting = g_ptr_array_new();
         ss->spill = uf_spill_new();
         ss->spilled_at = g_array_new(FALSE, FALSE, sizeof(uint32_t));
         ss->scratch = g_byte_array_new();
@@ -103,10 +107,10 @@ uf_sessions *uf_sessions_new(const uf_sessions_config *config, const uf_sessions
     return ss;
 }
 
-void session_free(uf_session *s)
+void session_free(uf_sessions *ss, uf_session *s)
 {
     sequence_free(s);
-    transfer_free(s);
+    transfer_free(ss, s);
     g_free(s->phases);
     g_array_free(s->downloads, TRUE);
     g_array_free(s->dids, TRUE);
@@ -123,10 +127,13 @@ void uf_sessions_free(uf_sessions *ss)
         return;
     for (guint i = 0; i < ss->all->len; i++)
         if (g_ptr_array_index(ss->all, i)) /* NULL: spilled */
-            session_free(g_ptr_array_index(ss->all, i));
+            session_free(ss, g_ptr_array_index(ss->all, i));
     g_ptr_array_free(ss->all, TRUE);
+    uf_hasher_free(ss->hasher); /* every digest taken by now */
     if (ss->closing)
         g_ptr_array_free(ss->closing, TRUE);
+    if (ss->digesting)
+        g_ptr_array_free(ss->digesting, TRUE);
     uf_spill_free(ss->spill);
     if (ss->spilled_at)
         g_array_free(ss->spilled_at, TRUE);
@@ -243,8 +250,10 @@ static void session_close(uf_sessions *ss, uf_session *s)
     map_drop(ss->by_tester, &s->tester, s);
     if (s->ecu_known)
         map_drop(ss->by_ecu, &s->ecu, s);
-    if (ss->sink.session_end)
+    if (ss->sink.session_end) {
+        transfer_take_digests(ss, s);
         ss->sink.session_end(ss->sink.ctx, s);
+    }
     if (ss->closing)
         g_ptr_array_add(ss->closing, s);
 }
@@ -716,7 +725,7 @@ void uf_sessions_message(uf_sessions *ss, uf_uds_message *m)
     flush_held(ss, m);
     if (ss->sink.message)
         ss->sink.message(ss->sink.ctx, m);
-    sessions_spill_closed(ss);
+    sessions_spill_closed(ss, false);
 }
 
 void uf_sessions_unanswered(uf_sessions *ss, const uf_uds_request_ref *r)
@@ -744,5 +753,5 @@ void uf_sessions_finish(uf_sessions *ss)
         session_report(ss, NULL, "flash.sequence.missing", 0, UF_TIME_NONE,
                        "no flash session: no tester asked an ECU for a non-default diagnostic "
                        "session or a flash service");
-    sessions_spill_closed(ss);
+    sessions_spill_closed(ss, true);
 }

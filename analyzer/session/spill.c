@@ -16,6 +16,10 @@
 
 #include <string.h>
 
+/* Closed sessions that may wait in memory for their digests: on a capture
+ * of small images, the thread is a few images behind. */
+#define DIGESTING 64
+
 static void put(GByteArray *b, const void *p, size_t n)
 {
     g_byte_array_append(b, p, (guint)n);
@@ -47,6 +51,7 @@ static void write_session(uf_sessions *ss, uf_session *s)
     session_state st = *s->state;
     st.labels = NULL;
     st.sum = NULL;
+    st.pending = NULL;
     st.td_data = NULL;
     put(b, s, sizeof(*s));
     put(b, &st, sizeof(st));
@@ -61,19 +66,27 @@ static void write_session(uf_sessions *ss, uf_session *s)
     uf_spill_append(ss->spill, b->data, b->len);
 }
 
-void sessions_spill_closed(uf_sessions *ss)
+void sessions_spill_closed(uf_sessions *ss, bool all)
 {
-    if (!ss->closing || !ss->closing->len)
+    if (!ss->closing)
         return;
-    for (guint i = 0; i < ss->closing->len; i++) {
-        uf_session *s = g_ptr_array_index(ss->closing, i);
-        /* The store holds sessions in the order they closed. */
+    for (guint i = 0; i < ss->closing->len; i++)
+        g_ptr_array_add(ss->digesting, g_ptr_array_index(ss->closing, i));
+    g_ptr_array_set_size(ss->closing, 0);
+    /* The store holds sessions in the order they closed: the first to
+     * close goes first, and those after it wait for it. */
+    guint gone = 0;
+    for (; gone < ss->digesting->len; gone++) {
+        uf_session *s = g_ptr_array_index(ss->digesting, gone);
+        if (!all && ss->digesting->len - gone <= DIGESTING && !transfer_digests_ready(s))
+            break;
+        transfer_take_digests(ss, s);
         g_array_index(ss->spilled_at, uint32_t, s->index - 1) = (uint32_t)uf_spill_count(ss->spill);
         write_session(ss, s);
         g_ptr_array_index(ss->all, s->index - 1) = NULL;
-        session_free(s);
+        session_free(ss, s);
     }
-    g_ptr_array_set_size(ss->closing, 0);
+    g_ptr_array_remove_range(ss->digesting, 0, gone);
 }
 
 /* ---- reading back ----------------------------------------------------------------------*/
@@ -144,6 +157,7 @@ const uf_session *sessions_load(uf_sessions *ss, uint32_t index)
     h->state->refused = keep_st.refused;
     h->state->labels = NULL;
     h->state->sum = NULL;
+    h->state->pending = NULL;
     h->state->td_data = NULL;
     ok = ok && get(&r, h->phases, n_phases(ss) * sizeof(uf_session_phase)) &&
          get(&r, h->state->requested, n_steps(ss)) && get(&r, h->state->done, n_steps(ss)) &&

@@ -5,9 +5,10 @@
  * collects the blocks the ECU accepts (positive 0x76): a block counter
  * starts at 0x01, counts up and wraps 0xFF -> 0x00; the same counter again,
  * answered positively, is a legitimate retry and adds no bytes. Bytes are
- * hashed (SHA-256 with libgcrypt, which uses the CPU's SHA extensions: on
- * a flash capture the hash was a fifth of a whole check with GChecksum)
- * and handed to the sink in order.
+ * hashed (SHA-256, hasher.c, in a thread of its own with
+ * uf_sessions_config.hash_thread) and handed to the sink in order.
+ * Digests still being computed when a download ends are taken before a
+ * sink or the spill reads the session (transfer_take_digests).
  *   counter not 0x01 first, skipped or backwards   flash.transfer.block_counter
  *   request longer than maxNumberOfBlockLength     flash.transfer.block_length
  *   bytes != memorySize (uncompressed, unencrypted) flash.transfer.size
@@ -15,46 +16,9 @@
  */
 #include "session_internal.h"
 
-#include <gcrypt.h>
+#include "hasher.h"
+
 #include <string.h>
-
-/* libgcrypt wants its version checked before any use; Wireshark, which
- * loads the plugin, has done it already. */
-static void sha256_init_library(void)
-{
-    static gsize done;
-    if (g_once_init_enter(&done)) {
-        if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-            gcry_check_version(NULL);
-            gcry_control(GCRYCTL_DISABLE_SECMEM, 0); /* nothing secret is hashed */
-            gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-        }
-        g_once_init_leave(&done, 1);
-    }
-}
-
-static gcry_md_hd_t sha256_new(void)
-{
-    sha256_init_library();
-    gcry_md_hd_t h = NULL;
-    if (gcry_md_open(&h, GCRY_MD_SHA256, 0) != 0)
-        g_error("libgcrypt: no SHA-256"); /* a broken installation */
-    return h;
-}
-
-/* The digest in lowercase hex, as GChecksum wrote it. */
-static void sha256_hex(gcry_md_hd_t h, char *out, size_t size)
-{
-    static const char digits[] = "0123456789abcdef";
-    const unsigned char *d = gcry_md_read(h, GCRY_MD_SHA256);
-    size_t i = 0;
-    for (; i < 32 && 2 * i + 2 < size; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 0x0F];
-    }
-    if (size > 0)
-        out[2 * i < size ? 2 * i : size - 1] = '\0';
-}
 
 static uf_download *open_download(uf_session *s)
 {
@@ -65,8 +29,16 @@ static uf_download *open_download(uf_session *s)
 static void end_download(uf_sessions *ss, uf_session *s, uf_download *d)
 {
     session_state *st = s->state;
-    sha256_hex(st->sum, d->sha256, sizeof(d->sha256));
-    gcry_md_close(st->sum);
+    uf_hash_end(ss->hasher, st->sum);
+    if (uf_hasher_threaded(ss->hasher) && !ss->sink.download_end) {
+        /* Taken when the session is spilled, the thread meanwhile busy. */
+        if (!st->pending)
+            st->pending = g_ptr_array_new();
+        g_ptr_array_set_size(st->pending, s->downloads->len);
+        g_ptr_array_index(st->pending, st->open) = st->sum;
+    } else {
+        uf_hash_take(ss->hasher, st->sum, d->sha256);
+    }
     st->sum = NULL;
     st->open = -1;
     if (ss->sink.download_end)
@@ -156,7 +128,7 @@ static void accept_block(uf_sessions *ss, uf_session *s, uf_download *d, const u
     d->last_frame = m->tp->last_frame;
     d->t_end = m->tp->t_last;
     st->last_counter = c;
-    gcry_md_write(st->sum, st->td_data, st->td_len);
+    uf_hash_write(ss->hasher, st->sum, st->td_data, st->td_len);
     if (ss->sink.download_data)
         ss->sink.download_data(ss->sink.ctx, s, d, offset, st->td_data, st->td_len);
 }
@@ -193,7 +165,7 @@ void transfer_response(uf_sessions *ss, uf_session *s, uf_uds_message *m)
         d.last_frame = m->tp->last_frame;
         g_array_append_val(s->downloads, d);
         st->open = (int32_t)s->downloads->len - 1;
-        st->sum = sha256_new();
+        st->sum = uf_hash_begin(ss->hasher);
         st->last_counter = -1;
         label_download(m, open_download(s));
         return;
@@ -234,10 +206,34 @@ void transfer_close(uf_sessions *ss, uf_session *s)
     st->have_td = false;
 }
 
-void transfer_free(uf_session *s)
+bool transfer_digests_ready(const uf_session *s)
+{
+    const GPtrArray *pending = s->state->pending;
+    for (guint i = 0; pending && i < pending->len; i++)
+        if (g_ptr_array_index(pending, i) && !uf_hash_ready(g_ptr_array_index(pending, i)))
+            return false;
+    return true;
+}
+
+void transfer_take_digests(uf_sessions *ss, uf_session *s)
+{
+    GPtrArray *pending = s->state->pending;
+    for (guint i = 0; pending && i < pending->len; i++) {
+        uf_hash *x = g_ptr_array_index(pending, i);
+        if (x)
+            uf_hash_take(ss->hasher, x, g_array_index(s->downloads, uf_download, i).sha256);
+        g_ptr_array_index(pending, i) = NULL;
+    }
+}
+
+void transfer_free(uf_sessions *ss, uf_session *s)
 {
     session_state *st = s->state;
+    char unused[65];
     if (st->sum)
-        gcry_md_close(st->sum);
+        uf_hash_take(ss->hasher, st->sum, unused);
+    transfer_take_digests(ss, s);
+    if (st->pending)
+        g_ptr_array_free(st->pending, TRUE);
     g_free(st->td_data);
 }

@@ -109,6 +109,8 @@ typedef struct uf_sessions_config {
      * stays flat whatever the number of flashes; a session uf_sessions_get
      * returns then lasts until its next call. */
     bool spill;
+    /* With spill: the downloads' SHA-256 in a thread of its own (hasher.h). */
+    bool hash_thread;
 } uf_sessions_config;
 
 typedef struct uf_sessions_sink {

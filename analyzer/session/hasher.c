@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * See hasher.h. SHA-256 by libgcrypt, which uses the CPU's SHA extensions
+ * (GChecksum made the hash a fifth of a whole check of a CAN capture).
+ *
+ * The queue is a ring of CHUNKS chunks: the analyzer appends operations
+ * (bytes of a hash, or its end) to the chunk it fills and hands the chunk
+ * over when it is full or when it waits for a digest; the thread hashes
+ * chunks in order and gives them back. The lock is taken once per chunk,
+ * and each side wakes the other only when it sleeps.
+ */
+#include "hasher.h"
+
+#include <gcrypt.h>
+#include <glib.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CHUNKS 8
+#define CHUNK_BYTES (256u * 1024u)
+
+struct uf_hash {
+    gcry_md_hd_t md;
+    bool ended;
+    gint ready; /* atomic: the thread has written hex */
+    char hex[65];
+};
+
+/* An operation in a chunk, its bytes after it. */
+typedef struct op {
+    uf_hash *x;
+    uint32_t len;
+    uint32_t end; /* the hash ends after these bytes */
+} op;
+
+typedef struct chunk {
+    uint8_t *bytes;
+    size_t used;
+} chunk;
+
+struct uf_hasher {
+    bool threaded;
+    GThread *thread;
+    GMutex lock;
+    GCond changed;
+    chunk chunks[CHUNKS];
+    /* A ring: [head, head + filled) are handed over, oldest first; the
+     * analyzer fills the one after them, fill (its own copy of that index,
+     * read without the lock). */
+    unsigned head, filled, fill;
+    bool writer_sleeps, taker_sleeps, stopping;
+};
+
+/* libgcrypt wants its version checked before any use; Wireshark, which
+ * loads the plugin, has done it already. */
+static void init_library(void)
+{
+    static gsize done;
+    if (g_once_init_enter(&done)) {
+        if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+            gcry_check_version(NULL);
+            gcry_control(GCRYCTL_DISABLE_SECMEM, 0); /* nothing secret is hashed */
+            gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+        }
+        g_once_init_leave(&done, 1);
+    }
+}
+
+/* The digest in lowercase hex, as GChecksum wrote it; frees the handle. */
+static void finish(uf_hash *x)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *d = gcry_md_read(x->md, GCRY_MD_SHA256);
+    for (size_t i = 0; i < 32; i++) {
+        x->hex[2 * i] = digits[d[i] >> 4];
+        x->hex[2 * i + 1] = digits[d[i] & 0x0F];
+    }
+    x->hex[64] = '\0';
+    gcry_md_close(x->md);
+    x->md = NULL;
+    g_atomic_int_set(&x->ready, 1);
+}
+
+static size_t op_size(uint32_t len)
+{
+    return (sizeof(op) + len + 7u) & ~(size_t)7u;
+}
+
+static void hash_chunk(const chunk *c)
+{
+    for (size_t at = 0; at < c->used;) {
+        op o;
+        memcpy(&o, c->bytes + at, sizeof(o));
+        if (o.len)
+            gcry_md_write(o.x->md, c->bytes + at + sizeof(o), o.len);
+        if (o.end)
+            finish(o.x);
+        at += op_size(o.len);
+    }
+}
+
+static gpointer hash_thread(gpointer data)
+{
+    uf_hasher *h = data;
+    g_mutex_lock(&h->lock);
+    for (;;) {
+        while (h->filled == 0 && !h->stopping)
+            g_cond_wait(&h->changed, &h->lock);
+        if (h->filled == 0)
+            break;
+        chunk *c = &h->chunks[h->head];
+        g_mutex_unlock(&h->lock);
+        hash_chunk(c);
+        c->used = 0;
+        g_mutex_lock(&h->lock);
+        h->head = (h->head + 1) % CHUNKS;
+        h->filled--;
+        if (h->writer_sleeps || h->taker_sleeps)
+            g_cond_broadcast(&h->changed);
+    }
+    g_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+static chunk *filling(uf_hasher *h)
+{
+    return &h->chunks[h->fill];
+}
+
+/* Hands the chunk being filled to the thread, and waits until the next
+ * one is free. */
+static void hand_over(uf_hasher *h)
+{
+    if (filling(h)->used == 0)
+        return;
+    g_mutex_lock(&h->lock);
+    h->filled++;
+    h->fill = (h->fill + 1) % CHUNKS;
+    g_cond_broadcast(&h->changed);
+    h->writer_sleeps = true;
+    while (h->filled == CHUNKS)
+        g_cond_wait(&h->changed, &h->lock);
+    h->writer_sleeps = false;
+    g_mutex_unlock(&h->lock);
+}
+
+/* Appends an operation with up to len of its bytes; returns how many. */
+static uint32_t append(uf_hasher *h, uf_hash *x, const uint8_t *data, uint32_t len, bool end)
+{
+    chunk *c = filling(h);
+    if (c->used + op_size(1) > CHUNK_BYTES) {
+        hand_over(h);
+        c = filling(h);
+    }
+    size_t room = CHUNK_BYTES - c->used - sizeof(op);
+    uint32_t take = len < room ? len : (uint32_t)room;
+    op o = {x, take, end && take == len};
+    memcpy(c->bytes + c->used, &o, sizeof(o));
+    memcpy(c->bytes + c->used + sizeof(o), data, take);
+    c->used += op_size(take);
+    return take;
+}
+
+uf_hasher *uf_hasher_new(bool threaded)
+{
+    init_library();
+    uf_hasher *h = g_new0(uf_hasher, 1);
+    h->threaded = threaded;
+    if (threaded) {
+        g_mutex_init(&h->lock);
+        g_cond_init(&h->changed);
+        for (unsigned i = 0; i < CHUNKS; i++)
+            h->chunks[i].bytes = g_malloc(CHUNK_BYTES);
+        h->thread = g_thread_new("udsflash-hash", hash_thread, h);
+    }
+    return h;
+}
+
+void uf_hasher_free(uf_hasher *h)
+{
+    if (!h)
+        return;
+    if (h->threaded) {
+        hand_over(h);
+        g_mutex_lock(&h->lock);
+        h->stopping = true;
+        g_cond_broadcast(&h->changed);
+        g_mutex_unlock(&h->lock);
+        g_thread_join(h->thread);
+        for (unsigned i = 0; i < CHUNKS; i++)
+            g_free(h->chunks[i].bytes);
+        g_mutex_clear(&h->lock);
+        g_cond_clear(&h->changed);
+    }
+    g_free(h);
+}
+
+bool uf_hasher_threaded(const uf_hasher *h)
+{
+    return h->threaded;
+}
+
+uf_hash *uf_hash_begin(uf_hasher *h)
+{
+    (void)h;
+    uf_hash *x = g_new0(uf_hash, 1);
+    if (gcry_md_open(&x->md, GCRY_MD_SHA256, 0) != 0)
+        g_error("libgcrypt: no SHA-256"); /* a broken installation */
+    return x;
+}
+
+void uf_hash_write(uf_hasher *h, uf_hash *x, const void *data, size_t len)
+{
+    if (!h->threaded) {
+        gcry_md_write(x->md, data, len);
+        return;
+    }
+    const uint8_t *p = data;
+    while (len > 0) {
+        uint32_t part = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+        uint32_t took = append(h, x, p, part, false);
+        p += took;
+        len -= took;
+    }
+}
+
+void uf_hash_end(uf_hasher *h, uf_hash *x)
+{
+    if (x->ended)
+        return;
+    x->ended = true;
+    static const uint8_t no_bytes[1];
+    if (h->threaded)
+        append(h, x, no_bytes, 0, true);
+    else
+        finish(x);
+}
+
+bool uf_hash_ready(const uf_hash *x)
+{
+    return g_atomic_int_get(&x->ready);
+}
+
+void uf_hash_take(uf_hasher *h, uf_hash *x, char hex[65])
+{
+    uf_hash_end(h, x);
+    if (!uf_hash_ready(x)) {
+        hand_over(h);
+        g_mutex_lock(&h->lock);
+        h->taker_sleeps = true;
+        while (!uf_hash_ready(x))
+            g_cond_wait(&h->changed, &h->lock);
+        h->taker_sleeps = false;
+        g_mutex_unlock(&h->lock);
+    }
+    memcpy(hex, x->hex, 65);
+    g_free(x);
+}

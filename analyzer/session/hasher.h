@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * SHA-256 of the downloads, in a thread of its own when the caller asks
+ * (uf_sessions_config.hash_thread). Hashing the images is the largest
+ * single cost of a check of a DoIP capture (a third of it, with the CPU's
+ * SHA extensions): in its own thread it runs beside the analysis.
+ *
+ * A hash is begun, written and ended in the analyzer's thread; its digest
+ * is ready some time after the end (uf_hash_ready), and uf_hash_take waits
+ * for it. Without a thread every call hashes at once and a hash is ready
+ * when it ends. Bytes written are copied into a queue of bounded size:
+ * when the thread falls behind, the writer waits for it.
+ */
+#ifndef UF_HASHER_H
+#define UF_HASHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct uf_hasher uf_hasher;
+typedef struct uf_hash uf_hash;
+
+uf_hasher *uf_hasher_new(bool threaded);
+/* Waits for the thread to finish what it was given. Hashes not taken yet
+ * must be taken first (uf_hash_take). */
+void uf_hasher_free(uf_hasher *h);
+bool uf_hasher_threaded(const uf_hasher *h);
+
+uf_hash *uf_hash_begin(uf_hasher *h);
+void uf_hash_write(uf_hasher *h, uf_hash *x, const void *data, size_t len);
+void uf_hash_end(uf_hasher *h, uf_hash *x);
+/* Ended and computed: uf_hash_take will not wait. */
+bool uf_hash_ready(const uf_hash *x);
+/* Ends x if it was not, waits for its digest, writes it as 64 lowercase
+ * hex digits and a NUL into hex, and frees x. */
+void uf_hash_take(uf_hasher *h, uf_hash *x, char hex[65]);
+
+#endif /* UF_HASHER_H */
