@@ -105,12 +105,13 @@ static bool take_file_header(pcap_backend *b)
     return true;
 }
 
-static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *why, uint32_t n,
+/* A cut file: `what` ("a record header") has `got` of its `n` bytes. */
+static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *what, uint32_t n,
                    size_t got)
 {
     uf_error_set(err, "%s: damaged at byte %" G_GUINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
-                 "): the file ends inside a record %s (%zu of %u bytes)", r->path, at, r->count,
-                 why, got, n);
+                 "): the file ends inside %s (%zu of %u bytes)", r->path, at, r->count, what,
+                 got, n);
     return -1;
 }
 
@@ -129,7 +130,7 @@ static int pcap_file_next(uf_reader *r, uf_record *rec, uf_error *err)
     if (got == 0 && byte_window_left(&b->w) == 0)
         return 0; /* the end, between records */
     if (got == 0)
-        return damaged(r, at, err, "header", RECORD_HEADER, byte_window_left(&b->w));
+        return damaged(r, at, err, "a record header", RECORD_HEADER, byte_window_left(&b->w));
     if (got < 0)
         return read_failed(r, at, err);
     const uint8_t *h = byte_window_at(&b->w);
@@ -138,7 +139,7 @@ static int pcap_file_next(uf_reader *r, uf_record *rec, uf_error *err)
         return reader_hand_over(r, pcap_libpcap_open, "libpcap", rec, err);
     got = byte_window_fill(&b->w, RECORD_HEADER + caplen);
     if (got == 0)
-        return damaged(r, at, err, "packet", caplen, byte_window_left(&b->w) - RECORD_HEADER);
+        return damaged(r, at, err, "a record's packet", caplen, byte_window_left(&b->w) - RECORD_HEADER);
     if (got < 0)
         return read_failed(r, at, err);
     h = byte_window_at(&b->w); /* the buffer may have moved */

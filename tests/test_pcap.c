@@ -246,7 +246,7 @@ Test(pcap, damage_named_with_its_offset)
     } cases[] = {
         {24 + 2 * 32 + 10, "damaged at byte 88 (after frame 2): the file ends inside a record "
                            "header (10 of 16 bytes)"},
-        {24 + 2 * 32 + 20, "damaged at byte 88 (after frame 2): the file ends inside a record "
+        {24 + 2 * 32 + 20, "damaged at byte 88 (after frame 2): the file ends inside a record's "
                            "packet (4 of 16 bytes)"},
     };
     for (size_t i = 0; i < UF_ARRAY_LEN(cases); i++) {
