@@ -519,3 +519,41 @@ char *th_reading_difference(const char *path, const th_reading *want, const th_r
     }
     return NULL;
 }
+
+char *th_read_as(const char *path, uf_reader *(*reference)(const char *, uf_error *),
+                 const char *whose, guint *count)
+{
+    th_reading want = th_read_with(path, reference);
+    th_reading got = th_read_with(path, uf_reader_open);
+    char *difference;
+    if ((want.rc == -2) != (got.rc == -2))
+        difference = g_strdup_printf("%s: opened by %s only: %s / %s", path,
+                                     want.rc == -2 ? "udsflash" : whose, want.err.msg, got.err.msg);
+    else
+        difference = th_reading_difference(path, &want, &got);
+    bool named = strstr(got.err.msg, path) && strstr(got.err.msg, "damaged at byte ");
+    if (!difference && want.rc == -1 && !named)
+        difference = g_strdup_printf("the damage must name the file and the offset: %s",
+                                     got.err.msg);
+    *count = want.recs->len;
+    th_reading_free(&want);
+    th_reading_free(&got);
+    return difference;
+}
+
+void th_put_uint(th_bytes *b, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++) {
+        uint8_t byte = (uint8_t)(v >> (8 * (b->big ? bytes - 1 - i : i)));
+        g_byte_array_append(b->out, &byte, 1);
+    }
+}
+
+char *th_write_bytes(const char *dir, const char *name, const th_bytes *b, gsize len)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    GError *e = NULL;
+    g_file_set_contents(path, (const char *)b->out->data, (gssize)len, &e);
+    g_assert_no_error(e);
+    return path;
+}

@@ -132,6 +132,24 @@ void th_reading_free(th_reading *rd);
  * problems, CAN frames, packet bytes, buses by name) and ends alike; else
  * what differs first (g_free). Damage sentences may differ in words. */
 char *th_reading_difference(const char *path, const th_reading *want, const th_reading *got);
+/* Reads path with uf_reader_open and with a reference reader (libpcap's,
+ * wiretap's; named `whose`): NULL if both open it or neither, the
+ * readings agree and damage names the file and its offset; else what
+ * differs (g_free). *count: the records the reference read. */
+char *th_read_as(const char *path, uf_reader *(*reference)(const char *, uf_error *),
+                 const char *whose, guint *count);
+
+/* ---- writing captures byte by byte -----------------------------------------*/
+
+typedef struct th_bytes {
+    GByteArray *out;
+    bool big; /* the writer's byte order */
+} th_bytes;
+
+/* v in `bytes` bytes, in the writer's byte order. */
+void th_put_uint(th_bytes *b, uint64_t v, unsigned bytes);
+/* Writes the first len bytes into dir/name; returns the path (g_free). */
+char *th_write_bytes(const char *dir, const char *name, const th_bytes *b, gsize len);
 
 /* ---- environment ----------------------------------------------------------*/
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Our pcapng reader (capture/pcapng_file.c) held to Wireshark's wiretap:
+ * Our pcapng reader (capture/pcapth_bytes.c) held to Wireshark's wiretap:
  * every pcapng sample, and files built here with what writers vary (byte
  * order, sections, unnamed interfaces, if_tsresol in powers of ten and of
  * two, if_tsoffset, options after the packet, simple and obsolete packet
@@ -30,38 +30,24 @@ TestSuite(pcapng, .init = setup, .fini = teardown);
 
 /* ---- a pcapng writer for the variants --------------------------------------*/
 
-typedef struct ng_file {
-    GByteArray *out;
-    bool big; /* this section's byte order */
-} ng_file;
-
-/* v in `bytes` bytes, in the section's byte order. */
-static void put_uint(ng_file *f, uint64_t v, unsigned bytes)
+static void put16(th_bytes *f, uint16_t v)
 {
-    for (unsigned i = 0; i < bytes; i++) {
-        uint8_t byte = (uint8_t)(v >> (8 * (f->big ? bytes - 1 - i : i)));
-        g_byte_array_append(f->out, &byte, 1);
-    }
+    th_put_uint(f, v, 2);
 }
 
-static void put16(ng_file *f, uint16_t v)
+static void put32(th_bytes *f, uint32_t v)
 {
-    put_uint(f, v, 2);
+    th_put_uint(f, v, 4);
 }
 
-static void put32(ng_file *f, uint32_t v)
-{
-    put_uint(f, v, 4);
-}
-
-static void put_bytes(ng_file *f, const void *p, size_t n)
+static void put_bytes(th_bytes *f, const void *p, size_t n)
 {
     static const uint8_t zeros[4] = {0};
     g_byte_array_append(f->out, p, (guint)n);
     g_byte_array_append(f->out, zeros, (guint)((4 - n % 4) % 4));
 }
 
-static void put_option(ng_file *f, uint16_t code, const void *p, uint16_t n)
+static void put_option(th_bytes *f, uint16_t code, const void *p, uint16_t n)
 {
     put16(f, code);
     put16(f, n);
@@ -69,7 +55,7 @@ static void put_option(ng_file *f, uint16_t code, const void *p, uint16_t n)
 }
 
 /* Starts a block; block_end() writes both lengths. */
-static guint block_start(ng_file *f, uint32_t type)
+static guint block_start(th_bytes *f, uint32_t type)
 {
     guint at = f->out->len;
     put32(f, type);
@@ -77,7 +63,7 @@ static guint block_start(ng_file *f, uint32_t type)
     return at;
 }
 
-static void block_end(ng_file *f, guint at)
+static void block_end(th_bytes *f, guint at)
 {
     uint32_t len = f->out->len - at + 4;
     put32(f, len);
@@ -87,7 +73,7 @@ static void block_end(ng_file *f, guint at)
     g_byte_array_set_size(f->out, end);
 }
 
-static void shb(ng_file *f, bool big)
+static void shb(th_bytes *f, bool big)
 {
     f->big = big;
     guint at = block_start(f, 0x0A0D0D0A);
@@ -101,7 +87,7 @@ static void shb(ng_file *f, bool big)
     block_end(f, at);
 }
 
-static void idb(ng_file *f, const char *name, int tsresol, bool offset, int64_t tsoffset)
+static void idb(th_bytes *f, const char *name, int tsresol, bool offset, int64_t tsoffset)
 {
     guint at = block_start(f, 1);
     put16(f, UF_LINKTYPE_CAN_SOCKETCAN);
@@ -116,7 +102,7 @@ static void idb(ng_file *f, const char *name, int tsresol, bool offset, int64_t 
     if (offset) {
         put16(f, 14); /* if_tsoffset */
         put16(f, 8);
-        put_uint(f, (uint64_t)tsoffset, 8);
+        th_put_uint(f, (uint64_t)tsoffset, 8);
     }
     put_option(f, 0, NULL, 0);
     block_end(f, at);
@@ -132,7 +118,7 @@ static void can_frame(uint8_t out[16], uint32_t id, uint8_t seed)
         out[8 + i] = (uint8_t)(seed + i);
 }
 
-static void epb(ng_file *f, uint32_t iface, uint64_t ts, uint8_t seed, bool comment)
+static void epb(th_bytes *f, uint32_t iface, uint64_t ts, uint8_t seed, bool comment)
 {
     uint8_t frame[16];
     can_frame(frame, 0x7E0, seed);
@@ -150,7 +136,7 @@ static void epb(ng_file *f, uint32_t iface, uint64_t ts, uint8_t seed, bool comm
     block_end(f, at);
 }
 
-static void pb(ng_file *f, uint16_t iface, uint64_t ts, uint8_t seed)
+static void pb(th_bytes *f, uint16_t iface, uint64_t ts, uint8_t seed)
 {
     uint8_t frame[16];
     can_frame(frame, 0x7E8, seed);
@@ -165,7 +151,7 @@ static void pb(ng_file *f, uint16_t iface, uint64_t ts, uint8_t seed)
     block_end(f, at);
 }
 
-static void spb(ng_file *f, uint8_t seed)
+static void spb(th_bytes *f, uint8_t seed)
 {
     uint8_t frame[16];
     can_frame(frame, 0x7DF, seed);
@@ -175,7 +161,7 @@ static void spb(ng_file *f, uint8_t seed)
     block_end(f, at);
 }
 
-static void nrb(ng_file *f)
+static void nrb(th_bytes *f)
 {
     guint at = block_start(f, 4);
     uint8_t a[4 + 6] = {192, 168, 0, 10, 'e', 'c', 'u', '.', 'x', 0};
@@ -187,7 +173,7 @@ static void nrb(ng_file *f)
     block_end(f, at);
 }
 
-static void isb(ng_file *f, uint32_t iface, uint64_t ts)
+static void isb(th_bytes *f, uint32_t iface, uint64_t ts)
 {
     guint at = block_start(f, 5);
     put32(f, iface);
@@ -196,7 +182,7 @@ static void isb(ng_file *f, uint32_t iface, uint64_t ts)
     block_end(f, at);
 }
 
-static void custom(ng_file *f)
+static void custom(th_bytes *f)
 {
     guint at = block_start(f, 0x00000BAD);
     put32(f, 32473); /* the PEN for examples (RFC 5612) */
@@ -208,7 +194,7 @@ static void custom(ng_file *f)
  * The second section names its interfaces as the first does: wiretap 4.0
  * takes a packet's interface id as an index into the file's interfaces,
  * not the section's (see sections_count_interfaces_afresh). */
-static void variants(ng_file *f, bool second_big)
+static void variants(th_bytes *f, bool second_big)
 {
     const uint64_t s = 1795255200; /* 2026-11-22 */
     shb(f, false);
@@ -229,30 +215,14 @@ static void variants(ng_file *f, bool second_big)
     epb(f, 0, (s + 3) * 1000000u, 7, false);
 }
 
-static char *write_file(const char *name, const ng_file *f, gsize len)
-{
-    char *path = g_build_filename(dir, name, NULL);
-    cr_assert(g_file_set_contents(path, (const char *)f->out->data, (gssize)len, NULL));
-    return path;
-}
-
 /* ---- reading both ways -----------------------------------------------------*/
 
 /* Ours and wiretap's readings of path agree; returns how many records. */
 static guint expect_as_wiretap(const char *path)
 {
-    th_reading want = th_read_with(path, uf_reader_open_pcapng_wiretap);
-    th_reading got = th_read_with(path, uf_reader_open);
-    cr_assert_neq(want.rc, -2, "%s", want.err.msg);
-    cr_assert_neq(got.rc, -2, "%s", got.err.msg);
-    char *difference = th_reading_difference(path, &want, &got);
+    guint n;
+    char *difference = th_read_as(path, uf_reader_open_pcapng_wiretap, "wiretap", &n);
     cr_assert_null(difference, "ours against wiretap's: %s", difference);
-    if (want.rc < 0)
-        cr_assert(strstr(got.err.msg, path) && strstr(got.err.msg, "damaged at byte "),
-                  "the damage must name the file and the offset: %s", got.err.msg);
-    guint n = want.recs->len;
-    th_reading_free(&want);
-    th_reading_free(&got);
     return n;
 }
 
@@ -272,16 +242,16 @@ Test(pcapng, samples_read_as_wiretap_reads_them)
 Test(pcapng, variants_read_as_wiretap_reads_them)
 {
     for (int big = 0; big < 2; big++) {
-        ng_file f = {g_byte_array_new(), false};
+        th_bytes f = {g_byte_array_new(), false};
         variants(&f, big);
-        char *p = write_file(big ? "variants-be.pcapng" : "variants.pcapng", &f, f.out->len);
+        char *p = th_write_bytes(dir, big ? "variants-be.pcapng" : "variants.pcapng", &f, f.out->len);
         cr_expect_eq(expect_as_wiretap(p), 7, "every packet block is a record");
         /* Cut anywhere: the same records, then damage (or the end, at a
          * block boundary) in both. */
         /* (from the second packet: wiretap reads the first block after the
          * interfaces when it opens the file, and fails to open a cut there) */
         for (gsize cut = 240; cut < f.out->len; cut += 37) {
-            char *c = write_file("cut.pcapng", &f, cut);
+            char *c = th_write_bytes(dir, "cut.pcapng", &f, cut);
             expect_as_wiretap(c);
             g_free(c);
         }
@@ -295,7 +265,7 @@ Test(pcapng, variants_read_as_wiretap_reads_them)
  * wiretap 4.0 reads the first section's "can2". */
 Test(pcapng, sections_count_interfaces_afresh)
 {
-    ng_file f = {g_byte_array_new(), false};
+    th_bytes f = {g_byte_array_new(), false};
     shb(&f, false);
     idb(&f, "can0", -1, false, 0);
     idb(&f, "can2", -1, false, 0);
@@ -305,7 +275,7 @@ Test(pcapng, sections_count_interfaces_afresh)
     idb(&f, NULL, -1, false, 0);
     epb(&f, 1, 2, 2, false);
     epb(&f, 0, 3, 3, false);
-    char *p = write_file("sections.pcapng", &f, f.out->len);
+    char *p = th_write_bytes(dir, "sections.pcapng", &f, f.out->len);
     th_reading rd = th_read_with(p, uf_reader_open);
     cr_assert_eq(rd.rc, 0, "%s", rd.err.msg);
     cr_assert_eq(rd.recs->len, 3);
@@ -320,11 +290,11 @@ Test(pcapng, sections_count_interfaces_afresh)
 /* The records udsflash read itself before a custom block, then wiretap's. */
 Test(pcapng, a_block_left_to_wiretap)
 {
-    ng_file f = {g_byte_array_new(), false};
+    th_bytes f = {g_byte_array_new(), false};
     variants(&f, false);
     custom(&f);
     epb(&f, 1, UINT64_C(1795255300) * 1000000u, 8, false);
-    char *p = write_file("custom.pcapng", &f, f.out->len);
+    char *p = th_write_bytes(dir, "custom.pcapng", &f, f.out->len);
     cr_expect_geq(expect_as_wiretap(p), 8);
     /* Ours reads it in full, with the packet after the custom block. */
     uf_error err;
@@ -358,10 +328,10 @@ Test(pcapng, damage_named_with_its_offset)
         {"unknown interface", 8, 9, "a packet of interface 9, but the section describes 3"},
     };
     for (size_t i = 0; i < UF_ARRAY_LEN(cases); i++) {
-        ng_file f = {g_byte_array_new(), false};
+        th_bytes f = {g_byte_array_new(), false};
         variants(&f, false);
         /* The second EPB follows the first EPB and the NRB. */
-        char *whole = write_file("v.pcapng", &f, f.out->len);
+        char *whole = th_write_bytes(dir, "v.pcapng", &f, f.out->len);
         uf_error err;
         uf_reader *r = uf_reader_open(whole, &err);
         cr_assert_not_null(r, "%s", err.msg);
@@ -374,7 +344,7 @@ Test(pcapng, damage_named_with_its_offset)
         uf_reader_close(r);
         uint32_t v = cases[i].value;
         memcpy(f.out->data + second + cases[i].at, &v, 4);
-        char *p = write_file("damaged.pcapng", &f, f.out->len);
+        char *p = th_write_bytes(dir, "damaged.pcapng", &f, f.out->len);
         r = uf_reader_open(p, &err);
         cr_assert_not_null(r, "%s", err.msg);
         cr_assert_eq(uf_reader_next(r, &rec, &err), 1, "%s", err.msg);
