@@ -15,13 +15,14 @@
 #include <string.h>
 
 /* libpcap reads each record with two fread() calls on our FILE. A larger
- * buffer than the default (one page) saves read system calls, and since
- * only this thread touches the FILE, glibc need not lock it for every
- * fread: together a sixth of a whole check (perf). */
+ * buffer than the default (one page) saves read system calls (glibc takes
+ * the size only with a buffer of ours), and since only this thread touches
+ * the FILE, glibc need not lock it for every fread. */
 #define READ_BUFFER_BYTES (256u * 1024u)
 
 typedef struct pcap_backend {
     FILE *f;
+    char *buffer;             /* the FILE's, READ_BUFFER_BYTES */
     pcap_t *p;
     uint32_t linktype;
     uint32_t bus;
@@ -76,6 +77,7 @@ static void libpcap_close_backend(uf_reader *r)
     pcap_backend *b = r->backend;
     if (b) {
         pcap_close(b->p); /* also closes the FILE */
+        g_free(b->buffer);
         g_free(b);
         r->backend = NULL;
     }
@@ -90,17 +92,20 @@ int pcap_libpcap_open(uf_reader *r, uf_error *err)
         uf_error_set(err, "%s: cannot open: %s", r->path, strerror(errno));
         return -1;
     }
-    setvbuf(f, NULL, _IOFBF, READ_BUFFER_BYTES);
+    char *buffer = g_malloc(READ_BUFFER_BYTES);
+    setvbuf(f, buffer, _IOFBF, READ_BUFFER_BYTES);
     __fsetlocking(f, FSETLOCKING_BYCALLER);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!p) {
         uf_error_set(err, "%s: not a readable pcap file: %s", r->path, errbuf);
         fclose(f);
+        g_free(buffer);
         return -1;
     }
     pcap_backend *b = g_new0(pcap_backend, 1);
     b->f = f;
+    b->buffer = buffer;
     b->p = p;
     b->at = (uint64_t)ftello(f); /* after the file header */
     b->linktype = linktype_of_dlt(pcap_datalink(p));

@@ -321,9 +321,9 @@ static int pcapng_next(uf_reader *r, uf_record *rec, uf_error *err)
 {
     pcapng_backend *b = r->backend;
     for (;;) {
-        uint64_t at;
-        uint32_t type, len;
-        const uint8_t *body;
+        uint64_t at = 0;
+        uint32_t type = 0, len = 0;
+        const uint8_t *body = NULL;
         int rc = peek_block(r, b, &at, &type, &body, &len, err);
         if (rc <= 0)
             return rc;
@@ -365,9 +365,9 @@ int pcapng_file_open(uf_reader *r, uf_error *err)
     r->format = "pcapng";
     /* The interfaces ahead of the first packet are known from the start,
      * as with wiretap; damage there is reported by the first read. */
-    uint64_t at;
-    uint32_t type, len;
-    const uint8_t *body;
+    uint64_t at = 0;
+    uint32_t type = 0, len = 0; /* set by peek_block() when it returns 1 */
+    const uint8_t *body = NULL;
     uf_error ignored;
     while (peek_block(r, b, &at, &type, &body, &len, &ignored) == 1 && describes(type) &&
            take_description(r, b, type, body, len, at, &ignored) == 0)

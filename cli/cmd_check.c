@@ -12,6 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#define REPORT_BUFFER (1u << 20)
+
+/* glibc takes a buffer's size only with the buffer (setvbuf with NULL
+ * keeps st_blksize); stdout may be flushed as late as exit: static. */
+static char report_buffer[REPORT_BUFFER];
+
 typedef struct collector {
     /* uf_finding records, at most UF_REPORT_MAX_FINDINGS, in a temporary
      * file: memory stays flat however many there are (uf_spill.h). */
@@ -159,6 +165,10 @@ int uf_cmd_check(int argc, char **argv)
         status = UF_EXIT_INPUT;
         goto done;
     }
+    /* The report comes at the end, tens of megabytes for a large capture:
+     * in 1 MiB writes rather than stdio's 4 KiB (23 000 system calls for
+     * the benchmark's 96 MB, a third of the time the report takes). */
+    setvbuf(out, report_buffer, _IOFBF, sizeof(report_buffer));
     uf_cli_input in;
     if (!uf_cli_open(&in, iface ? NULL : argv[1], iface)) {
         status = UF_EXIT_INPUT;
