@@ -48,7 +48,7 @@ struct uf_hasher {
      * analyzer fills the one after them, fill (its own copy of that index,
      * read without the lock). */
     unsigned head, filled, fill;
-    bool writer_sleeps, taker_sleeps, stopping;
+    bool writer_sleeps, taker_sleeps, hasher_sleeps, stopping;
 };
 
 /* libgcrypt wants its version checked before any use; Wireshark, which
@@ -104,8 +104,10 @@ static gpointer hash_thread(gpointer data)
     uf_hasher *h = data;
     g_mutex_lock(&h->lock);
     for (;;) {
+        h->hasher_sleeps = true;
         while (h->filled == 0 && !h->stopping)
             g_cond_wait(&h->changed, &h->lock);
+        h->hasher_sleeps = false;
         if (h->filled == 0)
             break;
         chunk *c = &h->chunks[h->head];
@@ -136,7 +138,8 @@ static void hand_over(uf_hasher *h)
     g_mutex_lock(&h->lock);
     h->filled++;
     h->fill = (h->fill + 1) % CHUNKS;
-    g_cond_broadcast(&h->changed);
+    if (h->hasher_sleeps)
+        g_cond_broadcast(&h->changed);
     h->writer_sleeps = true;
     while (h->filled == CHUNKS)
         g_cond_wait(&h->changed, &h->lock);
