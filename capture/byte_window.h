@@ -8,8 +8,10 @@
 #ifndef UF_BYTE_WINDOW_H
 #define UF_BYTE_WINDOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct byte_window {
     int fd;
@@ -28,6 +30,29 @@ void byte_window_close(byte_window *w);
  * 1: there; 0: the file ends first (what is left stays); -1: a read error
  * (errno). */
 int byte_window_fill(byte_window *w, size_t need);
+
+/* Integers of a file in either byte order: `swapped` when the writer's is
+ * not ours. */
+static inline uint16_t load16(bool swapped, const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return swapped ? __builtin_bswap16(v) : v;
+}
+
+static inline uint32_t load32(bool swapped, const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return swapped ? __builtin_bswap32(v) : v;
+}
+
+static inline uint64_t load64(bool swapped, const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return swapped ? __builtin_bswap64(v) : v;
+}
 
 static inline const uint8_t *byte_window_at(const byte_window *w)
 {

@@ -48,20 +48,6 @@ typedef struct pcap_backend {
     uint32_t ifindex_key, ifindex_bus;
 } pcap_backend;
 
-static uint32_t rd32(bool swapped, const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return swapped ? __builtin_bswap32(v) : v;
-}
-
-static uint16_t rd16(bool swapped, const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return swapped ? __builtin_bswap16(v) : v;
-}
-
 /* Link types whose packets libpcap changes on the way (pcap_post_process):
  * a pseudo-header in the writer's byte order, or USB lengths it fixes. */
 static bool libpcap_rewrites(uint32_t linktype, bool swapped)
@@ -89,16 +75,16 @@ static bool take_file_header(pcap_backend *b)
     uint32_t magic;
     memcpy(&magic, h, 4);
     b->swapped = magic == __builtin_bswap32(MAGIC_USEC) || magic == __builtin_bswap32(MAGIC_NSEC);
-    magic = rd32(b->swapped, h);
+    magic = load32(b->swapped, h);
     if (magic != MAGIC_USEC && magic != MAGIC_NSEC)
         return false;
     b->nsec_per_unit = magic == MAGIC_USEC ? 1000 : 1;
-    uint16_t major = rd16(b->swapped, h + 4), minor = rd16(b->swapped, h + 6);
+    uint16_t major = load16(b->swapped, h + 4), minor = load16(b->swapped, h + 6);
     if (major != 2 || minor < 3)
         return false;
-    uint32_t snaplen = rd32(b->swapped, h + 16);
+    uint32_t snaplen = load32(b->swapped, h + 16);
     b->snaplen = snaplen == 0 || snaplen > MAX_PACKET ? MAX_PACKET : snaplen;
-    b->linktype = rd32(b->swapped, h + 20);
+    b->linktype = load32(b->swapped, h + 20);
     if (b->linktype > 0xFFFF || libpcap_rewrites(b->linktype, b->swapped))
         return false;
     byte_window_take(&b->w, FILE_HEADER);
@@ -106,20 +92,10 @@ static bool take_file_header(pcap_backend *b)
 }
 
 /* A cut file: `what` ("a record header") has `got` of its `n` bytes. */
-static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *what, uint32_t n,
-                   size_t got)
+static int cut(const uf_reader *r, uint64_t at, uf_error *err, const char *what, uint32_t n,
+               size_t got)
 {
-    uf_error_set(err, "%s: damaged at byte %" G_GUINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
-                 "): the file ends inside %s (%zu of %u bytes)", r->path, at, r->count, what,
-                 got, n);
-    return -1;
-}
-
-static int read_failed(uf_reader *r, uint64_t at, uf_error *err)
-{
-    uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, at,
-                 strerror(errno));
-    return -1;
+    return reader_damaged(r, at, err, "the file ends inside %s (%zu of %u bytes)", what, got, n);
 }
 
 static int pcap_file_next(uf_reader *r, uf_record *rec, uf_error *err)
@@ -130,21 +106,22 @@ static int pcap_file_next(uf_reader *r, uf_record *rec, uf_error *err)
     if (got == 0 && byte_window_left(&b->w) == 0)
         return 0; /* the end, between records */
     if (got == 0)
-        return damaged(r, at, err, "a record header", RECORD_HEADER, byte_window_left(&b->w));
+        return cut(r, at, err, "a record header", RECORD_HEADER, byte_window_left(&b->w));
     if (got < 0)
-        return read_failed(r, at, err);
+        return reader_read_failed(r, at, err);
     const uint8_t *h = byte_window_at(&b->w);
-    uint32_t caplen = rd32(b->swapped, h + 8);
+    uint32_t caplen = load32(b->swapped, h + 8);
     if (caplen > b->snaplen)
         return reader_hand_over(r, pcap_libpcap_open, "libpcap", rec, err);
     got = byte_window_fill(&b->w, RECORD_HEADER + caplen);
     if (got == 0)
-        return damaged(r, at, err, "a record's packet", caplen, byte_window_left(&b->w) - RECORD_HEADER);
+        return cut(r, at, err, "a record's packet", caplen,
+                   byte_window_left(&b->w) - RECORD_HEADER);
     if (got < 0)
-        return read_failed(r, at, err);
+        return reader_read_failed(r, at, err);
     h = byte_window_at(&b->w); /* the buffer may have moved */
     /* Seconds and fractions as libpcap's struct pcap_timeval: signed. */
-    int32_t sec = (int32_t)rd32(b->swapped, h), frac = (int32_t)rd32(b->swapped, h + 4);
+    int32_t sec = (int32_t)load32(b->swapped, h), frac = (int32_t)load32(b->swapped, h + 4);
     rec->offset = at;
     rec->time = uf_time_from_parts(sec, (int64_t)frac * b->nsec_per_unit);
     reader_take_link(r, b->linktype, h + RECORD_HEADER, caplen, b->bus, &b->ifindex_key,

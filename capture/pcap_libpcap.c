@@ -53,11 +53,8 @@ static int libpcap_next(uf_reader *r, uf_record *rec, uf_error *err)
     int rc = pcap_next_ex(b->p, &h, &data);
     if (rc == PCAP_ERROR_BREAK)
         return 0;
-    if (rc != 1) {
-        uf_error_set(err, "%s: damaged at byte %" G_GUINT64_FORMAT " (after frame %"
-                     G_GUINT64_FORMAT "): %s", r->path, at, r->count, pcap_geterr(b->p));
-        return -1;
-    }
+    if (rc != 1)
+        return reader_damaged(r, at, err, "%s", pcap_geterr(b->p));
     /* The record header, then the packet; a packet at the snap length
      * may have been cut to it, and then only the FILE knows where the
      * next record starts. */

@@ -26,7 +26,6 @@
 #include "reader_internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 /* Wiretap's own bound is larger only for D-Bus packets. */
 #define MAX_BLOCK (16u * 1024 * 1024)
@@ -65,58 +64,17 @@ typedef struct pcapng_backend {
     uint32_t ifaces_seen;  /* in the whole file: names "if<N>" as wiretap's backend does */
 } pcapng_backend;
 
-static uint16_t rd16(const pcapng_backend *b, const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return b->swapped ? __builtin_bswap16(v) : v;
-}
-
-static uint32_t rd32(const pcapng_backend *b, const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return b->swapped ? __builtin_bswap32(v) : v;
-}
-
-static uint64_t rd64(const pcapng_backend *b, const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return b->swapped ? __builtin_bswap64(v) : v;
-}
-
-static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *fmt, ...) UF_PRINTF(4, 5);
-
-static int damaged(uf_reader *r, uint64_t at, uf_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *why = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    uf_error_set(err, "%s: damaged at byte %" G_GUINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
-                 "): %s", r->path, at, r->count, why);
-    g_free(why);
-    return -1;
-}
-
-static int read_failed(uf_reader *r, uint64_t at, uf_error *err)
-{
-    uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, at,
-                 strerror(errno));
-    return -1;
-}
-
 /* A section header (its byte order is known from the magic by now). */
 static int take_shb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32_t len,
                     uint64_t at, uf_error *err)
 {
     if (len < 16)
-        return damaged(r, at, err, "a section header block of %u bytes, less than 28", len + 12);
-    uint16_t major = rd16(b, body + 4), minor = rd16(b, body + 6);
+        return reader_damaged(r, at, err, "a section header block of %u bytes, less than 28",
+                              len + 12);
+    uint16_t major = load16(b->swapped, body + 4), minor = load16(b->swapped, body + 6);
     /* As wiretap: 1.0, and 1.2 that a few old writers wrote. */
     if (major != 1 || (minor != 0 && minor != 2))
-        return damaged(r, at, err, "pcapng version %u.%u; 1.0 is read", major, minor);
+        return reader_damaged(r, at, err, "pcapng version %u.%u; 1.0 is read", major, minor);
     g_array_set_size(b->ifaces, 0); /* interface ids count afresh in each section */
     b->have_section = true;
     return 0;
@@ -127,21 +85,22 @@ static int take_idb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32
                     uint64_t at, uf_error *err)
 {
     if (len < 8)
-        return damaged(r, at, err, "an interface description block of %u bytes, less than 20",
-                       len + 12);
+        return reader_damaged(r, at, err,
+                              "an interface description block of %u bytes, less than 20",
+                              len + 12);
     ng_iface i = {0};
-    i.linktype = rd16(b, body);
-    i.snaplen = rd32(b, body + 4);
+    i.linktype = load16(b->swapped, body);
+    i.snaplen = load32(b->swapped, body + 4);
     i.units_per_second = 1000000; /* if_tsresol's default: microseconds */
     char *name = NULL;
     for (uint32_t o = 8; o + 4 <= len;) {
-        uint16_t code = rd16(b, body + o), olen = rd16(b, body + o + 2);
+        uint16_t code = load16(b->swapped, body + o), olen = load16(b->swapped, body + o + 2);
         if (code == OPT_ENDOFOPT)
             break;
         if (o + 4 + olen > len) {
             g_free(name);
-            return damaged(r, at, err, "option %u of %u bytes runs past its interface block",
-                           code, olen);
+            return reader_damaged(r, at, err, "option %u of %u bytes runs past its interface block",
+                                  code, olen);
         }
         const uint8_t *v = body + o + 4;
         if (code == OPT_IF_NAME && !name) {
@@ -150,14 +109,14 @@ static int take_idb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32
             unsigned base = (v[0] & 0x80) ? 2 : 10, exponent = v[0] & 0x7F;
             if (exponent > (base == 2 ? 63u : 19u)) {
                 g_free(name);
-                return damaged(r, at, err, "if_tsresol %s^-%u does not fit 64 bits",
-                               base == 2 ? "2" : "10", exponent);
+                return reader_damaged(r, at, err, "if_tsresol %s^-%u does not fit 64 bits",
+                                      base == 2 ? "2" : "10", exponent);
             }
             i.units_per_second = 1;
             for (unsigned k = 0; k < exponent; k++)
                 i.units_per_second *= base;
         } else if (code == OPT_IF_TSOFFSET && olen == 8) {
-            i.tsoffset = (int64_t)rd64(b, v);
+            i.tsoffset = (int64_t)load64(b->swapped, v);
         }
         o += 4 + ((olen + 3u) & ~3u);
     }
@@ -192,8 +151,8 @@ static ng_iface *iface_of(uf_reader *r, pcapng_backend *b, uint32_t id, uint64_t
 {
     if (id < b->ifaces->len)
         return &g_array_index(b->ifaces, ng_iface, id);
-    damaged(r, at, err, "a packet of interface %u, but the section describes %u", id,
-            b->ifaces->len);
+    reader_damaged(r, at, err, "a packet of interface %u, but the section describes %u", id,
+                   b->ifaces->len);
     return NULL;
 }
 
@@ -218,15 +177,15 @@ static int take_timed_packet(uf_reader *r, pcapng_backend *b, bool enhanced, con
                              uint32_t len, uint64_t at, uf_record *rec, uf_error *err)
 {
     if (len < 20)
-        return damaged(r, at, err, "a packet block of %u bytes, less than 32", len + 12);
-    uint32_t id = enhanced ? rd32(b, body) : rd16(b, body);
-    uint64_t ts = (uint64_t)rd32(b, body + 4) << 32 | rd32(b, body + 8);
-    uint32_t caplen = rd32(b, body + 12);
+        return reader_damaged(r, at, err, "a packet block of %u bytes, less than 32", len + 12);
+    uint32_t id = enhanced ? load32(b->swapped, body) : load16(b->swapped, body);
+    uint64_t ts = (uint64_t)load32(b->swapped, body + 4) << 32 | load32(b->swapped, body + 8);
+    uint32_t caplen = load32(b->swapped, body + 12);
     if (caplen > len - 20)
-        return damaged(r, at, err, "a packet of %u bytes in a block that holds %u", caplen,
-                       len - 20);
+        return reader_damaged(r, at, err, "a packet of %u bytes in a block that holds %u", caplen,
+                              len - 20);
     if (caplen > MAX_PACKET)
-        return damaged(r, at, err, "a packet of %u bytes, more than %u", caplen, MAX_PACKET);
+        return reader_damaged(r, at, err, "a packet of %u bytes, more than %u", caplen, MAX_PACKET);
     ng_iface *i = iface_of(r, b, id, at, err);
     if (!i)
         return -1;
@@ -239,19 +198,20 @@ static int take_spb(uf_reader *r, pcapng_backend *b, const uint8_t *body, uint32
                     uint64_t at, uf_record *rec, uf_error *err)
 {
     if (len < 4)
-        return damaged(r, at, err, "a simple packet block of %u bytes, less than 16", len + 12);
+        return reader_damaged(r, at, err, "a simple packet block of %u bytes, less than 16",
+                              len + 12);
     ng_iface *i = iface_of(r, b, 0, at, err);
     if (!i)
         return -1;
     /* The captured length is not stored: the packet's, cut to the block
      * and to the interface's snap length. */
-    uint32_t caplen = rd32(b, body);
+    uint32_t caplen = load32(b->swapped, body);
     if (caplen > len - 4)
         caplen = len - 4;
     if (i->snaplen && caplen > i->snaplen)
         caplen = i->snaplen;
     if (caplen > MAX_PACKET)
-        return damaged(r, at, err, "a packet of %u bytes, more than %u", caplen, MAX_PACKET);
+        return reader_damaged(r, at, err, "a packet of %u bytes, more than %u", caplen, MAX_PACKET);
     rec->time = UF_TIME_NONE;
     take_packet(r, i, body + 4, caplen, rec);
     return 1;
@@ -279,39 +239,41 @@ static int peek_block(uf_reader *r, pcapng_backend *b, uint64_t *at, uint32_t *t
     if (got == 0 && byte_window_left(&b->w) == 0)
         return 0; /* the end, between blocks */
     if (got == 0)
-        return damaged(r, *at, err, "the file ends inside a block header");
+        return reader_damaged(r, *at, err, "the file ends inside a block header");
     if (got < 0)
-        return read_failed(r, *at, err);
+        return reader_read_failed(r, *at, err);
     const uint8_t *p = byte_window_at(&b->w);
     memcpy(type, p, 4); /* the SHB's type reads alike in both byte orders */
     if (*type == BLOCK_SHB) {
         uint32_t magic;
         memcpy(&magic, p + 8, 4);
         if (magic != BYTE_ORDER_MAGIC && magic != __builtin_bswap32(BYTE_ORDER_MAGIC))
-            return damaged(r, *at, err, "a section header whose byte-order magic is 0x%08X",
-                           magic);
+            return reader_damaged(r, *at, err, "a section header whose byte-order magic is 0x%08X",
+                                  magic);
         b->swapped = magic != BYTE_ORDER_MAGIC;
     } else {
-        *type = rd32(b, p);
+        *type = load32(b->swapped, p);
         if (!b->have_section)
-            return damaged(r, *at, err, "a block of type 0x%08X before any section header",
-                           *type);
+            return reader_damaged(r, *at, err, "a block of type 0x%08X before any section header",
+                                  *type);
     }
-    uint32_t len = rd32(b, p + 4);
+    uint32_t len = load32(b->swapped, p + 4);
     if (len < 12 || len % 4 != 0)
-        return damaged(r, *at, err, "a block of type 0x%08X with a length of %u bytes", *type,
-                       len);
+        return reader_damaged(r, *at, err, "a block of type 0x%08X with a length of %u bytes",
+                              *type, len);
     if (len > MAX_BLOCK)
-        return damaged(r, *at, err, "a block of %u bytes, more than the %u read", len, MAX_BLOCK);
+        return reader_damaged(r, *at, err, "a block of %u bytes, more than the %u read", len,
+                              MAX_BLOCK);
     got = byte_window_fill(&b->w, len);
     if (got == 0)
-        return damaged(r, *at, err, "the file ends inside a block of %u bytes", len);
+        return reader_damaged(r, *at, err, "the file ends inside a block of %u bytes", len);
     if (got < 0)
-        return read_failed(r, *at, err);
+        return reader_read_failed(r, *at, err);
     p = byte_window_at(&b->w);
-    uint32_t trailer = rd32(b, p + len - 4);
+    uint32_t trailer = load32(b->swapped, p + len - 4);
     if (trailer != len)
-        return damaged(r, *at, err, "a block of %u bytes whose trailer says %u", len, trailer);
+        return reader_damaged(r, *at, err, "a block of %u bytes whose trailer says %u", len,
+                              trailer);
     *body = p + 8;
     *body_len = len - 12;
     return 1;

@@ -7,6 +7,7 @@
 #include "reader_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #define PROBE_SIZE 4096
@@ -205,6 +206,25 @@ uf_reader *uf_reader_open_live(const char *iface, uf_error *err)
         return NULL;
     }
     return r;
+}
+
+int reader_damaged(const uf_reader *r, uint64_t at, uf_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    uf_error_set(err, "%s: damaged at byte %" G_GUINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
+                 "): %s", r->path, at, r->count, why);
+    g_free(why);
+    return -1;
+}
+
+int reader_read_failed(const uf_reader *r, uint64_t at, uf_error *err)
+{
+    uf_error_set(err, "%s: cannot read at byte %" G_GUINT64_FORMAT ": %s", r->path, at,
+                 strerror(errno));
+    return -1;
 }
 
 /* What a backend may leave unset in a record. */

@@ -47,6 +47,13 @@ uint32_t reader_bus_for_ifindex(uf_reader *r, uint32_t base_bus, uint32_t ifinde
 void reader_take_link(uf_reader *r, uint32_t linktype, const uint8_t *data, size_t len,
                       uint32_t base_bus, uint32_t *cache_key, uint32_t *cache_bus, uf_record *rec);
 
+/* Damage at a file offset, after the records given so far:
+ * "PATH: damaged at byte AT (after frame N): WHY"; returns -1. */
+int reader_damaged(const uf_reader *r, uint64_t at, uf_error *err, const char *fmt, ...)
+    UF_PRINTF(4, 5);
+/* A read() that failed at a file offset (errno); returns -1. */
+int reader_read_failed(const uf_reader *r, uint64_t at, uf_error *err);
+
 /* A backend that meets what it leaves to another reader: closes itself,
  * opens the file again with `open` (named `to` in errors), passes over the
  * records given so far, and returns the next one as ops->next does. */

@@ -160,9 +160,8 @@ static int wiretap_next(uf_reader *r, uf_record *rec, uf_error *err)
         }
         if (wt_err == 0)
             return 0;
-        uf_error_set(err, "%s: damaged at byte %" G_GINT64_FORMAT " (after frame %" G_GUINT64_FORMAT
-                     "): %s%s%s", r->path, b->good_end, r->count, wtap_strerror(wt_err),
-                     err_info ? ": " : "", err_info ? err_info : "");
+        reader_damaged(r, (uint64_t)b->good_end, err, "%s%s%s", wtap_strerror(wt_err),
+                       err_info ? ": " : "", err_info ? err_info : "");
         g_free(err_info);
         return -1;
     }
