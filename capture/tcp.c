@@ -317,11 +317,6 @@ static int direction_in(const conn *c, const uf_net_packet *p)
     return -1;
 }
 
-static int direction_of(const conn *c, const uf_net_packet *p)
-{
-    return (p->sport == c->s.port[0] && memcmp(p->src.a, c->s.addr[0].a, 16) == 0) ? 0 : 1;
-}
-
 uf_tcp *uf_tcp_new(const uf_tcp_config *config, const uf_tcp_sink *sink)
 {
     uf_tcp *t = g_new0(uf_tcp, 1);
@@ -391,7 +386,7 @@ void uf_tcp_packet(uf_tcp *t, uint32_t bus, const uf_net_packet *p, uint64_t fra
     }
 
     if (d < 0)
-        d = direction_of(c, p);
+        d = direction_in(c, p); /* c is the packet's: its key matched, or it was opened by it */
     direction *dr = &c->dir[d];
     uint32_t seq = p->seq;
     if (syn) {
