@@ -166,4 +166,11 @@ Test(link, fd_lengths)
     cr_assert_eq(uf_can_len_to_dlc(13), 10);
     cr_assert(uf_can_len_is_valid_fd(48));
     cr_assert_not(uf_can_len_is_valid_fd(13));
+    /* Every length against the definition: the smallest DLC that holds it. */
+    for (unsigned len = 0; len <= 255; len++) {
+        uint8_t dlc = 0;
+        while (dlc < 15 && uf_can_dlc_to_len(dlc) < len)
+            dlc++;
+        cr_assert_eq(uf_can_len_to_dlc((uint8_t)len), dlc, "length %u", len);
+    }
 }

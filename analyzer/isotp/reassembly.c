@@ -218,6 +218,8 @@ static void check_padding(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned
 {
     if (used > cf->len || f->pad_reported)
         return;
+    if (cf->len == used && (used == 8 || cf->len > 8))
+        return; /* a full frame says nothing about padding */
     if (cf->len > 8) {
         /* CAN FD: lengths are quantised, so the frame is padded up to the
          * smallest DLC that holds its data, and no further (9.5, 10.4.2). */
@@ -230,8 +232,6 @@ static void check_padding(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned
             return;
         }
     }
-    if (cf->len == used && (used == 8 || cf->len > 8))
-        return; /* a full frame says nothing about padding */
     bool padded = cf->len > used;
     uint8_t value = padded ? cf->data[used] : 0;
     if (t->cfg.padding_required && cf->len < 8) {
