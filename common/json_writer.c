@@ -142,16 +142,53 @@ static inline bool plain_byte(unsigned char c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-static void write_escaped(uf_json *j, const char *s, size_t len)
+/* How many bytes from p on are plain, eight at a time where it can. In a
+ * word of bytes below 0x80, subtracting 0x20 from each byte borrows into
+ * a top bit only if some byte is below 0x20, and subtracting 1 from the
+ * word xor '"' only if some byte is a quote (it was zero): exact for "is
+ * any byte not plain", which is all the scan asks ("Bit Twiddling Hacks",
+ * has-less and has-zero). */
+static size_t plain_prefix(const unsigned char *p, size_t len)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), tops = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        if (((w - ones * 0x20) | (quote - ones) | (backslash - ones) | w) & tops)
+            break;
+    }
+    while (i < len && plain_byte(p[i]))
+        i++;
+    return i;
+}
+
+/* s as a JSON string, then `after` (": " behind a key). */
+static void write_escaped(uf_json *j, const char *s, size_t len, const char *after,
+                          size_t after_len)
 {
     const unsigned char *p = (const unsigned char *)s;
+    size_t i = plain_prefix(p, len);
+#ifdef __GLIBC__
+    /* Nearly every string of a report: nothing to escape, one copy. */
+    FILE *f = j->out;
+    if (i == len && (size_t)(f->_IO_write_end - f->_IO_write_ptr) >= len + 2 + after_len) {
+        char *w = f->_IO_write_ptr;
+        *w++ = '"';
+        memcpy(w, s, len);
+        w += len;
+        *w++ = '"';
+        memcpy(w, after, after_len);
+        f->_IO_write_ptr = w + after_len;
+        return;
+    }
+#endif
     emit_char(j, '"');
-    size_t i = 0;
+    emit(j, s, i);
     while (i < len) {
-        /* Runs of plain bytes, nearly all of a report, go out in one piece. */
-        size_t run = i;
-        while (run < len && plain_byte(p[run]))
-            run++;
+        /* Runs of plain bytes go out in one piece. */
+        size_t run = i + plain_prefix(p + i, len - i);
         if (run > i) {
             emit(j, s + i, run - i);
             i = run;
@@ -183,6 +220,7 @@ static void write_escaped(uf_json *j, const char *s, size_t len)
         i += n;
     }
     emit_char(j, '"');
+    emit(j, after, after_len);
 }
 
 /* Decimal digits of v, written backwards from end; returns the first. */
@@ -200,15 +238,14 @@ void uf_json_key(uf_json *j, const char *key)
 {
     assert(j->in_object[j->depth] && !j->after_key);
     before_item(j);
-    write_escaped(j, key, strlen(key));
-    emit(j, ": ", j->pretty ? 2 : 1);
+    write_escaped(j, key, strlen(key), ": ", j->pretty ? 2 : 1);
     j->after_key = true;
 }
 
 void uf_json_string_len(uf_json *j, const char *s, size_t len)
 {
     before_item(j);
-    write_escaped(j, s, len);
+    write_escaped(j, s, len, "", 0);
 }
 
 void uf_json_string(uf_json *j, const char *s)
@@ -281,6 +318,26 @@ size_t uf_format_fixed(char *out, size_t size, double v, int decimals)
     }
     int n = snprintf(out, size, "%.*f", decimals, v);
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+size_t uf_format_hex(char *out, uint64_t v, int width)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    char rev[16];
+    int n = 0;
+    do {
+        rev[n++] = digits[v & 0x0F];
+        v >>= 4;
+    } while (v);
+    while (n < width && n < (int)sizeof(rev))
+        rev[n++] = '0';
+    size_t len = 0;
+    out[len++] = '0';
+    out[len++] = 'x';
+    while (n > 0)
+        out[len++] = rev[--n];
+    out[len] = '\0';
+    return len;
 }
 
 void uf_json_double(uf_json *j, double v, int decimals)

@@ -119,6 +119,11 @@ void uf_json_double(uf_json *j, double v, int decimals);
  * cases (a finite v, decimals 0..9, |v| * 10^decimals below 2^52);
  * returns the length (0 if size is too small). */
 size_t uf_format_fixed(char *out, size_t size, double v, int decimals);
+/* v as printf("0x%0*llX", width, v) writes it, for a width up to 16, into
+ * out (room for 19 bytes with the NUL); returns the length. Reports write
+ * thousands of ids and addresses, and snprintf takes hundreds of
+ * instructions for each. */
+size_t uf_format_hex(char *out, uint64_t v, int width);
 void uf_json_bool(uf_json *j, bool v);
 void uf_json_null(uf_json *j);
 /* Bytes as a lowercase hex string ("0a1b"). */

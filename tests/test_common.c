@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 #include <json-glib/json-glib.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -76,6 +77,80 @@ Test(json, output_parses_with_json_glib)
     free(text);
 }
 
+/* A JSON document of one key and one string, both `s`, written to `f`. */
+static void write_pair(FILE *f, const char *s, size_t len)
+{
+    uf_json j;
+    uf_json_init(&j, f, true);
+    uf_json_begin_object(&j);
+    char *key = g_strndup(s, len); /* keys are C strings */
+    uf_json_key(&j, key);
+    uf_json_string_len(&j, s, len);
+    uf_json_end_object(&j);
+    g_free(key);
+}
+
+/* The string scan takes 8 bytes at a time: a byte to escape (or invalid
+ * UTF-8) at every place of a word, in strings of every length up to
+ * three words, is written as RFC 8259 wants it, whether the FILE has room
+ * for the whole string (one copy) or no buffer at all (piece by piece),
+ * and json-glib reads back what was meant. */
+Test(json, escapes_at_every_position)
+{
+    static const struct {
+        const char *in, *json, *parsed;
+    } specials[] = {{"\"", "\\\"", "\""},
+                    {"\\", "\\\\", "\\"},
+                    {"\n", "\\n", "\n"},
+                    {"\x01", "\\u0001", "\x01"},
+                    {"\x1f", "\\u001f", "\x1f"},
+                    {"\x7f", "\x7f", "\x7f"},
+                    {"\xc3\xa9", "\xc3\xa9", "\xc3\xa9"},
+                    {"\xff", "\\ufffd", "\xef\xbf\xbd"},
+                    {"\x80", "\\ufffd", "\xef\xbf\xbd"},
+                    {" ", " ", " "},
+                    {"~", "~", "~"}};
+    for (size_t k = 0; k < UF_ARRAY_LEN(specials); k++)
+        for (size_t len = 1; len <= 24; len++)
+            for (size_t at = 0; at < len; at++) {
+                GString *in = g_string_new(NULL), *json = g_string_new(NULL),
+                        *parsed = g_string_new(NULL);
+                for (size_t i = 0; i < len; i++) {
+                    g_string_append(in, i == at ? specials[k].in : "a");
+                    g_string_append(json, i == at ? specials[k].json : "a");
+                    g_string_append(parsed, i == at ? specials[k].parsed : "a");
+                }
+                char *want = g_strdup_printf("{\n  \"%s\": \"%s\"\n}\n", json->str, json->str);
+                char *buffered = NULL;
+                size_t buffered_len = 0;
+                FILE *f = open_memstream(&buffered, &buffered_len);
+                write_pair(f, in->str, in->len);
+                fclose(f);
+                cr_assert_str_eq(buffered, want, "special %zu at %zu of %zu", k, at, len);
+                FILE *raw = tmpfile();
+                cr_assert_not_null(raw);
+                setvbuf(raw, NULL, _IONBF, 0);
+                write_pair(raw, in->str, in->len);
+                rewind(raw);
+                char unbuffered[256] = {0};
+                cr_assert_eq(fread(unbuffered, 1, sizeof(unbuffered) - 1, raw), strlen(want));
+                fclose(raw);
+                cr_assert_str_eq(unbuffered, want, "unbuffered: special %zu at %zu of %zu", k,
+                                 at, len);
+
+                JsonParser *p = json_parser_new();
+                cr_assert(json_parser_load_from_data(p, buffered, -1, NULL), "%s", buffered);
+                JsonObject *o = json_node_get_object(json_parser_get_root(p));
+                cr_assert_str_eq(json_object_get_string_member(o, parsed->str), parsed->str);
+                g_object_unref(p);
+                free(buffered);
+                g_free(want);
+                g_string_free(in, TRUE);
+                g_string_free(json, TRUE);
+                g_string_free(parsed, TRUE);
+            }
+}
+
 Test(format, seconds_and_ms)
 {
     char b[32];
@@ -123,6 +198,21 @@ Test(format, fixed_as_printf)
     g_rand_free(rng);
     char small[8];
     cr_assert_eq(uf_format_fixed(small, sizeof(small), 123456.5, 3), 0, "too small a buffer");
+}
+
+/* uf_format_hex writes what printf writes, at every width and digit count. */
+Test(format, hex_as_printf)
+{
+    const uint64_t values[] = {0, 1, 0xA, 0xFF, 0x100, 0x7E0, 0xFFFF, 0x18DA10F1, 0x1FFFFFFF,
+                               UINT64_C(0x123456789), UINT64_MAX};
+    for (size_t i = 0; i < UF_ARRAY_LEN(values); i++)
+        for (int width = 0; width <= 16; width++) {
+            char want[24], got[24];
+            snprintf(want, sizeof(want), "0x%0*" PRIX64, width, values[i]);
+            size_t n = uf_format_hex(got, values[i], width);
+            cr_assert_str_eq(got, want, "width %d", width);
+            cr_assert_eq(n, strlen(want));
+        }
 }
 
 Test(time, saturates_instead_of_overflowing)

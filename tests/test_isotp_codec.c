@@ -189,5 +189,10 @@ Test(endpoint, names)
     cr_assert_str_eq(uf_isotp_endpoint_name(&a, b, sizeof(b)), "0x7E0");
     cr_assert_str_eq(uf_isotp_endpoint_name(&e, b, sizeof(b)), "0x18DA10F1");
     cr_assert_str_eq(uf_isotp_endpoint_name(&x, b, sizeof(b)), "0x6F1:12");
+    uf_isotp_endpoint d = {0, UF_ISOTP_DOIP | 0x0E80u, -1}, m = {0, 0x7E0, 0xAB};
+    cr_assert_str_eq(uf_isotp_endpoint_name(&d, b, sizeof(b)), "0x0E80");
+    cr_assert_str_eq(uf_isotp_endpoint_name(&m, b, sizeof(b)), "0x7E0:AB");
+    char cut[5] = "zzzz";
+    cr_assert_str_eq(uf_isotp_endpoint_name(&x, cut, sizeof(cut)), "0x6F", "cut as snprintf cuts");
     cr_assert_neq(uf_isotp_endpoint_key(&a), uf_isotp_endpoint_key(&x));
 }

@@ -38,15 +38,27 @@ bool uf_addressing_parse(const char *name, uf_addressing *out)
 
 const char *uf_isotp_endpoint_name(const uf_isotp_endpoint *ep, char *buf, size_t size)
 {
+    /* By hand rather than snprintf: reports name thousands of endpoints. */
+    char name[24];
+    size_t n;
     if (ep->id & UF_ISOTP_DOIP) {
-        snprintf(buf, size, "0x%04X", ep->id & 0xFFFFu);
-        return buf;
+        n = uf_format_hex(name, ep->id & 0xFFFFu, 4);
+    } else {
+        bool eff = ep->id & UF_ISOTP_EFF;
+        n = uf_format_hex(name, ep->id & ~UF_ISOTP_EFF, eff ? 8 : 3);
+        if (ep->addr >= 0) {
+            static const char digits[] = "0123456789ABCDEF";
+            name[n++] = ':';
+            name[n++] = digits[(ep->addr >> 4) & 0x0F];
+            name[n++] = digits[ep->addr & 0x0F];
+        }
     }
-    uint32_t id = ep->id & ~UF_ISOTP_EFF;
-    int n = (ep->id & UF_ISOTP_EFF) ? snprintf(buf, size, "0x%08X", id)
-                                    : snprintf(buf, size, "0x%03X", id);
-    if (ep->addr >= 0 && n > 0 && (size_t)n < size)
-        snprintf(buf + n, size - (size_t)n, ":%02X", (unsigned)ep->addr);
+    if (size == 0)
+        return buf;
+    if (n >= size)
+        n = size - 1; /* cut, as snprintf would */
+    memcpy(buf, name, n);
+    buf[n] = '\0';
     return buf;
 }
 

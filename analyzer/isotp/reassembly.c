@@ -213,13 +213,10 @@ static void abandon(uf_isotp *t, flow *f, uint64_t number, uf_time time, const c
 
 /* ---- padding (10.4.2) -------------------------------------------------------*/
 
-static void check_padding(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned used,
-                          uint64_t number, uf_time time)
+/* A frame that is not full: what fills it past `used`. */
+static void check_padding_bytes(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned used,
+                                uint64_t number, uf_time time)
 {
-    if (used > cf->len || f->pad_reported)
-        return;
-    if (cf->len == used && (used == 8 || cf->len > 8))
-        return; /* a full frame says nothing about padding */
     if (cf->len > 8) {
         /* CAN FD: lengths are quantised, so the frame is padded up to the
          * smallest DLC that holds its data, and no further (9.5, 10.4.2). */
@@ -266,6 +263,17 @@ static void check_padding(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned
                is, was);
         f->pad_reported = true;
     }
+}
+
+/* Most frames of a transfer are full, and their check stays inline. */
+static inline void check_padding(uf_isotp *t, flow *f, const uf_can_frame *cf, unsigned used,
+                                 uint64_t number, uf_time time)
+{
+    if (used > cf->len || f->pad_reported)
+        return;
+    if (cf->len == used && (used == 8 || cf->len > 8))
+        return; /* a full frame says nothing about padding */
+    check_padding_bytes(t, f, cf, used, number, time);
 }
 
 /* ---- frame handlers -------------------------------------------------------*/

@@ -12,8 +12,8 @@
 
 static void key_hex(uf_json *j, const char *k, uint64_t v, int width)
 {
-    char buf[32];
-    snprintf(buf, sizeof(buf), "0x%0*" G_GINT64_MODIFIER "X", width, (guint64)v);
+    char buf[20];
+    uf_format_hex(buf, v, width);
     uf_json_member_string(j, k, buf);
 }
 
@@ -62,18 +62,17 @@ static void severities(uf_json *j, const char *k, const uint32_t v32[3], const u
     uf_json_end_object(j);
 }
 
-/* A DID value as "<key>" (hex, always) and "<key>_text" (the value as text when
- * every byte is printable ASCII, else null), so that a consumer never has to
- * guess which of the two it got. */
-static void did_value(uf_json *j, const char *k, const uint8_t *v, uint8_t n)
+/* A DID value as k (hex, always) and text_key, "<k>_text" (the value as
+ * text when every byte is printable ASCII, else null), so that a consumer
+ * never has to guess which of the two it got. */
+static void did_value(uf_json *j, const char *k, const char *text_key, const uint8_t *v,
+                      uint8_t n)
 {
-    char text_key[32];
     bool text = n > 0;
     for (uint8_t i = 0; i < n && text; i++)
         text = v[i] >= 0x20 && v[i] < 0x7F;
     uf_json_key(j, k);
     uf_json_hex(j, v, n);
-    snprintf(text_key, sizeof(text_key), "%s_text", k);
     uf_json_key(j, text_key);
     if (text)
         uf_json_string_len(j, (const char *)v, n);
@@ -149,7 +148,8 @@ static void records(uf_json *j, const uf_check_result *r, const uf_session *s)
     uf_json_begin_array(j);
     for (uint8_t i = 0; i < s->n_sessions_entered; i++) {
         const char *n = uf_uds_session_name(s->sessions_entered[i]);
-        snprintf(buf, sizeof(buf), "0x%02X", s->sessions_entered[i]);
+        if (!n)
+            uf_format_hex(buf, s->sessions_entered[i], 2);
         uf_json_string(j, n ? n : buf);
     }
     uf_json_end_array(j);
@@ -161,8 +161,8 @@ static void records(uf_json *j, const uf_check_result *r, const uf_session *s)
         key_hex(j, "did", v->did, 4);
         uf_json_member_string(j, "name", uf_uds_did_name(v->did));
         uf_json_member_bool(j, "written", v->written);
-        did_value(j, "first", v->first, v->first_len);
-        did_value(j, "last", v->last, v->last_len);
+        did_value(j, "first", "first_text", v->first, v->first_len);
+        did_value(j, "last", "last_text", v->last, v->last_len);
         uf_json_end_object(j);
     }
     uf_json_end_array(j);
