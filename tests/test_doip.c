@@ -121,6 +121,7 @@ typedef struct framed {
     uint64_t skipped;
     uint64_t first_frame, last_frame;
     uint32_t segments;
+    uint64_t offset; /* the last message's, in the stream */
 } framed;
 
 static void fr_message(void *ctx, const uf_doip_frame *m)
@@ -132,6 +133,7 @@ static void fr_message(void *ctx, const uf_doip_frame *m)
     f->first_frame = m->first_frame;
     f->last_frame = m->last_frame;
     f->segments = m->segments;
+    f->offset = m->offset;
 }
 
 static void fr_bad(void *ctx, const uint8_t h[8], const char *why, uint64_t offset, uint64_t frame,
@@ -160,7 +162,7 @@ static size_t put(uint8_t *out, uint16_t type, const char *payload_hex)
 
 Test(doip_framer, messages_across_and_within_segments)
 {
-    framed f = {g_array_new(FALSE, FALSE, 2), g_array_new(FALSE, FALSE, 4), 0, 0, 0, 0, 0, 0};
+    framed f = {g_array_new(FALSE, FALSE, 2), g_array_new(FALSE, FALSE, 4), 0, 0, 0, 0, 0, 0, 0};
     uf_doip_framer_sink sink = {&f, fr_message, fr_bad, fr_resynced};
     uf_doip_framer fr;
     uf_doip_framer_init(&fr, 1024);
@@ -177,6 +179,7 @@ Test(doip_framer, messages_across_and_within_segments)
     cr_assert_eq(f.types->len, 3);
     cr_assert_eq(g_array_index(f.types, uint16_t, 2), UF_DOIP_DIAGNOSTIC_ACK);
     cr_assert_eq(f.first_frame, 1, "the message starts where its first byte came");
+    cr_assert_eq(f.offset, 8 + 15, "and at its first byte in the stream");
     cr_assert_eq(f.segments, 13);
     cr_assert_eq(f.bad, 0);
     cr_assert_eq(uf_doip_framer_pending(&fr), 0);
@@ -187,7 +190,7 @@ Test(doip_framer, messages_across_and_within_segments)
 
 Test(doip_framer, resynchronises_after_a_bad_header_and_a_gap)
 {
-    framed f = {g_array_new(FALSE, FALSE, 2), g_array_new(FALSE, FALSE, 4), 0, 0, 0, 0, 0, 0};
+    framed f = {g_array_new(FALSE, FALSE, 2), g_array_new(FALSE, FALSE, 4), 0, 0, 0, 0, 0, 0, 0};
     uf_doip_framer_sink sink = {&f, fr_message, fr_bad, fr_resynced};
     uf_doip_framer fr;
     uf_doip_framer_init(&fr, 1024);
@@ -201,6 +204,7 @@ Test(doip_framer, resynchronises_after_a_bad_header_and_a_gap)
     cr_assert_eq(f.resynced, 1);
     cr_assert_eq(f.skipped, 5);
     cr_assert_eq(f.types->len, 1);
+    cr_assert_eq(f.offset, 5, "the sound header after 5 bytes of junk");
     /* Half a message, then bytes lost: the half is gone, the next one read. */
     n = put(stream, UF_DOIP_DIAGNOSTIC_MESSAGE, "0E80 0010 2EF184 01020304");
     uf_doip_framer_data(&fr, stream, 10, 2, T0, &sink);
@@ -217,7 +221,7 @@ Test(doip_framer, resynchronises_after_a_bad_header_and_a_gap)
 
 Test(doip_framer, long_messages_are_stored_up_to_the_maximum)
 {
-    framed f = {g_array_new(FALSE, FALSE, 2), g_array_new(FALSE, FALSE, 4), 0, 0, 0, 0, 0, 0};
+    framed f = {g_array_new(FALSE, FALSE, 2), g_array_new(FALSE, FALSE, 4), 0, 0, 0, 0, 0, 0, 0};
     uf_doip_framer_sink sink = {&f, fr_message, fr_bad, fr_resynced};
     uf_doip_framer fr;
     uf_doip_framer_init(&fr, 16);

@@ -274,20 +274,17 @@ static void tcp_teardown(void)
 
 TestSuite(tcp, .init = tcp_setup, .fini = tcp_teardown);
 
-/* A segment from the client (from 0) or the server (from 1) of flow4(),
- * or of the connection `conn` client ports further. */
-static void seg_on(uint16_t conn, int from, uint8_t flags, uint32_t seq, uint32_t ack,
+/* A segment from the client (from 0) or the server (from 1) of flow f. */
+static void seg_in(const uf_net_flow *f, int from, uint8_t flags, uint32_t seq, uint32_t ack,
                    const char *data)
 {
-    uf_net_flow f = flow4();
-    f.port[0] = (uint16_t)(f.port[0] + conn);
     uf_net_packet p;
     memset(&p, 0, sizeof(p));
     p.proto = UF_NET_TCP;
-    p.src = f.host[from].ip;
-    p.dst = f.host[1 - from].ip;
-    p.sport = f.port[from];
-    p.dport = f.port[1 - from];
+    p.src = f->host[from].ip;
+    p.dst = f->host[1 - from].ip;
+    p.sport = f->port[from];
+    p.dport = f->port[1 - from];
     p.seq = seq;
     p.ack = ack;
     p.flags = flags;
@@ -295,6 +292,15 @@ static void seg_on(uint16_t conn, int from, uint8_t flags, uint32_t seq, uint32_
     p.len = (uint32_t)strlen(data);
     frame_no++;
     uf_tcp_packet(tcp, 0, &p, frame_no, (uf_time)frame_no * UF_NS_PER_MS);
+}
+
+/* A segment of flow4(), or of the connection `conn` client ports further. */
+static void seg_on(uint16_t conn, int from, uint8_t flags, uint32_t seq, uint32_t ack,
+                   const char *data)
+{
+    uf_net_flow f = flow4();
+    f.port[0] = (uint16_t)(f.port[0] + conn);
+    seg_in(&f, from, flags, seq, ack, data);
 }
 
 static void seg(int from, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
@@ -457,6 +463,30 @@ Test(tcp, connections_taking_turns)
     seg_on(0, 1, SYN | ACK, 7000, 901, "");
     seg_on(0, 0, ACK, 901, 7001, "a3");
     cr_assert_str_eq(trace(), "o1 o2 d0:a1@5 d0:b1@6 d1:b2@7 d0:a2@8 c1 o3 d0:b3@10 d0:a3@12");
+}
+
+/* A segment of an IPv6 connection whose client address ends in `client`. */
+static void seg6(uint8_t client, int from, uint8_t flags, uint32_t seq, uint32_t ack,
+                 const char *data)
+{
+    uf_net_flow f = flow6();
+    f.host[0].ip.a[15] = client;
+    seg_in(&f, from, flags, seq, ack, data);
+}
+
+/* Two testers on the same ports whose addresses differ only in the last
+ * byte: every byte of an address tells connections apart. */
+Test(tcp, ipv6_clients_apart_only_in_their_last_bytes)
+{
+    seg6(0x01, 0, SYN, 100, 0, "");
+    seg6(0x02, 0, SYN, 300, 0, "");
+    seg6(0x01, 1, SYN | ACK, 5000, 101, "");
+    seg6(0x02, 1, SYN | ACK, 6000, 301, "");
+    seg6(0x01, 0, ACK, 101, 5001, "a1");
+    seg6(0x02, 0, ACK, 301, 6001, "b1");
+    seg6(0x02, 1, ACK, 6001, 303, "b2");
+    seg6(0x01, 0, ACK, 103, 5001, "a2");
+    cr_assert_str_eq(trace(), "o1 o2 d0:a1@5 d0:b1@6 d1:b2@7 d0:a2@8");
 }
 
 Test(tcp, other_ports_are_left_alone)

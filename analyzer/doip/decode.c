@@ -25,7 +25,12 @@ static const char *find(const named *t, size_t n, uint16_t v)
     return NULL;
 }
 
+/* Every message's header is checked against this table: the types of a
+ * flash, diagnostic messages and their acknowledgements, come first. */
 static const named types[] = {
+    {UF_DOIP_DIAGNOSTIC_MESSAGE, "DiagnosticMessage"},
+    {UF_DOIP_DIAGNOSTIC_ACK, "DiagnosticMessageACK"},
+    {UF_DOIP_DIAGNOSTIC_NACK, "DiagnosticMessageNACK"},
     {UF_DOIP_GENERIC_NACK, "GenericHeaderNACK"},
     {UF_DOIP_VEHICLE_ID_REQUEST, "VehicleIdentificationRequest"},
     {UF_DOIP_VEHICLE_ID_REQUEST_EID, "VehicleIdentificationRequestEID"},
@@ -39,9 +44,6 @@ static const named types[] = {
     {UF_DOIP_ENTITY_STATUS_RESPONSE, "EntityStatusResponse"},
     {UF_DOIP_POWER_MODE_REQUEST, "DiagnosticPowerModeRequest"},
     {UF_DOIP_POWER_MODE_RESPONSE, "DiagnosticPowerModeResponse"},
-    {UF_DOIP_DIAGNOSTIC_MESSAGE, "DiagnosticMessage"},
-    {UF_DOIP_DIAGNOSTIC_ACK, "DiagnosticMessageACK"},
-    {UF_DOIP_DIAGNOSTIC_NACK, "DiagnosticMessageNACK"},
 };
 
 static const named generic_nacks[] = {

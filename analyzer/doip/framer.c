@@ -91,9 +91,13 @@ void uf_doip_framer_data(uf_doip_framer *f, const uint8_t *p, uint32_t n, uint64
             f->segments = 0;
             counted = false;
         }
-        f->header[f->have++] = *p++;
-        n--;
-        f->offset++;
+        /* The rest of the header, as much as this segment holds. */
+        uint32_t take = UF_DOIP_HEADER_LEN - f->have < n ? UF_DOIP_HEADER_LEN - f->have : n;
+        memcpy(f->header + f->have, p, take);
+        f->have += take;
+        p += take;
+        n -= take;
+        f->offset += take;
         if (!counted) {
             f->segments++;
             counted = true;
