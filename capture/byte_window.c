@@ -35,7 +35,7 @@ void byte_window_close(byte_window *w)
     *w = (byte_window){.fd = -1};
 }
 
-int byte_window_fill(byte_window *w, size_t need)
+int byte_window_refill(byte_window *w, size_t need)
 {
     if (w->end - w->start >= need)
         return 1;
