@@ -9,16 +9,22 @@
 #     to the UDS layer);
 # over FRAMES CAN frames of flash sessions as pcap and pcapng, and a DoIP
 # capture of DOIP_BYTES; then udsflash check over 1x, 4x and 16x a capture
-# (linear time, flat memory). Medians of RUNS runs; peak RSS and CPU time
-# (udsflash check reads in a thread of its own) by GNU time.
+# (linear time, flat memory). Medians of RUNS runs of tshark, and of
+# QUICK_RUNS runs of the floor and of udsflash check, which take turns:
+# a run of half a second catches this shared host in a fast or a slow
+# spell (docs/performance.md), so the two see the same spells and more
+# runs than tshark's 15 s ones. Peak RSS and CPU time (udsflash check
+# reads, analyzes and hashes in three threads) by GNU time.
 #
-#   bash bench/analyzer.sh [FRAMES [DOIP_BYTES [RUNS]]]     (10000000 1e9 3)
+#   bash bench/analyzer.sh [FRAMES [DOIP_BYTES [RUNS [QUICK_RUNS]]]]
+#                                                (10000000 1e9 3 7)
 #   UF_BENCH_TSHARK=0 leaves tshark out (it takes the longest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 frames=${1:-10000000}
 doip_bytes=${2:-1000000000}
 runs=${3:-3}
+quick_runs=${4:-7}
 
 . scripts/packages.sh
 UF_PACKAGES+=(time) # GNU time: peak memory
@@ -37,16 +43,33 @@ tshark_can=(-o "iso15765.can.ids:0x7DF,0x7E0,0x7E8"
             -o "iso15765.can.extended_ids:0x18DA10F1,0x18DAF110,0x18DA11F2,0x18DAF211,0x18DB33F1,0x18DB33F2"
             -d iso15765.subdissector,uds)
 
-# "seconds peak_kB cpu_seconds" of one run (cpu: user + system, all
-# threads); the run with the median time of $runs.
+# "seconds peak_kB cpu_seconds" of one run of a command (CPU: user and
+# system time of all its threads).
+one_run() {
+    # udsflash check exits 1 when it has findings: the run still counts.
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>&1 || true
+    tail -n1 "$work/time" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }'
+}
+median_run() { # N, the runs on standard input
+    sort -n | sed -n "$(( ($1 + 1) / 2 ))p"
+}
+# The run with the median time of N: measure N command...
 measure() {
-    local out=()
-    for _ in $(seq "$runs"); do
-        # udsflash check exits 1 when it has findings: the run still counts.
-        /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>&1 || true
-        out+=("$(tail -n1 "$work/time" | awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')")
+    local n=$1
+    shift
+    for _ in $(seq "$n"); do one_run "$@"; done | median_run "$n"
+}
+# The floor and udsflash check over one file, taking turns: two lines.
+measure_pair() {
+    local file=$1
+    : >"$work/floor.runs"
+    : >"$work/check.runs"
+    for _ in $(seq "$quick_runs"); do
+        one_run "$floor" "$file" >>"$work/floor.runs"
+        one_run "$udsflash" check --format json -o /dev/null "$file" >>"$work/check.runs"
     done
-    printf '%s\n' "${out[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
+    median_run "$quick_runs" <"$work/floor.runs"
+    median_run "$quick_runs" <"$work/check.runs"
 }
 
 row() { # name file count unit [tshark options...]
@@ -54,10 +77,9 @@ row() { # name file count unit [tshark options...]
     shift 4
     local mb t_floor m_floor c_floor t_check m_check c_check t_tshark="" m_tshark="" c_tshark=""
     mb=$(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.1f", b / 1e6 }')
-    read -r t_floor m_floor c_floor < <(measure "$floor" "$file")
-    read -r t_check m_check c_check < <(measure "$udsflash" check --format json -o /dev/null "$file")
+    { read -r t_floor m_floor c_floor; read -r t_check m_check c_check; } < <(measure_pair "$file")
     if [ "${UF_BENCH_TSHARK:-1}" = 1 ]; then
-        read -r t_tshark m_tshark c_tshark < <(measure tshark -n -q -r "$file" "$@" -Y uds)
+        read -r t_tshark m_tshark c_tshark < <(measure "$runs" tshark -n -q -r "$file" "$@" -Y uds)
     fi
     awk -v n="$name" -v c="$count" -v u="$unit" -v mb="$mb" -v tf="$t_floor" -v mf="$m_floor" \
         -v tc="$t_check" -v mc="$m_check" -v tt="$t_tshark" -v mt="$m_tshark" \
@@ -88,7 +110,7 @@ echo "scaling: udsflash check over 1x, 4x, 16x"
 base=$((frames / 16))
 for k in 1 4 16; do
     "$gen" can $((base * k)) "$work/scale.pcap" >/dev/null
-    read -r t m _ < <(measure "$udsflash" check --format json -o /dev/null "$work/scale.pcap")
+    read -r t m _ < <(measure "$quick_runs" "$udsflash" check --format json -o /dev/null "$work/scale.pcap")
     awk -v k="$k" -v n=$((base * k)) -v t="$t" -v m="$m" 'BEGIN {
         printf "  %2dx %10d frames %8.2f s %8.0f ns/frame %8.1f MB RSS\n", k, n, t, t * 1e9 / n, m / 1024 }'
 done
