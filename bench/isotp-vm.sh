@@ -5,7 +5,10 @@
 # BS / STmin: one process sends COUNT messages of SIZE bytes back to back,
 # another receives them and times the first to the last (uf-isotp --count
 # --stats), once with our endpoint on both sides and once with the
-# kernel's, RUNS times each, alternating. Medians and the ratio.
+# kernel's, RUNS times each, alternating. Medians and the ratio. Then the
+# ceiling of any endpoint on raw sockets: can-utils' cangen writing 8-byte
+# frames back to back to candump, no ISO-TP at all, against the frames a
+# second the kernel's ISO-TP carried at STmin 0.
 #
 #   bash bench/isotp-vm.sh [RUNS]      (3)
 # Needs what the VM test needs (scripts/setup.sh installs it).
@@ -35,6 +38,19 @@ for conf in "4095 40 0 0" "4095 40 8 0" "64 40 0 1"; do
         done
     done
 done
+# As many frames as 40 messages of 4095 bytes take, first to last at the
+# receiver.
+for run in \$(seq $runs); do
+    candump -r 8388608 -t a vcan0 >dump &
+    dump=\$!
+    sleep 0.3
+    cangen vcan0 -g 0 -I 123 -L 8 -D i -n 23400
+    sleep 1
+    kill \$dump
+    wait \$dump 2>/dev/null
+    awk '{gsub(/[()]/, "", \$1); if (NR == 1) f = \$1; l = \$1}
+         END {printf "RESULT raw %d %.0f\\n", NR, (NR > 1 ? (NR - 1) / (l - f) : 0)}' dump
+done
 SCRIPT
 UF_VM_SCENARIOS="$work/bench.sh" bash tests/vm/run.sh build "$work/results" >/dev/null 2>&1 || true
 echo "vcan0 in the test VM (qemu, software emulation, 2 vCPUs); $(nproc) host cores"
@@ -45,3 +61,12 @@ grep '^RESULT isotp' "$work/results" | cut -d' ' -f3-5 | sort -u | while read -r
     awk -v k="$key" -v o="$ours" -v c="$kern" 'BEGIN {
         printf "  %-26s ours %8.1f kB/s   kernel %8.1f kB/s   %.2fx\n", k, o, c, c ? o / c : 0 }'
 done
+# A 4095-byte message is a first frame and 585 consecutive frames.
+raw=$(grep '^RESULT raw' "$work/results" | awk '{print $4}' | median)
+kern=$(grep -F "RESULT isotp size=4095 bs=0 stmin=0 kernel " "$work/results" | awk '{print $7}' |
+       median)
+awk -v r="$raw" -v c="$kern" 'BEGIN {
+    k = c * 1000 / 4095 * 586
+    printf "  raw frames, cangen -> candump %8.0f frames/s\n", r
+    printf "  the kernel ISO-TP at STmin 0  %8.0f frames/s   raw / kernel %.2fx\n", k, k ? r / k : 0 }'
+

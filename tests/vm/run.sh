@@ -26,7 +26,7 @@ command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing 
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 ||
     skip "a static busybox is missing (apt-get install busybox-static)"
-for tool in isotpsend isotprecv candump cansend; do
+for tool in isotpsend isotprecv candump cansend cangen; do
     command -v $tool >/dev/null || skip "$tool is missing (apt-get install can-utils)"
 done
 command -v ip >/dev/null || skip "ip is missing (apt-get install iproute2)"
@@ -77,7 +77,7 @@ copy_with_libs() {
 for p in "$build/replay/udsecu" "$build/replay/udsreplay" "$build/tests/uf-flash-client" \
          "$build/tests/uf-isotp" "$build/cli/udsflash" "$(command -v ip)" \
          "$(command -v isotpsend)" "$(command -v isotprecv)" "$(command -v candump)" \
-         "$(command -v cansend)" "$(command -v chrt)"; do
+         "$(command -v cansend)" "$(command -v chrt)" "$(command -v cangen)"; do
     copy_with_libs "$p"
 done
 # udsreplay's golden captures and the sample key library, for its flashes.
