@@ -446,18 +446,28 @@ Test(tcp, reset_and_reuse_of_the_ports)
     cr_assert_str_eq(trace(), "o1 d0:one@4 c1 o2 d0:two@9 c2 o3");
 }
 
+typedef void segment_fn(uint16_t conn, int from, uint8_t flags, uint32_t seq, uint32_t ack,
+                        const char *data);
+
+/* Connections 0 and 1 open, then take turns: "o1 o2 d0:a1@5 d0:b1@6
+ * d1:b2@7 d0:a2@8". */
+static void two_taking_turns(segment_fn *seg_of)
+{
+    seg_of(0, 0, SYN, 100, 0, "");
+    seg_of(1, 0, SYN, 300, 0, "");
+    seg_of(0, 1, SYN | ACK, 5000, 101, "");
+    seg_of(1, 1, SYN | ACK, 6000, 301, "");
+    seg_of(0, 0, ACK, 101, 5001, "a1");
+    seg_of(1, 0, ACK, 301, 6001, "b1");
+    seg_of(1, 1, ACK, 6001, 303, "b2");
+    seg_of(0, 0, ACK, 103, 5001, "a2");
+}
+
 /* Two connections taking turns, one of them opened again on its ports:
  * each segment goes to its own connection, whichever came last. */
 Test(tcp, connections_taking_turns)
 {
-    seg_on(0, 0, SYN, 100, 0, "");
-    seg_on(1, 0, SYN, 300, 0, "");
-    seg_on(0, 1, SYN | ACK, 5000, 101, "");
-    seg_on(1, 1, SYN | ACK, 6000, 301, "");
-    seg_on(0, 0, ACK, 101, 5001, "a1");
-    seg_on(1, 0, ACK, 301, 6001, "b1");
-    seg_on(1, 1, ACK, 6001, 303, "b2");
-    seg_on(0, 0, ACK, 103, 5001, "a2");
+    two_taking_turns(seg_on);
     seg_on(0, 0, SYN, 900, 0, ""); /* the first connection's ports again */
     seg_on(1, 0, ACK, 303, 6003, "b3");
     seg_on(0, 1, SYN | ACK, 7000, 901, "");
@@ -465,12 +475,13 @@ Test(tcp, connections_taking_turns)
     cr_assert_str_eq(trace(), "o1 o2 d0:a1@5 d0:b1@6 d1:b2@7 d0:a2@8 c1 o3 d0:b3@10 d0:a3@12");
 }
 
-/* A segment of an IPv6 connection whose client address ends in `client`. */
-static void seg6(uint8_t client, int from, uint8_t flags, uint32_t seq, uint32_t ack,
+/* A segment of IPv6 connection `conn`: its tester's address ends in
+ * conn + 1, its ports are the same as every other's. */
+static void seg6(uint16_t conn, int from, uint8_t flags, uint32_t seq, uint32_t ack,
                  const char *data)
 {
     uf_net_flow f = flow6();
-    f.host[0].ip.a[15] = client;
+    f.host[0].ip.a[15] = (uint8_t)(conn + 1);
     seg_in(&f, from, flags, seq, ack, data);
 }
 
@@ -478,14 +489,7 @@ static void seg6(uint8_t client, int from, uint8_t flags, uint32_t seq, uint32_t
  * byte: every byte of an address tells connections apart. */
 Test(tcp, ipv6_clients_apart_only_in_their_last_bytes)
 {
-    seg6(0x01, 0, SYN, 100, 0, "");
-    seg6(0x02, 0, SYN, 300, 0, "");
-    seg6(0x01, 1, SYN | ACK, 5000, 101, "");
-    seg6(0x02, 1, SYN | ACK, 6000, 301, "");
-    seg6(0x01, 0, ACK, 101, 5001, "a1");
-    seg6(0x02, 0, ACK, 301, 6001, "b1");
-    seg6(0x02, 1, ACK, 6001, 303, "b2");
-    seg6(0x01, 0, ACK, 103, 5001, "a2");
+    two_taking_turns(seg6);
     cr_assert_str_eq(trace(), "o1 o2 d0:a1@5 d0:b1@6 d1:b2@7 d0:a2@8");
 }
 
