@@ -320,13 +320,21 @@ size_t uf_format_fixed(char *out, size_t size, double v, int decimals)
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
+static const char upper_hex[] = "0123456789ABCDEF";
+
+char *uf_put_hex_byte(char *p, uint8_t v)
+{
+    p[0] = upper_hex[v >> 4];
+    p[1] = upper_hex[v & 0x0F];
+    return p + 2;
+}
+
 size_t uf_format_hex(char *out, uint64_t v, int width)
 {
-    static const char digits[] = "0123456789ABCDEF";
     char rev[16];
     int n = 0;
     do {
-        rev[n++] = digits[v & 0x0F];
+        rev[n++] = upper_hex[v & 0x0F];
         v >>= 4;
     } while (v);
     while (n < width && n < (int)sizeof(rev))

@@ -124,6 +124,8 @@ size_t uf_format_fixed(char *out, size_t size, double v, int decimals);
  * thousands of ids and addresses, and snprintf takes hundreds of
  * instructions for each. */
 size_t uf_format_hex(char *out, uint64_t v, int width);
+/* v as two uppercase hex digits at p (no NUL); returns p + 2. */
+char *uf_put_hex_byte(char *p, uint8_t v);
 void uf_json_bool(uf_json *j, bool v);
 void uf_json_null(uf_json *j);
 /* Bytes as a lowercase hex string ("0a1b"). */

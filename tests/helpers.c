@@ -351,6 +351,19 @@ char *th_tmpdir(void)
     return d;
 }
 
+char *th_dir;
+
+void th_dir_setup(void)
+{
+    th_dir = th_tmpdir();
+}
+
+void th_dir_teardown(void)
+{
+    g_free(th_dir);
+    th_dir = NULL;
+}
+
 char *th_sample(const char *name)
 {
     return g_build_filename(UF_SOURCE_DIR, "samples", name, NULL);
@@ -556,4 +569,18 @@ char *th_write_bytes(const char *dir, const char *name, const th_bytes *b, gsize
     g_file_set_contents(path, (const char *)b->out->data, (gssize)len, &e);
     g_assert_no_error(e);
     return path;
+}
+
+char *th_cuts_read_as(const char *dir, const char *name, const th_bytes *b, gsize from,
+                      gsize step, uf_reader *(*reference)(const char *, uf_error *),
+                      const char *whose)
+{
+    char *difference = NULL;
+    for (gsize cut = from; cut < b->out->len && !difference; cut += step) {
+        char *path = th_write_bytes(dir, name, b, cut);
+        guint count;
+        difference = th_read_as(path, reference, whose, &count);
+        g_free(path);
+    }
+    return difference;
 }

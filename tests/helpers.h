@@ -150,10 +150,22 @@ typedef struct th_bytes {
 void th_put_uint(th_bytes *b, uint64_t v, unsigned bytes);
 /* Writes the first len bytes into dir/name; returns the path (g_free). */
 char *th_write_bytes(const char *dir, const char *name, const th_bytes *b, gsize len);
+/* The bytes cut after from, from + step, ... (each written to dir/name)
+ * read as th_read_as reads them: NULL if every cut agrees, else the first
+ * difference (g_free). */
+char *th_cuts_read_as(const char *dir, const char *name, const th_bytes *b, gsize from,
+                      gsize step, uf_reader *(*reference)(const char *, uf_error *),
+                      const char *whose);
 
 /* ---- environment ----------------------------------------------------------*/
 
 char *th_tmpdir(void); /* created; g_free the name (left for inspection) */
+/* A suite whose tests each write files into a fresh temporary directory:
+ * TestSuite(name, .init = th_dir_setup, .fini = th_dir_teardown), then
+ * th_dir names it. */
+extern char *th_dir;
+void th_dir_setup(void);
+void th_dir_teardown(void);
 char *th_sample(const char *name); /* path of samples/NAME in the source tree */
 /* Runs a program; returns its exit status, stdout in *out (g_free). */
 int th_run(const char *const *argv, char **out, char **err);

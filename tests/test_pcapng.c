@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Our pcapng reader (capture/pcapth_bytes.c) held to Wireshark's wiretap:
+ * Our pcapng reader (capture/pcapng_file.c) held to Wireshark's wiretap:
  * every pcapng sample, and files built here with what writers vary (byte
  * order, sections, unnamed interfaces, if_tsresol in powers of ten and of
  * two, if_tsoffset, options after the packet, simple and obsolete packet
@@ -14,19 +14,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = th_tmpdir();
-}
-
-static void teardown(void)
-{
-    g_free(dir);
-}
-
-TestSuite(pcapng, .init = setup, .fini = teardown);
+TestSuite(pcapng, .init = th_dir_setup, .fini = th_dir_teardown);
 
 /* ---- a pcapng writer for the variants --------------------------------------*/
 
@@ -244,17 +232,16 @@ Test(pcapng, variants_read_as_wiretap_reads_them)
     for (int big = 0; big < 2; big++) {
         th_bytes f = {g_byte_array_new(), false};
         variants(&f, big);
-        char *p = th_write_bytes(dir, big ? "variants-be.pcapng" : "variants.pcapng", &f, f.out->len);
+        char *p = th_write_bytes(th_dir, big ? "variants-be.pcapng" : "variants.pcapng", &f,
+                                 f.out->len);
         cr_expect_eq(expect_as_wiretap(p), 7, "every packet block is a record");
         /* Cut anywhere: the same records, then damage (or the end, at a
          * block boundary) in both. */
         /* (from the second packet: wiretap reads the first block after the
          * interfaces when it opens the file, and fails to open a cut there) */
-        for (gsize cut = 240; cut < f.out->len; cut += 37) {
-            char *c = th_write_bytes(dir, "cut.pcapng", &f, cut);
-            expect_as_wiretap(c);
-            g_free(c);
-        }
+        char *difference = th_cuts_read_as(th_dir, "cut.pcapng", &f, 240, 37,
+                                           uf_reader_open_pcapng_wiretap, "wiretap");
+        cr_assert_null(difference, "ours against wiretap's: %s", difference);
         g_free(p);
         g_byte_array_free(f.out, TRUE);
     }
@@ -275,7 +262,7 @@ Test(pcapng, sections_count_interfaces_afresh)
     idb(&f, NULL, -1, false, 0);
     epb(&f, 1, 2, 2, false);
     epb(&f, 0, 3, 3, false);
-    char *p = th_write_bytes(dir, "sections.pcapng", &f, f.out->len);
+    char *p = th_write_bytes(th_dir, "sections.pcapng", &f, f.out->len);
     th_reading rd = th_read_with(p, uf_reader_open);
     cr_assert_eq(rd.rc, 0, "%s", rd.err.msg);
     cr_assert_eq(rd.recs->len, 3);
@@ -294,7 +281,7 @@ Test(pcapng, a_block_left_to_wiretap)
     variants(&f, false);
     custom(&f);
     epb(&f, 1, UINT64_C(1795255300) * 1000000u, 8, false);
-    char *p = th_write_bytes(dir, "custom.pcapng", &f, f.out->len);
+    char *p = th_write_bytes(th_dir, "custom.pcapng", &f, f.out->len);
     cr_expect_geq(expect_as_wiretap(p), 8);
     /* Ours reads it in full, with the packet after the custom block. */
     uf_error err;
@@ -331,7 +318,7 @@ Test(pcapng, damage_named_with_its_offset)
         th_bytes f = {g_byte_array_new(), false};
         variants(&f, false);
         /* The second EPB follows the first EPB and the NRB. */
-        char *whole = th_write_bytes(dir, "v.pcapng", &f, f.out->len);
+        char *whole = th_write_bytes(th_dir, "v.pcapng", &f, f.out->len);
         uf_error err;
         uf_reader *r = uf_reader_open(whole, &err);
         cr_assert_not_null(r, "%s", err.msg);
@@ -344,7 +331,7 @@ Test(pcapng, damage_named_with_its_offset)
         uf_reader_close(r);
         uint32_t v = cases[i].value;
         memcpy(f.out->data + second + cases[i].at, &v, 4);
-        char *p = th_write_bytes(dir, "damaged.pcapng", &f, f.out->len);
+        char *p = th_write_bytes(th_dir, "damaged.pcapng", &f, f.out->len);
         r = uf_reader_open(p, &err);
         cr_assert_not_null(r, "%s", err.msg);
         cr_assert_eq(uf_reader_next(r, &rec, &err), 1, "%s", err.msg);

@@ -13,19 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = th_tmpdir();
-}
-
-static void teardown(void)
-{
-    g_free(dir);
-}
-
-TestSuite(readers, .init = setup, .fini = teardown);
+TestSuite(readers, .init = th_dir_setup, .fini = th_dir_teardown);
 
 /* A short mixed trace: classic 11-bit on one bus, 29-bit CAN FD on another. */
 static void make_trace(sg_trace *t, bool two_buses)
@@ -116,7 +104,7 @@ static void expect_same(const sg_trace *t, const read_result *rr, uf_time resolu
 
 static char *path_of(const char *name)
 {
-    return g_build_filename(dir, name, NULL);
+    return g_build_filename(th_dir, name, NULL);
 }
 
 Test(readers, pcap_variants)
@@ -424,7 +412,7 @@ Test(readers, unreadable_inputs)
     char *missing = path_of("missing.pcap");
     cr_assert_null(uf_reader_open(missing, &err));
     cr_assert(strstr(err.msg, "No such file"), "%s", err.msg);
-    cr_assert_null(uf_reader_open(dir, &err));
+    cr_assert_null(uf_reader_open(th_dir, &err));
     /* A pcap header cut short. */
     char *shorthdr = path_of("short.pcap");
     cr_assert(g_file_set_contents(shorthdr, "\xD4\xC3\xB2\xA1\x02\x00", 6, NULL));

@@ -47,10 +47,9 @@ const char *uf_isotp_endpoint_name(const uf_isotp_endpoint *ep, char *buf, size_
         bool eff = ep->id & UF_ISOTP_EFF;
         n = uf_format_hex(name, ep->id & ~UF_ISOTP_EFF, eff ? 8 : 3);
         if (ep->addr >= 0) {
-            static const char digits[] = "0123456789ABCDEF";
             name[n++] = ':';
-            name[n++] = digits[(ep->addr >> 4) & 0x0F];
-            name[n++] = digits[ep->addr & 0x0F];
+            uf_put_hex_byte(name + n, (uint8_t)ep->addr);
+            n += 2;
         }
     }
     if (size == 0)
