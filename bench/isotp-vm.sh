@@ -6,8 +6,10 @@
 # another receives them and times the first to the last (uf-isotp --count
 # --stats), once with our endpoint on both sides and once with the
 # kernel's, RUNS times each, alternating. Medians and the ratio. Then the
-# ceiling of any endpoint on raw sockets: can-utils' cangen writing 8-byte
-# frames back to back to candump, no ISO-TP at all, against the frames a
+# ceiling of any endpoint on raw sockets: uf-bench-can-blast writes 8-byte
+# frames back to back, 64 per system call, to a reader taking 32 per
+# call, with no ISO-TP at all; once as is, once with the writer reading
+# back its own frames as an ISO-TP sender must. Both against the frames a
 # second the kernel's ISO-TP carried at STmin 0.
 #
 #   bash bench/isotp-vm.sh [RUNS]      (3)
@@ -39,20 +41,20 @@ for conf in "4095 40 0 0" "4095 40 8 0" "64 40 0 1"; do
     done
 done
 # As many frames as 40 messages of 4095 bytes take, first to last at the
-# receiver.
+# reader; the writer without and with reading its echoes.
 for run in \$(seq $runs); do
-    candump -r 8388608 -t a vcan0 >dump &
-    dump=\$!
-    sleep 0.3
-    cangen vcan0 -g 0 -I 123 -L 8 -D i -n 23400
-    sleep 1
-    kill \$dump
-    wait \$dump 2>/dev/null
-    awk '{gsub(/[()]/, "", \$1); if (NR == 1) f = \$1; l = \$1}
-         END {printf "RESULT raw %d %.0f\\n", NR, (NR > 1 ? (NR - 1) / (l - f) : 0)}' dump
+    for echo in "" --echo; do
+        uf-bench-can-blast recv vcan0 23400 >blast &
+        sink=\$!
+        sleep 0.3
+        uf-bench-can-blast send vcan0 23400 \$echo >/dev/null
+        wait \$sink
+        echo "RESULT raw\${echo:-} \$(grep -o '[0-9]* frames/s' blast)"
+    done
 done
 SCRIPT
-UF_VM_SCENARIOS="$work/bench.sh" bash tests/vm/run.sh build "$work/results" >/dev/null 2>&1 || true
+UF_VM_SCENARIOS="$work/bench.sh" UF_VM_PROGRAMS="$PWD/build/bench/uf-bench-can-blast" \
+    bash tests/vm/run.sh build "$work/results" >/dev/null 2>&1 || true
 echo "vcan0 in the test VM (qemu, software emulation, 2 vCPUs); $(nproc) host cores"
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
 grep '^RESULT isotp' "$work/results" | cut -d' ' -f3-5 | sort -u | while read -r key; do
@@ -62,11 +64,16 @@ grep '^RESULT isotp' "$work/results" | cut -d' ' -f3-5 | sort -u | while read -r
         printf "  %-26s ours %8.1f kB/s   kernel %8.1f kB/s   %.2fx\n", k, o, c, c ? o / c : 0 }'
 done
 # A 4095-byte message is a first frame and 585 consecutive frames.
-raw=$(grep '^RESULT raw' "$work/results" | awk '{print $4}' | median)
-kern=$(grep -F "RESULT isotp size=4095 bs=0 stmin=0 kernel " "$work/results" | awk '{print $7}' |
-       median)
-awk -v r="$raw" -v c="$kern" 'BEGIN {
+at_stmin_0() {
+    grep -F "RESULT isotp size=4095 bs=0 stmin=0 $1 " "$work/results" | awk '{print $7}' | median
+}
+raw=$(grep '^RESULT raw ' "$work/results" | awk '{print $3}' | median)
+echoed=$(grep '^RESULT raw--echo ' "$work/results" | awk '{print $3}' | median)
+awk -v r="$raw" -v e="$echoed" -v c="$(at_stmin_0 kernel)" -v o="$(at_stmin_0 ours)" 'BEGIN {
     k = c * 1000 / 4095 * 586
-    printf "  raw frames, cangen -> candump %8.0f frames/s\n", r
-    printf "  the kernel ISO-TP at STmin 0  %8.0f frames/s   raw / kernel %.2fx\n", k, k ? r / k : 0 }'
-
+    u = o * 1000 / 4095 * 586
+    printf "  frames a second at STmin 0, against the kernel ISO-TP:\n"
+    printf "    the kernel ISO-TP                     %8.0f\n", k
+    printf "    our ISO-TP                            %8.0f   %.2fx\n", u, k ? u / k : 0
+    printf "    raw frames, no ISO-TP                 %8.0f   %.2fx\n", r, k ? r / k : 0
+    printf "    raw frames, the writer reading echoes %8.0f   %.2fx\n", e, k ? e / k : 0 }'

@@ -54,6 +54,7 @@ struct uf_isotp_ep {
     uf_time fc_due;
 
     out_kind outstanding; /* handed to the caller, not yet confirmed */
+    size_t burst;         /* how many data frames are outstanding */
 };
 
 void uf_isotp_ep_config_defaults(uf_isotp_ep_config *c, uint32_t tx_id, uint32_t rx_id)
@@ -313,21 +314,45 @@ bool uf_isotp_ep_output(uf_isotp_ep *ep, uf_time now, uf_can_frame *out)
         uf_isotp_tx_next(&ep->seg, out);
         set_id(ep->tx_functional ? ep->c.functional_tx_id : ep->c.tx_id, out);
         ep->outstanding = OUT_DATA;
+        ep->burst = 1;
         return true;
     }
     if (ep->tx == TX_CF && due && (ep->tx_bs == 0 || ep->block_left > 0)) {
         uf_isotp_tx_next(&ep->seg, out);
         set_id(ep->c.tx_id, out);
         ep->outstanding = OUT_DATA;
+        ep->burst = 1;
         return true;
     }
     return false;
+}
+
+size_t uf_isotp_ep_output_burst(uf_isotp_ep *ep, uf_time now, uf_can_frame *out, size_t max)
+{
+    if (max == 0 || !uf_isotp_ep_output(ep, now, &out[0]))
+        return 0;
+    /* 9.6.5.4: STmin 0 asks for no gap at all, so the rest of the block
+     * may be queued at once; a flow control of ours that falls due goes
+     * after them, as it would after one frame. */
+    if (ep->outstanding != OUT_DATA || ep->tx != TX_CF || ep->tx_stmin != 0)
+        return 1;
+    uint32_t block = ep->tx_bs ? ep->block_left : UINT32_MAX;
+    size_t n = 1;
+    while (n < max && n < block && uf_isotp_tx_multi(&ep->seg)) {
+        memset(&out[n], 0, sizeof(out[n]));
+        uf_isotp_tx_next(&ep->seg, &out[n]);
+        set_id(ep->c.tx_id, &out[n]);
+        n++;
+    }
+    ep->burst = n;
+    return n;
 }
 
 void uf_isotp_ep_unsent(uf_isotp_ep *ep, const char *why, uf_time now)
 {
     out_kind k = ep->outstanding;
     ep->outstanding = OUT_NONE;
+    ep->burst = 0;
     if (k == OUT_FC) {
         /* Our flow control did not go: the sender's N_Bs runs out, and
          * what we had received of its message is given up. */
@@ -339,10 +364,9 @@ void uf_isotp_ep_unsent(uf_isotp_ep *ep, const char *why, uf_time now)
         tx_fail(ep, why, now); /* 9.8.2: N_USData.con with N_TIMEOUT_A */
 }
 
-void uf_isotp_ep_sent(uf_isotp_ep *ep, uf_time now)
+/* One outstanding frame left at `now`. */
+static void confirm_one(uf_isotp_ep *ep, out_kind k, uf_time now)
 {
-    out_kind k = ep->outstanding;
-    ep->outstanding = OUT_NONE;
     if (k == OUT_FC) {
         ep->fc_pending = false;
         if (ep->fc_fs == UF_FS_WAIT && ep->rx) {
@@ -381,6 +405,19 @@ void uf_isotp_ep_sent(uf_isotp_ep *ep, uf_time now)
         return;
     }
     ep->tx_due = now + ep->tx_stmin;
+}
+
+void uf_isotp_ep_sent(uf_isotp_ep *ep, uf_time now)
+{
+    out_kind k = ep->outstanding;
+    size_t n = k == OUT_DATA ? ep->burst : 1;
+    ep->outstanding = OUT_NONE;
+    ep->burst = 0;
+    /* A burst's frames left back to back, all by `now`; the segmenter is
+     * past the last of them already, so a burst that ends the message
+     * ends it at its first confirmation. */
+    for (size_t i = 0; i < n && (k != OUT_DATA || ep->tx != TX_IDLE); i++)
+        confirm_one(ep, k, now);
 }
 
 void uf_isotp_ep_tick(uf_isotp_ep *ep, uf_time now)

@@ -207,6 +207,25 @@ static bool tap_write(uf_can_medium *m, const uf_can_frame *f, uf_time *sent, uf
     return true;
 }
 
+/* A burst is recorded as its frames left, each at its own time. */
+static bool tap_write_burst(uf_can_medium *m, const uf_can_frame *f, size_t n, uf_time *sent,
+                            uf_error *err)
+{
+    tap_medium *t = (tap_medium *)m;
+    const uf_can_medium_ops *inner = t->inner->ops;
+    if (inner->write_burst) {
+        if (!inner->write_burst(t->inner, f, n, sent, err))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            t->tap(t->ctx, &f[i], sent[i], true);
+        return true;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!tap_write(m, &f[i], &sent[i], err))
+            return false;
+    return true;
+}
+
 static int tap_read(uf_can_medium *m, uf_can_frame *f, uf_time *at, uf_time deadline,
                     uf_error *err)
 {
@@ -230,7 +249,8 @@ static void tap_free(uf_can_medium *m)
     g_free(t);
 }
 
-static const uf_can_medium_ops tap_ops = {tap_write, tap_read, tap_now, tap_free};
+static const uf_can_medium_ops tap_ops = {tap_write, tap_read, tap_now, tap_free,
+                                          tap_write_burst};
 
 uf_can_medium *uf_can_medium_tap(uf_can_medium *inner,
                                  void (*tap)(void *ctx, const uf_can_frame *f, uf_time t, bool tx),

@@ -77,6 +77,11 @@ typedef struct uf_can_medium_ops {
     int (*read)(uf_can_medium *m, uf_can_frame *f, uf_time *t, uf_time deadline, uf_error *err);
     uf_time (*now)(uf_can_medium *m);
     void (*free)(uf_can_medium *m);
+    /* Optional: puts f[0, n) on the bus back to back and returns once all
+     * of them left, as write does one frame (the time each left in
+     * sent[0, n)). A medium without it is written one frame at a time. */
+    bool (*write_burst)(uf_can_medium *m, const uf_can_frame *f, size_t n, uf_time *sent,
+                        uf_error *err);
 } uf_can_medium_ops;
 
 struct uf_can_medium {

@@ -8,6 +8,7 @@
  * functional single frames. Times are read off a tap on the bus.
  */
 #include "helpers.h"
+#include "uf_recorder.h"
 #include "uf_transport.h"
 
 #include <criterion/criterion.h>
@@ -547,4 +548,184 @@ Test(isotp_endpoint, receive_with_our_block_size_and_a_deadline)
     cr_assert_eq(uf_simbus_now(p.bus), deadline);
     g_free(msg);
     free_pair(&p);
+}
+
+/* ---- bursts at STmin 0 ------------------------------------------------------------*/
+
+/* A medium that takes bursts, over the simulated one: it keeps the size
+ * of each burst and puts its frames on the bus one by one, each with the
+ * time it left. The burst numbered fail_burst (from 1) fails. */
+typedef struct burst_medium {
+    uf_can_medium base;
+    uf_can_medium *inner;
+    GArray *sizes; /* size_t */
+    unsigned fail_burst;
+} burst_medium;
+
+static bool bm_write(uf_can_medium *m, const uf_can_frame *f, uf_time *sent, uf_error *err)
+{
+    burst_medium *b = (burst_medium *)m;
+    return b->inner->ops->write(b->inner, f, sent, err);
+}
+
+static bool bm_write_burst(uf_can_medium *m, const uf_can_frame *f, size_t n, uf_time *sent,
+                           uf_error *err)
+{
+    burst_medium *b = (burst_medium *)m;
+    g_array_append_val(b->sizes, n);
+    if (b->sizes->len == b->fail_burst) {
+        uf_error_set(err, "burst %u refused", b->fail_burst);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!b->inner->ops->write(b->inner, &f[i], &sent[i], err))
+            return false;
+    return true;
+}
+
+static int bm_read(uf_can_medium *m, uf_can_frame *f, uf_time *t, uf_time deadline,
+                   uf_error *err)
+{
+    burst_medium *b = (burst_medium *)m;
+    return b->inner->ops->read(b->inner, f, t, deadline, err);
+}
+
+static uf_time bm_now(uf_can_medium *m)
+{
+    burst_medium *b = (burst_medium *)m;
+    return b->inner->ops->now(b->inner);
+}
+
+static void bm_free(uf_can_medium *m)
+{
+    burst_medium *b = (burst_medium *)m;
+    b->inner->ops->free(b->inner);
+    g_array_free(b->sizes, TRUE);
+    g_free(b);
+}
+
+static const uf_can_medium_ops burst_ops = {bm_write, bm_read, bm_now, bm_free, bm_write_burst};
+
+static burst_medium *burst_medium_new(uf_simbus *bus)
+{
+    burst_medium *b = g_new0(burst_medium, 1);
+    b->base.ops = &burst_ops;
+    g_strlcpy(b->base.name, "burst", sizeof(b->base.name));
+    b->inner = uf_can_medium_sim(bus, "sim");
+    b->sizes = g_array_new(FALSE, FALSE, sizeof(size_t));
+    return b;
+}
+
+/* The tester sends `len` bytes over a bursting medium to an ECU with this
+ * BS and STmin; the bursts it made, as "4 4 2". */
+static char *bursts_for(uint8_t bs, uint8_t stmin, size_t len)
+{
+    uf_isotp_ep_config t, e;
+    configs(&t, &e);
+    e.bs = bs;
+    e.stmin = stmin;
+    pair p;
+    p.bus = new_bus();
+    p.ecu = ep_node_new(p.bus, &e);
+    burst_medium *b = burst_medium_new(p.bus);
+    p.tester = uf_channel_isotp(&b->base, &t);
+    send_and_check(&p, len);
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < b->sizes->len; i++)
+        g_string_append_printf(s, "%s%zu", i ? " " : "", g_array_index(b->sizes, size_t, i));
+    /* The CFs, every one on the bus in order, whether sent alone or in a burst. */
+    uf_time min, max;
+    unsigned cfs;
+    cf_gaps(0x7E0, 0, &min, &max, &cfs);
+    cr_assert_eq(cfs, (len - 6 + 6) / 7);
+    free_pair(&p);
+    return g_string_free(s, FALSE);
+}
+
+Test(isotp_endpoint, bursts_at_stmin_0_up_to_the_block_or_the_message)
+{
+    /* 100 bytes: a FF of 6 and 14 CFs. The FF goes alone (write). */
+    g_autofree char *blocks = bursts_for(4, 0, 100);
+    cr_assert_str_eq(blocks, "4 4 4 2");
+    g_autofree char *whole = bursts_for(0, 0, 100);
+    cr_assert_str_eq(whole, "14");
+    /* 1000 bytes, 142 CFs: at most 64 handed over at once. */
+    g_autofree char *long_one = bursts_for(0, 0, 1000);
+    cr_assert_str_eq(long_one, "64 64 14");
+    /* A block of one is a frame alone. */
+    g_autofree char *single = bursts_for(1, 0, 20);
+    cr_assert_str_eq(single, "");
+    /* STmin 1 ms, and 100 us (0xF1): every CF alone, STmin apart. */
+    g_autofree char *ms = bursts_for(0, 1, 100);
+    cr_assert_str_eq(ms, "");
+    g_autofree char *us = bursts_for(8, 0xF1, 100);
+    cr_assert_str_eq(us, "");
+}
+
+Test(isotp_endpoint, a_burst_that_fails_gives_the_message_up)
+{
+    uf_isotp_ep_config t, e;
+    configs(&t, &e);
+    e.bs = 4;
+    pair p;
+    p.bus = new_bus();
+    p.ecu = ep_node_new(p.bus, &e);
+    burst_medium *b = burst_medium_new(p.bus);
+    b->fail_burst = 2;
+    p.tester = uf_channel_isotp(&b->base, &t);
+    uint8_t *msg = pattern(100);
+    uf_error err;
+    cr_assert_not(uf_channel_send(p.tester, msg, 100, false, &err));
+    cr_assert(strstr(err.msg, "burst 2 refused"), "%s", err.msg);
+    /* The endpoint is free again: the next message goes whole. */
+    b->fail_burst = 0;
+    uf_simbus_run(p.bus, uf_simbus_now(p.bus) + 2 * UF_NS_PER_S, NULL, NULL);
+    send_and_check(&p, 100);
+    g_free(msg);
+    free_pair(&p);
+}
+
+/* What a recording tap saw the tester send. */
+static void tap_tx(void *ctx, const uf_can_frame *f, uf_time t, bool tx)
+{
+    if (tx) {
+        tapped x = {*f, t};
+        g_array_append_val((GArray *)ctx, x);
+    }
+}
+
+/* The recorder's tap over a medium with bursts and over one without: each
+ * frame of a burst is recorded as it left, at the time the bus saw its end. */
+Test(isotp_endpoint, a_tap_records_each_frame_of_a_burst_at_its_time)
+{
+    for (int bursting = 0; bursting < 2; bursting++) {
+        uf_isotp_ep_config t, e;
+        configs(&t, &e);
+        pair p;
+        p.bus = new_bus();
+        p.ecu = ep_node_new(p.bus, &e);
+        uf_can_medium *inner = bursting ? &burst_medium_new(p.bus)->base
+                                        : uf_can_medium_sim(p.bus, "sim");
+        GArray *seen = g_array_new(FALSE, FALSE, sizeof(tapped));
+        p.tester = uf_channel_isotp(uf_can_medium_tap(inner, tap_tx, seen), &t);
+        send_and_check(&p, 100);
+        if (bursting) {
+            burst_medium *b = (burst_medium *)inner;
+            cr_assert_eq(b->sizes->len, 1, "the 14 CFs in one burst");
+        }
+        guint k = 0;
+        for (guint i = 0; i < taps->len; i++) {
+            tapped *bus = &g_array_index(taps, tapped, i);
+            if (bus->f.id != 0x7E0)
+                continue;
+            cr_assert_lt(k, seen->len);
+            tapped *rec = &g_array_index(seen, tapped, k++);
+            cr_assert_eq(rec->t, bus->t, "frame %u", k);
+            cr_assert(rec->f.len == bus->f.len && memcmp(rec->f.data, bus->f.data, 8) == 0);
+        }
+        cr_assert_eq(k, 15);
+        cr_assert_eq(seen->len, 15);
+        g_array_free(seen, TRUE);
+        free_pair(&p);
+    }
 }

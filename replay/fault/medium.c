@@ -130,7 +130,9 @@ static void medium_free(uf_can_medium *m)
     g_free(fm);
 }
 
-static const uf_can_medium_ops faulty_ops = {medium_write, medium_read, medium_now, medium_free};
+/* No burst: the faults act on each frame as it goes. */
+static const uf_can_medium_ops faulty_ops = {medium_write, medium_read, medium_now, medium_free,
+                                             NULL};
 
 uf_can_medium *uf_can_medium_faulty(uf_can_medium *inner, uf_faults *f, unsigned pci_offset)
 {

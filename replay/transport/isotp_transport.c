@@ -59,19 +59,29 @@ static void on_failed(void *ctx, bool tx, const char *why, uf_time t)
     g_strlcpy(x->why, why, sizeof(x->why));
 }
 
+/* The most frames handed to the medium at once: at STmin 0 the rest of a
+ * block goes as one burst, and a system call per frame was what bounded
+ * a userspace endpoint on vcan. */
+#define BURST_MAX 64
+
 /* Sends what the endpoint has due now. */
 static bool pump(isotp_transport *x, uf_error *err)
 {
-    uf_can_frame f;
-    uf_time now = x->m->ops->now(x->m);
-    while (uf_isotp_ep_output(x->ep, now, &f)) {
-        uf_time sent;
-        if (!x->m->ops->write(x->m, &f, &sent, err)) {
-            uf_isotp_ep_unsent(x->ep, err->msg, x->m->ops->now(x->m));
+    uf_can_frame f[BURST_MAX];
+    const uf_can_medium_ops *ops = x->m->ops;
+    size_t max = ops->write_burst ? BURST_MAX : 1;
+    uf_time now = ops->now(x->m);
+    size_t n;
+    while ((n = uf_isotp_ep_output_burst(x->ep, now, f, max)) > 0) {
+        uf_time sent[BURST_MAX];
+        bool ok = n == 1 ? ops->write(x->m, f, sent, err)
+                         : ops->write_burst(x->m, f, n, sent, err);
+        if (!ok) {
+            uf_isotp_ep_unsent(x->ep, err->msg, ops->now(x->m));
             return false;
         }
-        uf_isotp_ep_sent(x->ep, sent);
-        now = sent;
+        now = sent[n - 1];
+        uf_isotp_ep_sent(x->ep, now);
     }
     return true;
 }

@@ -224,7 +224,8 @@ static void sim_free(uf_can_medium *m)
     g_free(s);
 }
 
-static const uf_can_medium_ops sim_ops = {sim_write, sim_read, sim_now, sim_free};
+/* No burst: the simulated bus runs frame by frame. */
+static const uf_can_medium_ops sim_ops = {sim_write, sim_read, sim_now, sim_free, NULL};
 
 uf_can_medium *uf_can_medium_sim_shared(uf_simbus_group *g, const char *name)
 {

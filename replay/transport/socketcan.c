@@ -6,7 +6,7 @@
  * the socket receives its own frames back with MSG_CONFIRM once they are
  * on the bus, so STmin counts from the real end of transmission.
  */
-#define _GNU_SOURCE /* ppoll, accept4 */
+#define _GNU_SOURCE /* ppoll, recvmmsg, sendmmsg */
 #include "uf_transport.h"
 
 #include <errno.h>
@@ -109,6 +109,19 @@ static void from_linux(const struct canfd_frame *in, size_t size, uf_can_frame *
 
 /* ---- raw CAN as a medium ----------------------------------------------------------*/
 
+/* Frames are read RX_BATCH at a time (recvmmsg) and a burst is written
+ * TX_BATCH at a time (sendmmsg): at STmin 0 a consecutive frame, or the
+ * echo of one, comes every few microseconds, and a system call for each
+ * was most of what the endpoint spent per frame. */
+#define RX_BATCH 32
+#define TX_BATCH 64
+
+typedef struct rx_slot {
+    struct canfd_frame cf;
+    struct iovec iov;
+    _Alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct timespec))];
+} rx_slot;
+
 typedef struct raw_medium {
     uf_can_medium base;
     int s;
@@ -116,12 +129,18 @@ typedef struct raw_medium {
     GQueue rx; /* frames read while waiting for an echo */
     /* CLOCK_REALTIME minus CLOCK_MONOTONIC, for the kernel's timestamps. */
     uf_time clock_offset, offset_taken;
+    /* The batch last read: msgs[next, count) are still to be taken, all
+     * of them in the socket before `read_at`. */
+    struct mmsghdr msgs[RX_BATCH];
+    rx_slot slots[RX_BATCH];
+    unsigned next, count;
+    uf_time read_at;
 } raw_medium;
 
-typedef struct queued {
+typedef struct queued_frame {
     uf_can_frame f;
     uf_time t;
-} queued;
+} queued_frame;
 
 static uf_time timespec_ns(const struct timespec *ts)
 {
@@ -157,10 +176,10 @@ static void refresh_offset(raw_medium *r, uf_time now)
  * when it left), on the monotonic clock: a frame's time does not depend
  * on how late this process got round to reading it. Without a timestamp,
  * or with one that the offset would put in the future or over a second
- * back (a clock step not yet seen), now. */
+ * back (a clock step not yet seen), when it was read. */
 static uf_time frame_time(raw_medium *r, struct msghdr *msg)
 {
-    uf_time now = uf_clock_monotonic();
+    uf_time now = r->read_at;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
             continue;
@@ -173,104 +192,166 @@ static uf_time frame_time(raw_medium *r, struct msghdr *msg)
     return now;
 }
 
-/* Reads one frame that is there. 1: a frame of another node, 2: our own
+/* Reads as many frames as are there, RX_BATCH at most. False on failure. */
+static bool read_batch(raw_medium *r, uf_error *err)
+{
+    for (unsigned i = 0; i < RX_BATCH; i++) {
+        rx_slot *slot = &r->slots[i];
+        slot->iov = (struct iovec){&slot->cf, sizeof(slot->cf)};
+        r->msgs[i].msg_hdr = (struct msghdr){.msg_iov = &slot->iov, .msg_iovlen = 1,
+                                             .msg_control = slot->control,
+                                             .msg_controllen = sizeof(slot->control)};
+    }
+    r->next = r->count = 0;
+    int n = recvmmsg(r->s, r->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return true;
+        uf_error_set(err, "%s: reading failed: %s", r->base.name, g_strerror(errno));
+        return false;
+    }
+    r->count = (unsigned)n;
+    r->read_at = uf_clock_monotonic();
+    return true;
+}
+
+/* Takes one frame that is there. 1: a frame of another node, 2: our own
  * echo, 0: nothing, -1 failure. */
 static int read_frame(raw_medium *r, uf_can_frame *f, uf_time *t, uf_error *err)
 {
-    struct canfd_frame cf;
-    struct iovec iov = {&cf, sizeof(cf)};
-    union {
-        char buf[CMSG_SPACE(sizeof(struct timespec))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    ssize_t n = recvmsg(r->s, &msg, MSG_DONTWAIT);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return 0;
-        uf_error_set(err, "%s: reading failed: %s", r->base.name, g_strerror(errno));
-        return -1;
+    for (;;) {
+        if (r->next == r->count) {
+            if (!read_batch(r, err))
+                return -1;
+            if (r->count == 0)
+                return 0;
+        }
+        struct mmsghdr *m = &r->msgs[r->next++];
+        if (m->msg_len != CAN_MTU && m->msg_len != CANFD_MTU)
+            continue;
+        from_linux(&r->slots[m - r->msgs].cf, m->msg_len, f);
+        *t = frame_time(r, &m->msg_hdr);
+        return (m->msg_hdr.msg_flags & MSG_CONFIRM) ? 2 : 1;
     }
-    if (n != CAN_MTU && n != CANFD_MTU)
+}
+
+/* Hands frames to the socket, TX_BATCH at most per call (sendmmsg).
+ * Returns how many it took, 0 while the controller's queue is full
+ * (ENOBUFS), -1 on failure. */
+static int send_some(raw_medium *r, const uf_can_frame *f, size_t n, uf_error *err)
+{
+    struct canfd_frame cf[TX_BATCH];
+    struct iovec iov[TX_BATCH];
+    struct mmsghdr msgs[TX_BATCH];
+    unsigned k = n < TX_BATCH ? (unsigned)n : TX_BATCH;
+    for (unsigned i = 0; i < k; i++) {
+        size_t size;
+        to_linux(&f[i], &cf[i], &size);
+        iov[i] = (struct iovec){&cf[i], size};
+        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+    }
+    int sent = sendmmsg(r->s, msgs, k, MSG_DONTWAIT);
+    if (sent >= 0)
+        return sent;
+    if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)
         return 0;
-    from_linux(&cf, (size_t)n, f);
-    *t = frame_time(r, &msg);
-    return (msg.msg_flags & MSG_CONFIRM) ? 2 : 1;
+    if (errno == ENETDOWN)
+        uf_error_set(err, "%s: the interface is down (ip link set %s up)", r->base.name,
+                     r->base.name);
+    else
+        uf_error_set(err, "%s: writing frame 0x%X failed: %s", r->base.name, f->id,
+                     g_strerror(errno));
+    return -1;
+}
+
+/* Puts frames on the bus back to back and returns once each came back
+ * flagged MSG_CONFIRM (it left), the time of each in sent[]; frames of
+ * others meanwhile are kept for raw_read. Each frame has N_As to leave,
+ * counted from the one before it: on a slow bus the last of a long burst
+ * waits behind the others in the controller's queue. */
+static bool raw_write_burst(uf_can_medium *m, const uf_can_frame *f, size_t n, uf_time *sent,
+                            uf_error *err)
+{
+    raw_medium *r = (raw_medium *)m;
+    for (size_t i = 0; i < n; i++)
+        if ((f[i].flags & UF_CAN_FD) && !r->fd) {
+            uf_error_set(err, "%s: a CAN FD frame on a socket opened for classic CAN", m->name);
+            return false;
+        }
+    size_t queued = 0, confirmed = 0;
+    uf_time deadline = uf_clock_monotonic() + N_AS;
+    while (confirmed < n) {
+        bool progress = false;
+        if (queued < n) {
+            int k = send_some(r, f + queued, n - queued, err);
+            if (k < 0)
+                return false;
+            queued += (size_t)k;
+            progress = k > 0;
+        }
+        for (;;) {
+            uf_can_frame got;
+            uf_time t;
+            int k = read_frame(r, &got, &t, err);
+            if (k < 0)
+                return false;
+            if (k == 0)
+                break;
+            if (k == 2 && confirmed < queued) {
+                sent[confirmed++] = t;
+                progress = true;
+            } else if (k == 1) {
+                queued_frame *q = g_new(queued_frame, 1);
+                q->f = got;
+                q->t = t;
+                g_queue_push_tail(&r->rx, q);
+            }
+        }
+        if (confirmed == n)
+            break;
+        uf_time now = uf_clock_monotonic();
+        if (progress) {
+            deadline = now + N_AS;
+            continue;
+        }
+        if (now >= deadline) {
+            if (queued == confirmed)
+                uf_error_set(err, "%s: frame 0x%X not sent within N_As (1000 ms): the transmit "
+                                  "queue stays full (bus off, or no node acknowledges)",
+                             m->name, f[queued].id);
+            else
+                uf_error_set(err, "%s: frame 0x%X not confirmed sent within N_As (1000 ms): no "
+                                  "node acknowledges it", m->name, f[confirmed].id);
+            return false;
+        }
+        if (queued > confirmed) {
+            /* Ours are on their way: their echoes wake us. */
+            struct pollfd p = {r->s, POLLIN, 0};
+            if (wait_fds(&p, 1, deadline) < 0) {
+                uf_error_set(err, "%s: %s", m->name, g_strerror(errno));
+                return false;
+            }
+        } else {
+            /* The queue is full of others' frames, and ENOBUFS does not
+             * wake poll: 1 ms steps. */
+            struct pollfd p = {r->s, POLLOUT, 0};
+            struct timespec pause = {0, 1000000};
+            if (wait_fds(&p, 1, now + UF_NS_PER_MS) <= 0)
+                nanosleep(&pause, NULL);
+        }
+    }
+    return true;
 }
 
 static bool raw_write(uf_can_medium *m, const uf_can_frame *f, uf_time *sent, uf_error *err)
 {
-    raw_medium *r = (raw_medium *)m;
-    struct canfd_frame cf;
-    size_t size;
-    to_linux(f, &cf, &size);
-    if ((f->flags & UF_CAN_FD) && !r->fd) {
-        uf_error_set(err, "%s: a CAN FD frame on a socket opened for classic CAN", m->name);
-        return false;
-    }
-    uf_time deadline = uf_clock_monotonic() + N_AS;
-    /* The controller's queue may be full (ENOBUFS): wait for room, N_As at most. */
-    for (;;) {
-        ssize_t n = write(r->s, &cf, size);
-        if (n == (ssize_t)size)
-            break;
-        if (n < 0 && errno == ENETDOWN) {
-            uf_error_set(err, "%s: the interface is down (ip link set %s up)", m->name, m->name);
-            return false;
-        }
-        if (n < 0 && errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
-            uf_error_set(err, "%s: writing frame 0x%X failed: %s", m->name, f->id,
-                         g_strerror(errno));
-            return false;
-        }
-        if (uf_clock_monotonic() >= deadline) {
-            uf_error_set(err, "%s: frame 0x%X not sent within N_As (1000 ms): the transmit "
-                              "queue stays full (bus off, or no node acknowledges)",
-                         m->name, f->id);
-            return false;
-        }
-        struct pollfd p = {r->s, POLLOUT, 0};
-        struct timespec pause = {0, 1000000}; /* ENOBUFS does not wake poll: 1 ms steps */
-        if (wait_fds(&p, 1, uf_clock_monotonic() + UF_NS_PER_MS) <= 0)
-            nanosleep(&pause, NULL);
-    }
-    /* Our echo says when it left; frames of others meanwhile are kept. */
-    for (;;) {
-        uf_can_frame got;
-        uf_time t;
-        int k = read_frame(r, &got, &t, err);
-        if (k < 0)
-            return false;
-        if (k == 2) {
-            *sent = t;
-            return true;
-        }
-        if (k == 1) {
-            queued *q = g_new(queued, 1);
-            q->f = got;
-            q->t = t;
-            g_queue_push_tail(&r->rx, q);
-            continue;
-        }
-        struct pollfd p = {r->s, POLLIN, 0};
-        int w = wait_fds(&p, 1, deadline);
-        if (w < 0) {
-            uf_error_set(err, "%s: %s", m->name, g_strerror(errno));
-            return false;
-        }
-        if (w == 0) {
-            uf_error_set(err, "%s: frame 0x%X not confirmed sent within N_As (1000 ms): no node "
-                              "acknowledges it", m->name, f->id);
-            return false;
-        }
-    }
+    return raw_write_burst(m, f, 1, sent, err);
 }
 
 static int raw_read(uf_can_medium *m, uf_can_frame *f, uf_time *t, uf_time deadline, uf_error *err)
 {
     raw_medium *r = (raw_medium *)m;
-    queued *q = g_queue_pop_head(&r->rx);
+    queued_frame *q = g_queue_pop_head(&r->rx);
     if (q) {
         *f = q->f;
         *t = q->t;
@@ -310,7 +391,8 @@ static void raw_free(uf_can_medium *m)
     g_free(r);
 }
 
-static const uf_can_medium_ops raw_ops = {raw_write, raw_read, raw_now, raw_free};
+static const uf_can_medium_ops raw_ops = {raw_write, raw_read, raw_now, raw_free,
+                                          raw_write_burst};
 
 uf_can_medium *uf_can_medium_socketcan(const char *ifname, bool fd, const uint32_t *ids,
                                        size_t n_ids, uf_error *err)

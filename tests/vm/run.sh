@@ -9,7 +9,8 @@
 #   tests/vm/run.sh BUILD_DIR RESULTS_FILE
 #
 # UF_VM_CACHE: where the kernel is kept (default ~/.cache/udsflash/vm);
-# UF_VM_KVM=1: use KVM; UF_VM_SCENARIOS=FILE: run FILE in the VM instead.
+# UF_VM_KVM=1: use KVM; UF_VM_SCENARIOS=FILE: run FILE in the VM instead;
+# UF_VM_PROGRAMS="PATH...": more programs to put in the VM (benchmarks).
 #
 # Exit status: 0 the VM ran (RESULTS_FILE holds "RESULT name PASS|FAIL
 # detail" lines), 77 something this needs is missing (the reason on
@@ -26,7 +27,7 @@ command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing 
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 ||
     skip "a static busybox is missing (apt-get install busybox-static)"
-for tool in isotpsend isotprecv candump cansend cangen; do
+for tool in isotpsend isotprecv candump cansend; do
     command -v $tool >/dev/null || skip "$tool is missing (apt-get install can-utils)"
 done
 command -v ip >/dev/null || skip "ip is missing (apt-get install iproute2)"
@@ -77,7 +78,7 @@ copy_with_libs() {
 for p in "$build/replay/udsecu" "$build/replay/udsreplay" "$build/tests/uf-flash-client" \
          "$build/tests/uf-isotp" "$build/cli/udsflash" "$(command -v ip)" \
          "$(command -v isotpsend)" "$(command -v isotprecv)" "$(command -v candump)" \
-         "$(command -v cansend)" "$(command -v chrt)" "$(command -v cangen)"; do
+         "$(command -v cansend)" "$(command -v chrt)" ${UF_VM_PROGRAMS:-}; do
     copy_with_libs "$p"
 done
 # udsreplay's golden captures and the sample key library, for its flashes.
