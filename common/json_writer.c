@@ -13,8 +13,9 @@
 
 /* Every byte of a report goes through here. A report of a large capture is
  * tens of megabytes written a few bytes at a time; taking the FILE's lock
- * for each piece was a third of `udsflash check` (perf). Reports are
- * written from one thread, so the lock protects nothing here.
+ * for each piece was a third of `udsflash check` (perf). A FILE is written
+ * by one thread (threads that render parts of a report write parts of
+ * their own: uf_json_fork), so the lock protects nothing here.
  *
  * With glibc, a piece that fits the FILE's buffer is copied into it
  * directly, as glibc's own putc_unlocked() macro does for one byte
@@ -48,6 +49,25 @@ void uf_json_init(uf_json *j, FILE *out, bool pretty)
     j->first[0] = true;
     j->in_object[0] = false;
     j->after_key = false;
+}
+
+void uf_json_fork(const uf_json *j, FILE *out, uf_json *part)
+{
+    *part = *j;
+    part->out = out;
+    part->first[part->depth] = true;
+    part->after_key = false;
+}
+
+void uf_json_join(uf_json *j, const uf_json *part, const char *text, size_t len)
+{
+    if (part->first[part->depth])
+        return; /* it wrote no item */
+    /* The part began as if its first item were the container's first. */
+    if (!j->first[j->depth])
+        emit_char(j, ',');
+    j->first[j->depth] = false;
+    emit(j, text, len);
 }
 
 static void newline_indent(uf_json *j)

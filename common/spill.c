@@ -14,6 +14,13 @@
  * it: a report reads them in order, so each window serves many. */
 #define CHUNK (64 * 1024)
 
+struct uf_spill_cursor {
+    unsigned char *rbuf;    /* a window of the file */
+    uint64_t rstart;
+    size_t rlen, rcap;
+    char lost[256];         /* a read failed */
+};
+
 struct uf_spill {
     int fd;                 /* the file, or -1 */
     bool writable;          /* false once a write failed: memory from then on */
@@ -22,11 +29,8 @@ struct uf_spill {
     uint64_t flushed;       /* bytes in the file; later ones are in wbuf */
     unsigned char *wbuf;
     size_t wlen, wcap;
-    unsigned char *rbuf;    /* a window of the file */
-    uint64_t rstart;
-    size_t rlen, rcap;
+    uf_spill_cursor own;    /* uf_spill_get's window of the file */
     char why[256];          /* degraded */
-    char lost[256];         /* a read failed */
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -75,7 +79,7 @@ void uf_spill_free(uf_spill *s)
         close(s->fd);
     free(s->offsets);
     free(s->wbuf);
-    free(s->rbuf);
+    free(s->own.rbuf);
     free(s);
 }
 
@@ -136,7 +140,7 @@ size_t uf_spill_count(const uf_spill *s)
     return s->n;
 }
 
-const void *uf_spill_get(uf_spill *s, size_t i, size_t *len)
+const void *uf_spill_read(const uf_spill *s, uf_spill_cursor *c, size_t i, size_t *len)
 {
     if (i >= s->n)
         return NULL;
@@ -145,32 +149,55 @@ const void *uf_spill_get(uf_spill *s, size_t i, size_t *len)
     *len = (size_t)(end - start);
     if (start >= s->flushed)
         return s->wbuf + (start - s->flushed);
-    if (start >= s->rstart && end <= s->rstart + s->rlen)
-        return s->rbuf + (start - s->rstart);
+    if (start >= c->rstart && end <= c->rstart + c->rlen)
+        return c->rbuf + (start - c->rstart);
     /* A window from this record on: the next ones are likely read next. */
     size_t want = *len > CHUNK ? *len : CHUNK;
     if (want > s->flushed - start)
         want = (size_t)(s->flushed - start);
-    if (want > s->rcap) {
-        s->rbuf = xrealloc(s->rbuf, want);
-        s->rcap = want;
+    if (want > c->rcap) {
+        c->rbuf = xrealloc(c->rbuf, want);
+        c->rcap = want;
     }
     size_t got = 0;
     while (got < want) {
-        ssize_t r = pread(s->fd, s->rbuf + got, want - got, (off_t)(start + got));
+        ssize_t r = pread(s->fd, c->rbuf + got, want - got, (off_t)(start + got));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            snprintf(s->lost, sizeof(s->lost), "reading the temporary file back: %s",
+            snprintf(c->lost, sizeof(c->lost), "reading the temporary file back: %s",
                      r < 0 ? strerror(errno) : "it is shorter than written");
-            s->rlen = 0;
+            c->rlen = 0;
             return NULL;
         }
         got += (size_t)r;
     }
-    s->rstart = start;
-    s->rlen = got;
-    return s->rbuf;
+    c->rstart = start;
+    c->rlen = got;
+    return c->rbuf;
+}
+
+const void *uf_spill_get(uf_spill *s, size_t i, size_t *len)
+{
+    return uf_spill_read(s, &s->own, i, len);
+}
+
+uf_spill_cursor *uf_spill_cursor_new(void)
+{
+    uf_spill_cursor *c = calloc(1, sizeof(*c));
+    if (!c)
+        abort();
+    return c;
+}
+
+void uf_spill_cursor_free(uf_spill *s, uf_spill_cursor *c)
+{
+    if (!c)
+        return;
+    if (s && c->lost[0] && !s->own.lost[0])
+        memcpy(s->own.lost, c->lost, sizeof(c->lost));
+    free(c->rbuf);
+    free(c);
 }
 
 const char *uf_spill_degraded(const uf_spill *s)
@@ -180,5 +207,5 @@ const char *uf_spill_degraded(const uf_spill *s)
 
 const char *uf_spill_lost(const uf_spill *s)
 {
-    return s->lost[0] ? s->lost : NULL;
+    return s->own.lost[0] ? s->own.lost : NULL;
 }

@@ -105,6 +105,11 @@ typedef struct uf_json {
 } uf_json;
 
 void uf_json_init(uf_json *j, FILE *out, bool pretty);
+/* A writer of items of the array or object j is in, to another FILE (of
+ * another thread, say); uf_json_join then puts the text it wrote where j
+ * stands, as if j had written those items itself. */
+void uf_json_fork(const uf_json *j, FILE *out, uf_json *part);
+void uf_json_join(uf_json *j, const uf_json *part, const char *text, size_t len);
 void uf_json_begin_object(uf_json *j);
 void uf_json_end_object(uf_json *j);
 void uf_json_begin_array(uf_json *j);

@@ -18,6 +18,9 @@
 #include <stddef.h>
 
 typedef struct uf_spill uf_spill;
+/* A window of a store's file of its own: each thread reading one store at
+ * the same time as others uses one (and no thread appends meanwhile). */
+typedef struct uf_spill_cursor uf_spill_cursor;
 
 uf_spill *uf_spill_new(void);
 void uf_spill_free(uf_spill *s);
@@ -27,6 +30,12 @@ size_t uf_spill_count(const uf_spill *s);
  * the store. NULL if i is out of range or the file could not be read
  * back (uf_spill_lost() says why). */
 const void *uf_spill_get(uf_spill *s, size_t i, size_t *len);
+/* As uf_spill_get, through a cursor: valid until the next call with it. */
+const void *uf_spill_read(const uf_spill *s, uf_spill_cursor *c, size_t i, size_t *len);
+uf_spill_cursor *uf_spill_cursor_new(void);
+/* Once the threads are done: a read the cursor failed becomes the
+ * store's uf_spill_lost(). */
+void uf_spill_cursor_free(uf_spill *s, uf_spill_cursor *c);
 /* NULL while records go to the file; else why they stay in memory
  * ("writing the temporary file: No space left on device"). */
 const char *uf_spill_degraded(const uf_spill *s);

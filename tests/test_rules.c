@@ -427,6 +427,18 @@ Test(rules, reports_from_temporary_files_are_the_ones_from_memory)
         }
         for (int f = 0; f < FORMATS; f++)
             out[spill][f] = render(&r, f);
+        /* Rendered by two threads, 1, 2, 4 and 5 sessions at a time (the
+         * helper's blocks last, or this thread's; a helper with one block,
+         * and with none): the same bytes. */
+        for (uint32_t block = 1; block <= 5; block++) {
+            char *buf = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&buf, &len);
+            uf_report_json_blocks(f, &r, block == 3 ? 6 : block);
+            fclose(f);
+            cr_assert_str_eq(buf, out[spill][AS_JSON], "spill %d, blocks of %u", spill, block);
+            free(buf);
+        }
         uf_spill_free(r.finding_store);
         uf_analyzer_free(an);
         th_analysis_free(&a);

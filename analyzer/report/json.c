@@ -9,6 +9,7 @@
 #include "uf_report.h"
 
 #include <glib.h>
+#include <stdlib.h>
 
 static void key_hex(uf_json *j, const char *k, uint64_t v, int width)
 {
@@ -221,7 +222,132 @@ static void finding(uf_json *j, const uf_check_result *r, const uf_finding *f)
     uf_json_end_object(j);
 }
 
-void uf_report_json(FILE *out, const uf_check_result *r)
+/* One session; true if it passed. */
+static bool session(uf_json *j, const uf_check_result *r, const uf_session *s)
+{
+    bool pass = uf_session_passed(s, r->fail_on);
+    uf_json_begin_object(j);
+    uf_json_member_uint(j, "index", s->index);
+    uf_json_member_string(j, "bus", uf_report_bus(r, s->bus));
+    key_endpoint(j, "ecu", &s->ecu, s->ecu_known);
+    key_endpoint(j, "tester", &s->tester, true);
+    uf_json_member_string(j, "transport", uf_session_transport(s));
+    uf_json_member_string(j, "verdict", pass ? "pass" : "fail");
+    uf_json_member_time(j, "start", uf_report_rel(r, s->t_start));
+    uf_json_member_time(j, "end", uf_report_rel(r, s->t_end));
+    uf_json_member_uint(j, "first_frame", s->first_frame);
+    uf_json_member_uint(j, "last_frame", s->last_frame);
+    uf_json_member_uint(j, "requests", s->requests);
+    uf_json_member_uint(j, "responses", s->responses);
+    uf_json_member_bool(j, "complete", s->reset_done && s->back_in_default);
+    uf_json_member_uint(j, "security_level", s->security_level);
+    doip_stats(j, s);
+    phases(j, r, s);
+    downloads(j, s);
+    uf_json_member_uint(j, "downloads_not_analyzed", s->downloads_not_analyzed);
+    records(j, r, s);
+    severities(j, "findings", s->findings, NULL);
+    uf_json_end_object(j);
+    return pass;
+}
+
+/* Sessions from..to (1-based) through a reader of their own (NULL: this
+ * thread's uf_sessions_get); how many passed. */
+static uint32_t render_sessions(uf_json *j, const uf_check_result *r, uf_sessions_reader *rd,
+                                uint32_t from, uint32_t to)
+{
+    uint32_t passed = 0;
+    for (uint32_t i = from; i <= to; i++) {
+        const uf_session *s = rd ? uf_sessions_reader_get(rd, i) : uf_sessions_get(r->sessions, i);
+        if (s) /* else a temporary file that could not be read back: the CLI says so */
+            passed += session(j, r, s);
+    }
+    return passed;
+}
+
+/* The sessions are most of a large report, and while one thread writes
+ * them the other core idles: two threads render them, `block` sessions at
+ * a time. This one takes the even blocks and writes them out; a helper
+ * renders the odd ones into memory, two ahead at most, for this one to
+ * put in their place. */
+typedef struct rendered {
+    uf_json part;
+    char *text;
+    size_t len;
+    uint32_t passed;
+    bool ready;
+} rendered;
+
+typedef struct helper {
+    const uf_check_result *r;
+    uf_json inside;        /* the writer inside the sessions array */
+    uint32_t n, block;
+    uf_sessions_reader *reader;
+    GMutex lock;
+    GCond changed;
+    rendered slot[2];
+} helper;
+
+static gpointer render_odd_blocks(gpointer data)
+{
+    helper *h = data;
+    for (uint32_t b = 1; (uint64_t)b * h->block < h->n; b += 2) {
+        rendered *x = &h->slot[(b / 2) % 2];
+        g_mutex_lock(&h->lock);
+        while (x->ready)
+            g_cond_wait(&h->changed, &h->lock);
+        g_mutex_unlock(&h->lock);
+        FILE *f = open_memstream(&x->text, &x->len);
+        uf_json_fork(&h->inside, f, &x->part);
+        uint32_t to = (b + 1) * h->block < h->n ? (b + 1) * h->block : h->n;
+        x->passed = render_sessions(&x->part, h->r, h->reader, b * h->block + 1, to);
+        fclose(f);
+        g_mutex_lock(&h->lock);
+        x->ready = true;
+        g_cond_broadcast(&h->changed);
+        g_mutex_unlock(&h->lock);
+    }
+    return NULL;
+}
+
+static uint32_t all_sessions(uf_json *j, const uf_check_result *r, uint32_t n, uint32_t block)
+{
+    if (block == 0 || n <= block)
+        return render_sessions(j, r, NULL, 1, n);
+    helper h = {.r = r, .inside = *j, .n = n, .block = block};
+    h.reader = uf_sessions_reader_new(r->sessions);
+    g_mutex_init(&h.lock);
+    g_cond_init(&h.changed);
+    GThread *t = g_thread_new("udsflash-report", render_odd_blocks, &h);
+    uint32_t passed = 0;
+    for (uint32_t b = 0; (uint64_t)b * block < n; b++) {
+        if (b % 2 == 0) {
+            uint32_t to = (b + 1) * block < n ? (b + 1) * block : n;
+            passed += render_sessions(j, r, NULL, b * block + 1, to);
+            continue;
+        }
+        rendered *x = &h.slot[(b / 2) % 2];
+        g_mutex_lock(&h.lock);
+        while (!x->ready)
+            g_cond_wait(&h.changed, &h.lock);
+        g_mutex_unlock(&h.lock);
+        uf_json_join(j, &x->part, x->text, x->len);
+        passed += x->passed;
+        free(x->text);
+        x->text = NULL;
+        g_mutex_lock(&h.lock);
+        x->ready = false;
+        g_cond_broadcast(&h.changed);
+        g_mutex_unlock(&h.lock);
+    }
+    g_thread_join(t);
+    uf_sessions_reader_free(h.reader);
+    g_mutex_clear(&h.lock);
+    g_cond_clear(&h.changed);
+    return passed;
+}
+
+void uf_report_json_blocks(FILE *out, const uf_check_result *r, uint32_t block)
 {
     uf_json j;
     uf_json_init(&j, out, true);
@@ -253,36 +379,8 @@ void uf_report_json(FILE *out, const uf_check_result *r)
 
     uf_json_key(&j, "sessions");
     uf_json_begin_array(&j);
-    uint32_t n = uf_sessions_count(r->sessions), passed = 0;
-    for (uint32_t i = 1; i <= n; i++) {
-        const uf_session *s = uf_sessions_get(r->sessions, i);
-        if (!s) /* a temporary file that could not be read back: the CLI says so */
-            continue;
-        bool pass = uf_session_passed(s, r->fail_on);
-        passed += pass;
-        uf_json_begin_object(&j);
-        uf_json_member_uint(&j, "index", s->index);
-        uf_json_member_string(&j, "bus", uf_report_bus(r, s->bus));
-        key_endpoint(&j, "ecu", &s->ecu, s->ecu_known);
-        key_endpoint(&j, "tester", &s->tester, true);
-        uf_json_member_string(&j, "transport", uf_session_transport(s));
-        uf_json_member_string(&j, "verdict", pass ? "pass" : "fail");
-        uf_json_member_time(&j, "start", uf_report_rel(r, s->t_start));
-        uf_json_member_time(&j, "end", uf_report_rel(r, s->t_end));
-        uf_json_member_uint(&j, "first_frame", s->first_frame);
-        uf_json_member_uint(&j, "last_frame", s->last_frame);
-        uf_json_member_uint(&j, "requests", s->requests);
-        uf_json_member_uint(&j, "responses", s->responses);
-        uf_json_member_bool(&j, "complete", s->reset_done && s->back_in_default);
-        uf_json_member_uint(&j, "security_level", s->security_level);
-        doip_stats(&j, s);
-        phases(&j, r, s);
-        downloads(&j, s);
-        uf_json_member_uint(&j, "downloads_not_analyzed", s->downloads_not_analyzed);
-        records(&j, r, s);
-        severities(&j, "findings", s->findings, NULL);
-        uf_json_end_object(&j);
-    }
+    uint32_t n = uf_sessions_count(r->sessions);
+    uint32_t passed = all_sessions(&j, r, n, block);
     uf_json_end_array(&j);
 
     uf_json_key(&j, "findings");
@@ -304,4 +402,10 @@ void uf_report_json(FILE *out, const uf_check_result *r)
     uf_json_member_uint(&j, "requests_not_analyzed", uf_sessions_requests_not_analyzed(r->sessions));
     uf_json_end_object(&j);
     uf_json_end_object(&j);
+}
+
+void uf_report_json(FILE *out, const uf_check_result *r)
+{
+    /* 64 sessions: a few hundred kilobytes held at a time. */
+    uf_report_json_blocks(out, r, 64);
 }

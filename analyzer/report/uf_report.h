@@ -53,6 +53,9 @@ typedef struct uf_text_style {
 
 void uf_report_text(FILE *out, const uf_check_result *r, const uf_text_style *style);
 void uf_report_json(FILE *out, const uf_check_result *r);
+/* The same, the sessions rendered by two threads `block` at a time (0:
+ * by this thread alone); uf_report_json takes 64. */
+void uf_report_json_blocks(FILE *out, const uf_check_result *r, uint32_t block);
 void uf_report_junit(FILE *out, const uf_check_result *r);
 
 /* Shared by the writers. */

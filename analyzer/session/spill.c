@@ -132,15 +132,9 @@ static uf_session *holder_new(const uf_sessions *ss)
     return h;
 }
 
-const uf_session *sessions_load(uf_sessions *ss, uint32_t index)
+/* Fills the holder h from a record; false if the record is short. */
+static bool load_into(const uf_sessions *ss, const uint8_t *rec, size_t len, uf_session *h)
 {
-    size_t len = 0;
-    const uint8_t *rec = uf_spill_get(ss->spill, g_array_index(ss->spilled_at, uint32_t, index - 1), &len);
-    if (!rec)
-        return NULL;
-    if (!ss->loaded)
-        ss->loaded = holder_new(ss);
-    uf_session *h = ss->loaded;
     /* The holder keeps its own buffers; the record fills them. */
     uf_session keep = *h;
     session_state keep_st = *h->state;
@@ -159,11 +153,60 @@ const uf_session *sessions_load(uf_sessions *ss, uint32_t index)
     h->state->sum = NULL;
     h->state->pending = NULL;
     h->state->td_data = NULL;
-    ok = ok && get(&r, h->phases, n_phases(ss) * sizeof(uf_session_phase)) &&
-         get(&r, h->state->requested, n_steps(ss)) && get(&r, h->state->done, n_steps(ss)) &&
-         get(&r, h->state->refused, n_steps(ss)) && get_array(&r, h->downloads) &&
-         get_array(&r, h->dids) && get_array(&r, h->routines) && get_array(&r, h->nrcs);
-    return ok ? h : NULL;
+    return ok && get(&r, h->phases, n_phases(ss) * sizeof(uf_session_phase)) &&
+           get(&r, h->state->requested, n_steps(ss)) && get(&r, h->state->done, n_steps(ss)) &&
+           get(&r, h->state->refused, n_steps(ss)) && get_array(&r, h->downloads) &&
+           get_array(&r, h->dids) && get_array(&r, h->routines) && get_array(&r, h->nrcs);
+}
+
+const uf_session *sessions_load(uf_sessions *ss, uint32_t index)
+{
+    size_t len = 0;
+    const uint8_t *rec = uf_spill_get(ss->spill, g_array_index(ss->spilled_at, uint32_t, index - 1), &len);
+    if (!rec)
+        return NULL;
+    if (!ss->loaded)
+        ss->loaded = holder_new(ss);
+    return load_into(ss, rec, len, ss->loaded) ? ss->loaded : NULL;
+}
+
+struct uf_sessions_reader {
+    const uf_sessions *ss;
+    uf_spill_cursor *cursor;
+    uf_session *holder;
+};
+
+uf_sessions_reader *uf_sessions_reader_new(const uf_sessions *ss)
+{
+    uf_sessions_reader *r = g_new0(uf_sessions_reader, 1);
+    r->ss = ss;
+    r->cursor = uf_spill_cursor_new();
+    r->holder = holder_new(ss);
+    return r;
+}
+
+const uf_session *uf_sessions_reader_get(uf_sessions_reader *r, uint32_t index)
+{
+    const uf_sessions *ss = r->ss;
+    if (index < 1 || index > ss->all->len)
+        return NULL;
+    const uf_session *s = g_ptr_array_index(ss->all, index - 1);
+    if (s)
+        return s;
+    size_t len = 0;
+    const uint8_t *rec = uf_spill_read(ss->spill, r->cursor,
+                                       g_array_index(ss->spilled_at, uint32_t, index - 1), &len);
+    return rec && load_into(ss, rec, len, r->holder) ? r->holder : NULL;
+}
+
+void uf_sessions_reader_free(uf_sessions_reader *r)
+{
+    if (!r)
+        return;
+    /* A failed read is the store's to report, as one of uf_sessions_get. */
+    uf_spill_cursor_free(r->ss->spill, r->cursor);
+    sessions_holder_free(r->holder);
+    g_free(r);
 }
 
 void sessions_holder_free(uf_session *h)

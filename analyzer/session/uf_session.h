@@ -145,6 +145,13 @@ uint64_t uf_sessions_requests_not_analyzed(const uf_sessions *s);
 /* 1-based. With spill, valid until the next call; NULL if the temporary
  * file could not be read back (uf_spill_lost says why). */
 const uf_session *uf_sessions_get(const uf_sessions *s, uint32_t index);
+/* A reader of the sessions of its own, for a thread that reads them while
+ * others do (uf_sessions_get's holder is one for all): a session it
+ * returns is valid until its next call. Free it once the threads are done. */
+typedef struct uf_sessions_reader uf_sessions_reader;
+uf_sessions_reader *uf_sessions_reader_new(const uf_sessions *s);
+const uf_session *uf_sessions_reader_get(uf_sessions_reader *r, uint32_t index);
+void uf_sessions_reader_free(uf_sessions_reader *r);
 /* The store of closed sessions, or NULL without spill. */
 const uf_spill *uf_sessions_store(const uf_sessions *s);
 
