@@ -7,8 +7,10 @@
  * message first, bits 4-7 our BS), then records [time step in 0.1 ms]
  * [id selector][length][data]; the selector sends the frame from the
  * partner's id, the functional id or a stranger's.
+ * Frames go out in bursts of up to 5 where the partner asked for STmin 0.
  * Invariants: messages received are no longer than rx_max; frames we send
- * carry our id and a length CAN can carry.
+ * carry our id and a length CAN can carry; a burst is consecutive frames
+ * in sequence.
  */
 #include "fuzz.h"
 #include "uf_isotp_ep.h"
@@ -27,11 +29,22 @@ static void on_received(void *ctx, const uint8_t *data, size_t len, bool functio
 static void drain(uf_isotp_ep *ep, const uf_isotp_ep_config *c, uf_time now)
 {
     uf_isotp_ep_tick(ep, now);
-    uf_can_frame out;
-    for (int i = 0; i < 8 && uf_isotp_ep_output(ep, now, &out); i++) {
-        uint32_t id = out.id | (out.flags & UF_CAN_EFF ? UF_ISOTP_EFF : 0);
-        assert(id == c->tx_id || id == c->functional_tx_id);
-        assert(c->tx.fd ? uf_can_len_is_valid_fd(out.len) : out.len <= 8);
+    uf_can_frame out[5];
+    unsigned prefix = uf_addressing_prefix(c->tx.addressing);
+    size_t n;
+    for (int i = 0; i < 8 && (n = uf_isotp_ep_output_burst(ep, now, out, 5)) > 0; i++) {
+        assert(n <= 5);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t id = out[k].id | (out[k].flags & UF_CAN_EFF ? UF_ISOTP_EFF : 0);
+            assert(id == c->tx_id || id == c->functional_tx_id);
+            assert(c->tx.fd ? uf_can_len_is_valid_fd(out[k].len) : out[k].len <= 8);
+            /* A burst is consecutive frames, their sequence numbers in turn. */
+            if (n > 1) {
+                assert(out[k].len > prefix && out[k].data[prefix] >> 4 == 2);
+                assert(k == 0 || (out[k].data[prefix] & 0x0F) ==
+                                     ((out[k - 1].data[prefix] + 1) & 0x0F));
+            }
+        }
         uf_isotp_ep_sent(ep, now);
     }
 }

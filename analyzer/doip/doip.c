@@ -24,8 +24,9 @@
 
 typedef struct held_message {
     bool active;
-    uf_isotp_message tp;
-    uint8_t *data;     /* the UDS bytes, owned */
+    uf_isotp_message tp; /* its data in buf */
+    uint8_t *buf;        /* the buffer the message was framed in, owned; */
+    uint32_t cap;        /* once released, the framer's next one */
     uint16_t sa, ta;
 } held_message;
 
@@ -151,11 +152,8 @@ static void release(uf_doip *d, connection *c)
     if (!h->active)
         return;
     h->active = false;
-    h->tp.data = h->data;
     if (d->sink.message)
         d->sink.message(d->sink.ctx, &h->tp);
-    g_free(h->data);
-    h->data = NULL;
 }
 
 /* The held message gets no acknowledgement: say so, and let it go. */
@@ -191,8 +189,8 @@ static bool once(uint16_t *list, uint32_t *n, uint16_t v)
     return true;
 }
 
-static void diagnostic_from_tester(uf_doip *d, connection *c, const uf_doip_frame *fr,
-                                   const uf_doip_decoded *dd)
+static void diagnostic_from_tester(uf_doip *d, connection *c, uf_doip_framer *framer,
+                                   const uf_doip_frame *fr, const uf_doip_decoded *dd)
 {
     c->have_tester = true;
     c->tester = dd->sa;
@@ -204,8 +202,10 @@ static void diagnostic_from_tester(uf_doip *d, connection *c, const uf_doip_fram
                            fr->t_first);
     held_message *h = &c->held;
     transport_message(c, fr, dd, &h->tp);
-    h->data = g_memdup2(h->tp.data, h->tp.len);
-    h->tp.data = NULL;
+    /* Held where the framer put it, not copied (a TransferData block is
+     * most of a flash's bytes): the framer frames the next message in the
+     * buffer the last held one had. */
+    h->buf = uf_doip_framer_swap_buffer(framer, h->buf, &h->cap);
     h->sa = dd->sa;
     h->ta = dd->ta;
     h->active = true;
@@ -307,7 +307,7 @@ static void on_message(void *ctx, const uf_doip_frame *fr)
         if (!dd.has_sa)
             break;
         if (x->dir == 0)
-            diagnostic_from_tester(d, c, fr, &dd);
+            diagnostic_from_tester(d, c, &c->framer[0], fr, &dd);
         else
             diagnostic_from_entity(d, c, fr, &dd);
         return;
@@ -414,6 +414,7 @@ void uf_doip_tcp_close(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
                    pending);
         uf_doip_framer_free(&c->framer[dir]);
     }
+    g_free(c->held.buf);
     s->user = NULL;
     g_free(c);
 }

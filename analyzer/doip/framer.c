@@ -44,6 +44,16 @@ static void start_payload(uf_doip_framer *f)
     memcpy(f->buf, f->header, UF_DOIP_HEADER_LEN);
 }
 
+uint8_t *uf_doip_framer_swap_buffer(uf_doip_framer *f, uint8_t *spare, uint32_t *cap)
+{
+    uint8_t *taken = f->buf;
+    uint32_t taken_cap = f->cap;
+    f->buf = spare;
+    f->cap = spare ? *cap : 0;
+    *cap = taken_cap;
+    return taken;
+}
+
 static void finish_message(uf_doip_framer *f, const uf_doip_framer_sink *sink)
 {
     uf_doip_frame m = {f->buf,          f->got < f->max_message ? f->got : f->max_message,
