@@ -76,8 +76,9 @@ bool uf_isotp_ep_output(uf_isotp_ep *ep, uf_time now, uf_can_frame *out);
  * block or of the message: `max` frames at most. Returns how many are in
  * out[] (0: none due); they are confirmed together. */
 size_t uf_isotp_ep_output_burst(uf_isotp_ep *ep, uf_time now, uf_can_frame *out, size_t max);
-/* The frame (or frames) from uf_isotp_ep_output left, the last at `now`
- * (STmin counts from here). */
+/* The frame from uf_isotp_ep_output, or the frames from
+ * uf_isotp_ep_output_burst, left, the last at `now` (STmin counts from
+ * here). */
 void uf_isotp_ep_sent(uf_isotp_ep *ep, uf_time now);
 /* It could not go (the medium failed): the message it belongs to is
  * given up, as after N_As (ISO 15765-2:2016 9.8.2). */
