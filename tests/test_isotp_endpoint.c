@@ -637,29 +637,29 @@ static char *bursts_for(uint8_t bs, uint8_t stmin, size_t len)
     uf_time min, max;
     unsigned cfs;
     cf_gaps(0x7E0, 0, &min, &max, &cfs);
-    cr_assert_eq(cfs, (len - 6 + 6) / 7);
+    cr_assert_eq(cfs, (len - 6 + 6) / 7); /* 7 bytes a CF after the FF's 6, rounded up */
     free_pair(&p);
     return g_string_free(s, FALSE);
+}
+
+static void expect_bursts(uint8_t bs, uint8_t stmin, size_t len, const char *want)
+{
+    g_autofree char *got = bursts_for(bs, stmin, len);
+    cr_assert_str_eq(got, want, "BS %u, STmin 0x%02X, %zu bytes", bs, stmin, len);
 }
 
 Test(isotp_endpoint, bursts_at_stmin_0_up_to_the_block_or_the_message)
 {
     /* 100 bytes: a FF of 6 and 14 CFs. The FF goes alone (write). */
-    g_autofree char *blocks = bursts_for(4, 0, 100);
-    cr_assert_str_eq(blocks, "4 4 4 2");
-    g_autofree char *whole = bursts_for(0, 0, 100);
-    cr_assert_str_eq(whole, "14");
+    expect_bursts(4, 0, 100, "4 4 4 2");
+    expect_bursts(0, 0, 100, "14");
     /* 1000 bytes, 142 CFs: at most 64 handed over at once. */
-    g_autofree char *long_one = bursts_for(0, 0, 1000);
-    cr_assert_str_eq(long_one, "64 64 14");
+    expect_bursts(0, 0, 1000, "64 64 14");
     /* A block of one is a frame alone. */
-    g_autofree char *single = bursts_for(1, 0, 20);
-    cr_assert_str_eq(single, "");
+    expect_bursts(1, 0, 20, "");
     /* STmin 1 ms, and 100 us (0xF1): every CF alone, STmin apart. */
-    g_autofree char *ms = bursts_for(0, 1, 100);
-    cr_assert_str_eq(ms, "");
-    g_autofree char *us = bursts_for(8, 0xF1, 100);
-    cr_assert_str_eq(us, "");
+    expect_bursts(0, 1, 100, "");
+    expect_bursts(8, 0xF1, 100, "");
 }
 
 Test(isotp_endpoint, a_burst_that_fails_gives_the_message_up)
