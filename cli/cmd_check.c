@@ -103,7 +103,7 @@ int uf_cmd_check(int argc, char **argv)
         {"format", 'f', 0, G_OPTION_ARG_STRING, &format,
          "Report format: text (default), json or junit", "FORMAT"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-         "Write the report to FILE instead of standard output", "FILE"},
+         "Write the report to FILE instead of standard output (-: standard output)", "FILE"},
         {"fail-on", 0, 0, G_OPTION_ARG_STRING, &fail_on,
          "Exit 1 (and fail the session) on findings at or above: error (default), warning, info",
          "SEVERITY"},
@@ -160,6 +160,9 @@ int uf_cmd_check(int argc, char **argv)
     }
 
     /* Before the analysis, which may take minutes on a large capture. */
+    /* "-o -" is standard output, as with tshark -w - and curl -o -. */
+    if (output && strcmp(output, "-") == 0)
+        g_clear_pointer(&output, g_free);
     if (output && !(out = fopen(output, "w"))) {
         fprintf(stderr, "udsflash check: %s: cannot write: %s\n", output, strerror(errno));
         status = UF_EXIT_INPUT;

@@ -166,6 +166,23 @@ Test(cli, text_output)
     g_free(out);
 }
 
+/* "-o -" writes to standard output, not to a file named "-". */
+Test(cli, output_dash_is_standard_output)
+{
+    char *out = NULL;
+    char *dash = g_build_filename(UF_SOURCE_DIR, "-", NULL);
+    cr_assert_not(g_file_test(dash, G_FILE_TEST_EXISTS), "%s exists before the test", dash);
+    cr_assert_eq(th_udsflash(&out, NULL, "check", "--format=json", "-o", "-",
+                             "samples/flash-11bit.pcap", NULL), 0);
+    bool made = g_file_test(dash, G_FILE_TEST_EXISTS);
+    if (made) /* before any assertion, which would leave it in the source tree */
+        unlink(dash);
+    cr_assert_not(made, "udsflash check -o - wrote a file named -");
+    cr_assert(strstr(out, "\"tool\": \"udsflash\""), "%s", out);
+    g_free(dash);
+    g_free(out);
+}
+
 Test(cli, exit_statuses)
 {
     char *out = NULL, *err = NULL;
