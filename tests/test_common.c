@@ -321,6 +321,55 @@ Test(spill, records_come_back_as_they_went_in)
     uf_spill_free(s);
 }
 
+/* Threads reading one store at once, each through a cursor of its own,
+ * while this one reads through the store's: every record as it went in. */
+typedef struct cursor_reader {
+    uf_spill *s;
+    size_t n, stride;
+    size_t wrong; /* records read back wrong or not at all */
+} cursor_reader;
+
+static gpointer read_through_cursor(gpointer data)
+{
+    cursor_reader *x = data;
+    uf_spill_cursor *c = uf_spill_cursor_new();
+    uint8_t *want = g_malloc(80000);
+    for (size_t k = 0; k < x->n; k++) {
+        size_t i = (k * x->stride) % x->n, len = 0;
+        const uint8_t *got = uf_spill_read(x->s, c, i, &len);
+        spill_fill(want, i);
+        if (!got || len != spill_len(i) || memcmp(got, want, len) != 0)
+            x->wrong++;
+    }
+    g_free(want);
+    uf_spill_cursor_free(x->s, c);
+    return NULL;
+}
+
+Test(spill, threads_read_through_cursors_of_their_own)
+{
+    enum { N = 3000 };
+    uf_spill *s = uf_spill_new();
+    uint8_t *buf = g_malloc(80000);
+    for (size_t i = 0; i < N; i++) {
+        spill_fill(buf, i);
+        uf_spill_append(s, buf, spill_len(i));
+    }
+    cursor_reader r[2] = {{s, N, 1, 0}, {s, N, 7919, 0}};
+    GThread *t[2];
+    for (int i = 0; i < 2; i++)
+        t[i] = g_thread_new("cursor", read_through_cursor, &r[i]);
+    for (size_t k = 0; k < N; k++)
+        spill_check(s, (k * 104729) % N, buf);
+    for (int i = 0; i < 2; i++) {
+        g_thread_join(t[i]);
+        cr_assert_eq(r[i].wrong, 0, "thread %d: %zu records wrong", i, r[i].wrong);
+    }
+    cr_assert_null(uf_spill_lost(s));
+    g_free(buf);
+    uf_spill_free(s);
+}
+
 /* No temporary file to be had: the records stay in memory, all of them,
  * and the store says why. */
 Test(spill, without_a_temporary_file_records_stay_in_memory)
