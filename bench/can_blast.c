@@ -153,10 +153,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: uf-bench-can-blast send|recv IFACE COUNT [--echo]\n");
         return 2;
     }
-    long count = strtol(argv[3], NULL, 10);
+    char *end;
+    long count = strtol(argv[3], &end, 10);
+    if (*end || count < 2) {
+        fprintf(stderr, "uf-bench-can-blast: COUNT must be a number of frames, 2 or more\n");
+        return 2;
+    }
     bool sending = strcmp(argv[1], "send") == 0;
     int s = open_socket(argv[2], sending && echo);
-    if (s < 0 || count < 2)
+    if (s < 0)
         return 1;
     int rc = sending ? blast(s, count, echo) : sink(s, count);
     close(s);
