@@ -19,6 +19,7 @@
 #include <linux/can/raw.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ static int open_socket(const char *ifname, bool own)
     return s;
 }
 
+/* Frames and their headers for one sendmmsg or recvmmsg. */
 typedef struct batch {
     struct can_frame frames[TX_BATCH];
     struct iovec iov[TX_BATCH];
@@ -97,8 +99,8 @@ static int blast(int s, long count, bool echo)
     long sent = 0, echoes = 0;
     double start = seconds();
     while (sent < count) {
-        for (int i = 0; i < TX_BATCH; i++)
-            memcpy(out.frames[i].data, &(long){sent + i}, 8);
+        for (int i = 0; i < TX_BATCH; i++) /* each frame carries its number */
+            memcpy(out.frames[i].data, &(int64_t){sent + i}, 8);
         int n = sendmmsg(s, out.msgs, (unsigned)(count - sent < TX_BATCH ? count - sent : TX_BATCH),
                          0);
         if (n > 0)
