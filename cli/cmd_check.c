@@ -159,10 +159,10 @@ int uf_cmd_check(int argc, char **argv)
         goto done;
     }
 
-    /* Before the analysis, which may take minutes on a large capture. */
     /* "-o -" is standard output, as with tshark -w - and curl -o -. */
     if (output && strcmp(output, "-") == 0)
         g_clear_pointer(&output, g_free);
+    /* Before the analysis, which may take minutes on a large capture. */
     if (output && !(out = fopen(output, "w"))) {
         fprintf(stderr, "udsflash check: %s: cannot write: %s\n", output, strerror(errno));
         status = UF_EXIT_INPUT;

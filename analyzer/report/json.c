@@ -288,24 +288,48 @@ typedef struct helper {
     rendered slot[2];
 } helper;
 
+/* Block b's last session (blocks of `block` from session 1, n in all). */
+static uint32_t block_last(uint32_t b, uint32_t block, uint32_t n)
+{
+    uint64_t last = ((uint64_t)b + 1) * block;
+    return last < n ? (uint32_t)last : n;
+}
+
+static bool block_exists(uint32_t b, uint32_t block, uint32_t n)
+{
+    return (uint64_t)b * block < n;
+}
+
+/* Waits until the slot is `ready` (the helper waits for an empty one,
+ * this thread for a full one). */
+static void wait_for_slot(helper *h, const rendered *x, bool ready)
+{
+    g_mutex_lock(&h->lock);
+    while (x->ready != ready)
+        g_cond_wait(&h->changed, &h->lock);
+    g_mutex_unlock(&h->lock);
+}
+
+static void mark_slot(helper *h, rendered *x, bool ready)
+{
+    g_mutex_lock(&h->lock);
+    x->ready = ready;
+    g_cond_broadcast(&h->changed);
+    g_mutex_unlock(&h->lock);
+}
+
 static gpointer render_odd_blocks(gpointer data)
 {
     helper *h = data;
-    for (uint32_t b = 1; (uint64_t)b * h->block < h->n; b += 2) {
+    for (uint32_t b = 1; block_exists(b, h->block, h->n); b += 2) {
         rendered *x = &h->slot[(b / 2) % 2];
-        g_mutex_lock(&h->lock);
-        while (x->ready)
-            g_cond_wait(&h->changed, &h->lock);
-        g_mutex_unlock(&h->lock);
+        wait_for_slot(h, x, false);
         FILE *f = open_memstream(&x->text, &x->len);
         uf_json_fork(&h->inside, f, &x->part);
-        uint32_t to = (b + 1) * h->block < h->n ? (b + 1) * h->block : h->n;
-        x->passed = render_sessions(&x->part, h->r, h->reader, b * h->block + 1, to);
+        x->passed = render_sessions(&x->part, h->r, h->reader, b * h->block + 1,
+                                    block_last(b, h->block, h->n));
         fclose(f);
-        g_mutex_lock(&h->lock);
-        x->ready = true;
-        g_cond_broadcast(&h->changed);
-        g_mutex_unlock(&h->lock);
+        mark_slot(h, x, true);
     }
     return NULL;
 }
@@ -320,25 +344,18 @@ static uint32_t all_sessions(uf_json *j, const uf_check_result *r, uint32_t n, u
     g_cond_init(&h.changed);
     GThread *t = g_thread_new("udsflash-report", render_odd_blocks, &h);
     uint32_t passed = 0;
-    for (uint32_t b = 0; (uint64_t)b * block < n; b++) {
+    for (uint32_t b = 0; block_exists(b, block, n); b++) {
         if (b % 2 == 0) {
-            uint32_t to = (b + 1) * block < n ? (b + 1) * block : n;
-            passed += render_sessions(j, r, NULL, b * block + 1, to);
+            passed += render_sessions(j, r, NULL, b * block + 1, block_last(b, block, n));
             continue;
         }
         rendered *x = &h.slot[(b / 2) % 2];
-        g_mutex_lock(&h.lock);
-        while (!x->ready)
-            g_cond_wait(&h.changed, &h.lock);
-        g_mutex_unlock(&h.lock);
+        wait_for_slot(&h, x, true);
         uf_json_join(j, &x->part, x->text, x->len);
         passed += x->passed;
         free(x->text);
         x->text = NULL;
-        g_mutex_lock(&h.lock);
-        x->ready = false;
-        g_cond_broadcast(&h.changed);
-        g_mutex_unlock(&h.lock);
+        mark_slot(&h, x, false);
     }
     g_thread_join(t);
     uf_sessions_reader_free(h.reader);

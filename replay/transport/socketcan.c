@@ -192,8 +192,8 @@ static uf_time frame_time(raw_medium *r, struct msghdr *msg)
     return now;
 }
 
-/* Reads as many frames as are there, RX_BATCH at most. False on failure. */
-static bool read_batch(raw_medium *r, uf_error *err)
+/* Points each message header of the batch at its slot, once. */
+static void slots_init(raw_medium *r)
 {
     for (unsigned i = 0; i < RX_BATCH; i++) {
         rx_slot *slot = &r->slots[i];
@@ -202,6 +202,14 @@ static bool read_batch(raw_medium *r, uf_error *err)
                                              .msg_control = slot->control,
                                              .msg_controllen = sizeof(slot->control)};
     }
+}
+
+/* Reads as many frames as are there, RX_BATCH at most. False on failure. */
+static bool read_batch(raw_medium *r, uf_error *err)
+{
+    /* recvmmsg shrank the control length of the headers it filled. */
+    for (unsigned i = 0; i < r->count; i++)
+        r->msgs[i].msg_hdr.msg_controllen = sizeof(r->slots[i].control);
     r->next = r->count = 0;
     int n = recvmmsg(r->s, r->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
     if (n < 0) {
@@ -440,6 +448,7 @@ uf_can_medium *uf_can_medium_socketcan(const char *ifname, bool fd, const uint32
     r->s = s;
     r->fd = fd;
     g_queue_init(&r->rx);
+    slots_init(r);
     return &r->base;
 }
 
