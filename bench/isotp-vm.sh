@@ -9,8 +9,10 @@
 # ceiling of any endpoint on raw sockets: uf-bench-can-blast writes 8-byte
 # frames back to back, 64 per system call, to a reader taking 32 per
 # call, with no ISO-TP at all; once as is, once with the writer reading
-# back its own frames as an ISO-TP sender must. Both against the frames a
-# second the kernel's ISO-TP carried at STmin 0.
+# back its own frames as an ISO-TP sender must. Then, with no CAN socket
+# at all, uf-bench-packet-blast through AF_PACKET's memory-mapped rings:
+# no system call a frame on either side. All against the frames a second
+# the kernel's ISO-TP carried at STmin 0.
 #
 #   bash bench/isotp-vm.sh [RUNS]      (3)
 # Needs what the VM test needs (scripts/setup.sh installs it).
@@ -51,9 +53,16 @@ for run in \$(seq $runs); do
         wait \$sink
         echo "RESULT raw\${echo:-} \$(grep -o '[0-9]* frames/s' blast)"
     done
+    uf-bench-packet-blast recv vcan0 23400 >blast &
+    sink=\$!
+    sleep 0.3
+    uf-bench-packet-blast send vcan0 23400 >/dev/null
+    wait \$sink
+    echo "RESULT packet \$(grep -o '[0-9]* frames/s' blast)"
 done
 SCRIPT
-UF_VM_SCENARIOS="$work/bench.sh" UF_VM_PROGRAMS="$PWD/build/bench/uf-bench-can-blast" \
+blasters="$PWD/build/bench/uf-bench-can-blast $PWD/build/bench/uf-bench-packet-blast"
+UF_VM_SCENARIOS="$work/bench.sh" UF_VM_PROGRAMS="$blasters" \
     bash tests/vm/run.sh build "$work/results" >/dev/null 2>&1 || true
 echo "vcan0 in the test VM (qemu, software emulation, 2 vCPUs); $(nproc) host cores"
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
@@ -69,11 +78,14 @@ at_stmin_0() {
 }
 raw=$(grep '^RESULT raw ' "$work/results" | awk '{print $3}' | median)
 echoed=$(grep '^RESULT raw--echo ' "$work/results" | awk '{print $3}' | median)
-awk -v r="$raw" -v e="$echoed" -v c="$(at_stmin_0 kernel)" -v o="$(at_stmin_0 ours)" 'BEGIN {
+packet=$(grep '^RESULT packet ' "$work/results" | awk '{print $3}' | median)
+awk -v r="$raw" -v e="$echoed" -v p="$packet" -v c="$(at_stmin_0 kernel)" \
+    -v o="$(at_stmin_0 ours)" 'BEGIN {
     k = c * 1000 / 4095 * 586
     u = o * 1000 / 4095 * 586
     printf "  frames a second at STmin 0, against the kernel ISO-TP:\n"
     printf "    the kernel ISO-TP                     %8.0f\n", k
     printf "    our ISO-TP                            %8.0f   %.2fx\n", u, k ? u / k : 0
     printf "    raw frames, no ISO-TP                 %8.0f   %.2fx\n", r, k ? r / k : 0
-    printf "    raw frames, the writer reading echoes %8.0f   %.2fx\n", e, k ? e / k : 0 }'
+    printf "    raw frames, the writer reading echoes %8.0f   %.2fx\n", e, k ? e / k : 0
+    printf "    AF_PACKET rings, no CAN socket        %8.0f   %.2fx\n", p, k ? p / k : 0 }'
