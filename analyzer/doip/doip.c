@@ -50,7 +50,7 @@ struct connection {
     bool have_tester;
     uint16_t tester;                       /* the last source address the tester used */
     held_message held;
-    char name[112];                        /* "10.0.0.1:50123 -> 10.0.0.2:13400" */
+    char name[112]; /* "10.0.0.1:50123 -> 10.0.0.2:13400", once a finding needs it */
 };
 
 struct uf_doip {
@@ -104,12 +104,19 @@ static void report(uf_doip *d, const connection *c, bool has_tester, uint16_t te
         d->sink.finding(d->sink.ctx, &f);
 }
 
-static void name_connection(connection *c)
+/* The connection's name in findings. Written the first time one needs it:
+ * most connections have none, and formatting two addresses and ports for
+ * each was a twentieth of the analysis of a capture of many short
+ * connections (callgrind). */
+static const char *connection_name(connection *c)
 {
-    char a[48], b[48];
-    snprintf(c->name, sizeof(c->name), "%s:%u -> %s:%u",
-             uf_ip_addr_name(&c->s->addr[0], a, sizeof(a)), c->s->port[0],
-             uf_ip_addr_name(&c->s->addr[1], b, sizeof(b)), c->s->port[1]);
+    if (c->name[0] == '\0') {
+        char a[48], b[48];
+        snprintf(c->name, sizeof(c->name), "%s:%u -> %s:%u",
+                 uf_ip_addr_name(&c->s->addr[0], a, sizeof(a)), c->s->port[0],
+                 uf_ip_addr_name(&c->s->addr[1], b, sizeof(b)), c->s->port[1]);
+    }
+    return c->name;
 }
 
 /* ---- diagnostic messages -----------------------------------------------------------*/
@@ -197,7 +204,7 @@ static void diagnostic_from_tester(uf_doip *d, connection *c, uf_doip_framer *fr
     if (!is_activated(c, dd->sa) && once(c->reported, &c->n_reported, dd->sa))
         report(d, c, true, dd->sa, "doip.routing", fr->first_frame, fr->t_first,
                "diagnostic message from 0x%04X on %s without a successful routing activation",
-               dd->sa, c->name);
+               dd->sa, connection_name(c));
     release_unacknowledged(d, c, "the tester sent the next message", fr->first_frame,
                            fr->t_first);
     held_message *h = &c->held;
@@ -270,7 +277,7 @@ static void routing_response(uf_doip *d, connection *c, const uf_doip_frame *fr,
     const char *name = uf_doip_routing_code_name(dd->code);
     report(d, c, true, dd->sa, "doip.routing", fr->first_frame, fr->t_first,
            "routing activation of 0x%04X on %s denied by 0x%04X: code 0x%02X %s", dd->sa,
-           c->name, dd->ta, dd->code, name ? name : "(reserved)");
+           connection_name(c), dd->ta, dd->code, name ? name : "(reserved)");
 }
 
 /* ---- framing callbacks ---------------------------------------------------------------*/
@@ -329,7 +336,7 @@ static void on_message(void *ctx, const uf_doip_frame *fr)
         const char *name = dd.has_code ? uf_doip_generic_nack_name(dd.code) : NULL;
         report(d, c, c->have_tester, c->tester, "doip.nack", fr->first_frame, fr->t_first,
                "%s refused a message on %s: generic header NACK 0x%02X %s",
-               x->dir == 1 ? "the entity" : "the tester", c->name, dd.code,
+               x->dir == 1 ? "the entity" : "the tester", connection_name(c), dd.code,
                name ? name : "(reserved)");
         break;
     }
@@ -345,8 +352,8 @@ static void on_bad_header(void *ctx, const uint8_t h[UF_DOIP_HEADER_LEN], const 
     direction_ctx *x = ctx;
     report(x->d, x->c, x->c->have_tester, x->c->tester, "doip.malformed", frame, t,
            "%s, %s byte %" G_GUINT64_FORMAT ": %s (header %02X %02X %02X%02X %02X%02X%02X%02X); "
-           "resynchronising", x->c->name, x->dir == 0 ? "tester" : "entity", offset, why, h[0],
-           h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+           "resynchronising", connection_name(x->c), x->dir == 0 ? "tester" : "entity", offset,
+           why, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
 }
 
 static const uf_doip_framer_sink framer_sink = {NULL, on_message, on_bad_header, NULL};
@@ -358,7 +365,6 @@ void uf_doip_tcp_open(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
     connection *c = g_new0(connection, 1);
     c->s = s;
     s->user = c;
-    name_connection(c);
     c->tls = s->port[1] == UF_DOIP_TLS_PORT || s->port[0] == UF_DOIP_TLS_PORT;
     for (int dir = 0; dir < 2; dir++) {
         uf_doip_framer_init(&c->framer[dir], d->cfg.max_message + 4);
@@ -366,7 +372,7 @@ void uf_doip_tcp_open(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
     }
     if (c->tls)
         report(d, c, false, 0, "doip.tls", frame, t,
-               "%s is DoIP secured with TLS: its messages cannot be decoded", c->name);
+               "%s is DoIP secured with TLS: its messages cannot be decoded", connection_name(c));
 }
 
 void uf_doip_tcp_data(uf_doip *d, uf_tcp_stream *s, int dir, const uint8_t *p, uint32_t n,
@@ -392,11 +398,11 @@ void uf_doip_tcp_gap(uf_doip *d, uf_tcp_stream *s, int dir, uint64_t missing, ui
         report(d, c, c->have_tester, c->tester, "doip.tcp_gap", frame, t,
                "%s, %s: %" G_GUINT64_FORMAT " bytes missing from the capture, with the %"
                G_GUINT64_FORMAT " bytes of the DoIP message they cut; resynchronising",
-               c->name, dir == 0 ? "tester" : "entity", missing, lost);
+               connection_name(c), dir == 0 ? "tester" : "entity", missing, lost);
     else
         report(d, c, c->have_tester, c->tester, "doip.tcp_gap", frame, t,
                "%s, %s: %" G_GUINT64_FORMAT " bytes missing from the capture; resynchronising",
-               c->name, dir == 0 ? "tester" : "entity", missing);
+               connection_name(c), dir == 0 ? "tester" : "entity", missing);
 }
 
 void uf_doip_tcp_close(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
@@ -410,7 +416,7 @@ void uf_doip_tcp_close(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
         if (pending)
             report(d, c, c->have_tester, c->tester, "doip.tcp_gap", frame, t,
                    "%s, %s: the connection ended %" G_GUINT64_FORMAT
-                   " bytes into a DoIP message", c->name, dir == 0 ? "tester" : "entity",
+                   " bytes into a DoIP message", connection_name(c), dir == 0 ? "tester" : "entity",
                    pending);
         uf_doip_framer_free(&c->framer[dir]);
     }
