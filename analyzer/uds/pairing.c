@@ -45,7 +45,8 @@ struct uf_uds {
     uf_isotp *isotp;
     uf_uds_names names;
     uf_uds_sink sink;
-    GHashTable *channels; /* tester endpoint key -> channel */
+    GHashTable *channels; /* tester endpoint key -> channel; never removed */
+    channel *last;        /* the last one looked up: a flash is one conversation */
     channel functional[MAX_FUNCTIONAL]; /* latest functional request per id */
     size_t n_functional;
     uint64_t next_index;
@@ -81,12 +82,16 @@ static channel *channel_for(uf_uds *u, const uf_isotp_endpoint *tester,
                             const uf_isotp_endpoint *ecu, bool create)
 {
     uint64_t k = uf_conversation_key(tester, ecu);
+    if (u->last && u->last->key == k)
+        return u->last;
     channel *c = g_hash_table_lookup(u->channels, &k);
     if (!c && create) {
         c = g_new0(channel, 1);
         c->key = k;
         g_hash_table_insert(u->channels, &c->key, c);
     }
+    if (c)
+        u->last = c;
     return c;
 }
 
