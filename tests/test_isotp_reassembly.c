@@ -529,3 +529,36 @@ Test(reassembly, flow_table_is_bounded)
     cr_assert_eq(st.dropped_frames, 48);
     uf_isotp_finish(h.t);
 }
+
+/* More ids than the id cache has slots (64): each partner must still be
+ * its own id's, whichever id last took the slot. */
+Test(reassembly, partners_of_more_ids_than_the_cache_holds)
+{
+    for (uint32_t ecu = 0; ecu < 200; ecu++)
+        th_feed_hex(&h, ecu, EFF | 0x18DA00F1u | ecu << 8, "02 3E 00");
+    for (uint32_t ecu = 0; ecu < 200; ecu++) {
+        uf_isotp_endpoint tester = {0, EFF | 0x18DA00F1u | ecu << 8, -1}, ecu_end;
+        cr_assert(uf_isotp_partner(h.t, &tester, &ecu_end), "ECU 0x%02X", ecu);
+        cr_assert_eq(ecu_end.id, EFF | 0x18DAF100u | ecu, "ECU 0x%02X: partner 0x%08X", ecu,
+                     ecu_end.id);
+    }
+    uf_isotp_finish(h.t);
+    cr_assert_eq(h.msgs->len, 200);
+}
+
+/* A pair learned from above (the UDS layer pairing a response) is the
+ * endpoint's partner, before the one its id implies, and only after it
+ * was learned. */
+Test(reassembly, a_learned_pair_comes_before_the_ids_partner)
+{
+    th_feed_hex(&h, 0, 0x7E0, "02 3E 00");
+    uf_isotp_endpoint tester = {0, 0x7E0, -1}, ecu = {0, 0x7E9, -1}, out;
+    cr_assert(uf_isotp_partner(h.t, &tester, &out));
+    cr_assert_eq(out.id, 0x7E8); /* the standard pair, before anything is learned */
+    uf_isotp_learn_pair(h.t, &tester, &ecu);
+    cr_assert(uf_isotp_partner(h.t, &tester, &out));
+    cr_assert_eq(out.id, 0x7E9, "partner 0x%03X", out.id);
+    cr_assert(uf_isotp_partner(h.t, &ecu, &out));
+    cr_assert_eq(out.id, 0x7E0, "partner 0x%03X", out.id);
+    uf_isotp_finish(h.t);
+}

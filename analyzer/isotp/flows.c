@@ -94,26 +94,31 @@ static gboolean is_unpinned_unknown(gpointer key, gpointer value, gpointer user)
     return !ii->pinned && ii->cls == ID_UNKNOWN;
 }
 
-id_info *ids_find(const uf_isotp *t, uint32_t bus, uint32_t id)
+static size_t id_cache_index(uint64_t key)
 {
-    uint64_t k = id_key(bus, id);
-    return g_hash_table_lookup(t->ids, &k);
+    static_assert(ID_CACHE_SLOTS == 64, "the cache index takes the top 6 bits");
+    /* Fibonacci hashing: the top bits of the key times 2^64 / phi. */
+    return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 58);
 }
 
-static id_cache_slot *id_cache_slot_of(uf_isotp *t, uint64_t key)
+/* Through the cache too: every frame's id was just looked up by ids_get,
+ * and a partner is asked for twice a message (uf_isotp_partner). */
+id_info *ids_find(const uf_isotp *t, uint32_t bus, uint32_t id)
 {
-    /* Fibonacci hashing: the top bits of the key times 2^64 / phi. */
-    return &t->id_cache[(key * UINT64_C(0x9E3779B97F4A7C15)) >> 58];
+    uint64_t key = id_key(bus, id);
+    const id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
+    if (slot->ii && slot->key == key)
+        return slot->ii;
+    return g_hash_table_lookup(t->ids, &key);
 }
 
 id_info *ids_get(uf_isotp *t, uint32_t bus, uint32_t id)
 {
-    static_assert(ID_CACHE_SLOTS == 64, "the cache index takes the top 6 bits");
     uint64_t key = id_key(bus, id);
-    id_cache_slot *slot = id_cache_slot_of(t, key);
+    id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
     if (slot->ii && slot->key == key)
         return slot->ii;
-    id_info *ii = ids_find(t, bus, id);
+    id_info *ii = g_hash_table_lookup(t->ids, &key);
     if (!ii) {
         if (g_hash_table_size(t->ids) >= MAX_IDS) {
             /* Ids never seen to carry ISO-TP hold no state worth keeping. */
@@ -251,7 +256,9 @@ static uf_isotp_endpoint endpoint_of_key(uint64_t k)
 bool uf_isotp_partner(const uf_isotp *t, const uf_isotp_endpoint *ep, uf_isotp_endpoint *out)
 {
     uint64_t k = ep_key(ep);
-    const uint64_t *v = g_hash_table_lookup(t->links, &k);
+    /* Most captures teach no pair (their ids are known or found by
+     * discovery): the lookup, twice a message, is skipped then. */
+    const uint64_t *v = g_hash_table_size(t->links) ? g_hash_table_lookup(t->links, &k) : NULL;
     if (v) {
         *out = endpoint_of_key(*v);
         return true;
