@@ -4,8 +4,10 @@
  * without: digests as GLib computes them, for hashes written in turns, of
  * any length (empty, one byte, more than the whole queue, so that the
  * writer waits for the thread); a hash in the thread is ready only once
- * it has ended, and taking it waits for it; through the analyzer, the
- * sessions and a download_end sink see the digests computed inline.
+ * it has ended, and taking it waits for it; bytes given with their
+ * buffer digest alike, and the buffers come back to be filled again;
+ * through the analyzer, the sessions and a download_end sink see the
+ * digests computed inline.
  */
 #include "hasher.h"
 #include "helpers.h"
@@ -17,7 +19,9 @@
 
 #define HASHES 5
 
-static void digests_as_glib(bool threaded)
+/* Pieces written, and with `give` pieces given with their buffer, as the
+ * sessions give TransferData blocks (uf_hash_give), the two mixed. */
+static void digests_as_glib(bool threaded, bool give)
 {
     /* 4 MiB of bytes, more than the 8 x 256 KiB the queue holds. */
     size_t sizes[HASHES] = {0, 1, 4095, 300 * 1024, 4u << 20};
@@ -34,17 +38,31 @@ static void digests_as_glib(bool threaded)
     }
     /* In turns, a random piece of each, as interleaved downloads write. */
     size_t done[HASHES] = {0};
+    uint8_t *buf = NULL;
+    uint32_t cap = 0;
     for (bool more = true; more;) {
         more = false;
         for (int i = 0; i < HASHES; i++) {
-            size_t piece = g_rand_int_range(rand, 0, 70000);
+            /* Up to more than a chunk, so that a given buffer may fill one. */
+            size_t piece = g_rand_int_range(rand, 0, give ? 300000 : 70000);
             if (piece > sizes[i] - done[i])
                 piece = sizes[i] - done[i];
-            uf_hash_write(h, x[i], data[i] + done[i], piece);
+            if (give && g_rand_boolean(rand)) {
+                if (piece > cap) {
+                    cap = (uint32_t)piece;
+                    buf = g_realloc(buf, cap);
+                }
+                if (piece)
+                    memcpy(buf, data[i] + done[i], piece);
+                buf = uf_hash_give(h, x[i], buf, (uint32_t)piece, &cap);
+            } else {
+                uf_hash_write(h, x[i], data[i] + done[i], piece);
+            }
             done[i] += piece;
             more |= done[i] < sizes[i];
         }
     }
+    g_free(buf);
     for (int i = 0; i < HASHES; i++) {
         uf_hash_end(h, x[i]);
         if (!threaded)
@@ -63,12 +81,60 @@ static void digests_as_glib(bool threaded)
 
 Test(hasher, digests_as_glib_in_its_thread)
 {
-    digests_as_glib(true);
+    digests_as_glib(true, false);
 }
 
 Test(hasher, digests_as_glib_without_a_thread)
 {
-    digests_as_glib(false);
+    digests_as_glib(false, false);
+}
+
+Test(hasher, given_buffers_digest_as_glib_in_its_thread)
+{
+    digests_as_glib(true, true);
+}
+
+Test(hasher, given_buffers_digest_as_glib_without_a_thread)
+{
+    digests_as_glib(false, true);
+}
+
+/* 16 MiB in 4 KiB blocks, each given in the buffer the last give returned:
+ * the thread's buffers come back, so that a flash of any size needs about
+ * as many as the queue holds (2 MiB, 512 blocks), not one a block. */
+Test(hasher, given_buffers_go_round)
+{
+    enum { BLOCK = 4096, BLOCKS = 4096 };
+    uf_hasher *h = uf_hasher_new(true);
+    uf_hash *x = uf_hash_begin(h);
+    GChecksum *want = g_checksum_new(G_CHECKSUM_SHA256);
+    GHashTable *seen = g_hash_table_new(NULL, NULL);
+    uint8_t *buf = NULL;
+    uint32_t cap = 0;
+    unsigned fresh = 0, again = 0;
+    for (unsigned b = 0; b < BLOCKS; b++) {
+        if (!buf) {
+            buf = g_malloc(BLOCK);
+            cap = BLOCK;
+            fresh++;
+        } else if (g_hash_table_contains(seen, buf)) {
+            again++;
+        }
+        g_hash_table_add(seen, buf);
+        cr_assert_geq(cap, BLOCK);
+        memset(buf, (int)(b * 7), BLOCK);
+        g_checksum_update(want, buf, BLOCK);
+        buf = uf_hash_give(h, x, buf, BLOCK, &cap);
+    }
+    g_free(buf);
+    char hex[65];
+    uf_hash_take(h, x, hex);
+    cr_expect_str_eq(hex, g_checksum_get_string(want));
+    cr_expect_gt(again, 0, "no buffer came back");
+    cr_expect_lt(fresh, BLOCKS / 4, "%u buffers for %u blocks", fresh, BLOCKS);
+    g_hash_table_destroy(seen);
+    g_checksum_free(want);
+    uf_hasher_free(h);
 }
 
 Test(hasher, ready_once_ended_and_computed)

@@ -8,6 +8,13 @@
  * over when it is full or when it waits for a digest; the thread hashes
  * chunks in order and gives them back. The lock is taken once per chunk,
  * and each side wakes the other only when it sleeps.
+ *
+ * Bytes given with their buffer (uf_hash_give) stay in it: the chunk holds
+ * the operation and the buffer, and counts the bytes against its size, so
+ * the queue's bound holds for them too. When the analyzer takes a chunk
+ * back to fill it again, the thread has hashed it, and its buffers become
+ * the analyzer's spares, given back by the next uf_hash_give: a buffer
+ * goes round, not through malloc and free.
  */
 #include "hasher.h"
 
@@ -18,6 +25,12 @@
 
 #define CHUNKS 8
 #define CHUNK_BYTES (256u * 1024u)
+/* Smaller pieces are copied: a buffer's round costs more than they do. */
+#define GIVE_MIN 1024u
+#define GIVEN_MAX (CHUNK_BYTES / GIVE_MIN) /* given buffers a chunk may hold */
+/* Spares kept: a chunk's buffers, that the next chunk's blocks go into. */
+#define SPARES_MAX GIVEN_MAX
+#define SPARE_BYTES (2 * CHUNK_BYTES)
 
 struct uf_hash {
     gcry_md_hd_t md;
@@ -26,16 +39,25 @@ struct uf_hash {
     char hex[65];
 };
 
-/* An operation in a chunk, its bytes after it. */
+/* An operation in a chunk, its bytes after it, or in a given buffer. */
 typedef struct op {
     uf_hash *x;
+    const uint8_t *given; /* NULL: the bytes follow the operation */
     uint32_t len;
     uint32_t end; /* the hash ends after these bytes */
 } op;
 
+typedef struct buffer {
+    uint8_t *p;
+    uint32_t cap;
+} buffer;
+
 typedef struct chunk {
     uint8_t *bytes;
-    size_t used;
+    size_t used;        /* of bytes */
+    size_t given_bytes; /* in given buffers, counted against CHUNK_BYTES too */
+    buffer given[GIVEN_MAX];
+    unsigned n_given;
 } chunk;
 
 struct uf_hasher {
@@ -49,6 +71,10 @@ struct uf_hasher {
      * read without the lock). */
     unsigned head, filled, fill;
     bool writer_sleeps, taker_sleeps, hasher_sleeps, stopping;
+    /* The analyzer's own: buffers the thread is done with. */
+    buffer spares[SPARES_MAX];
+    unsigned n_spares;
+    size_t spare_bytes;
 };
 
 /* libgcrypt wants its version checked before any use; Wireshark, which
@@ -92,10 +118,10 @@ static void hash_chunk(const chunk *c)
         op o;
         memcpy(&o, c->bytes + at, sizeof(o));
         if (o.len)
-            gcry_md_write(o.x->md, c->bytes + at + sizeof(o), o.len);
+            gcry_md_write(o.x->md, o.given ? o.given : c->bytes + at + sizeof(o), o.len);
         if (o.end)
             finish(o.x);
-        at += op_size(o.len);
+        at += op_size(o.given ? 0 : o.len);
     }
 }
 
@@ -129,6 +155,23 @@ static chunk *filling(uf_hasher *h)
     return &h->chunks[h->fill];
 }
 
+/* The given buffers of a chunk the thread has hashed: spares, as many as
+ * are kept, the rest freed. */
+static void recycle(uf_hasher *h, chunk *c)
+{
+    for (unsigned i = 0; i < c->n_given; i++) {
+        buffer b = c->given[i];
+        if (h->n_spares < SPARES_MAX && h->spare_bytes + b.cap <= SPARE_BYTES) {
+            h->spares[h->n_spares++] = b;
+            h->spare_bytes += b.cap;
+        } else {
+            g_free(b.p);
+        }
+    }
+    c->n_given = 0;
+    c->given_bytes = 0;
+}
+
 /* Hands the chunk being filled to the thread, and waits until the next
  * one is free. */
 static void hand_over(uf_hasher *h)
@@ -145,23 +188,41 @@ static void hand_over(uf_hasher *h)
         g_cond_wait(&h->changed, &h->lock);
     h->writer_sleeps = false;
     g_mutex_unlock(&h->lock);
+    recycle(h, filling(h)); /* hashed, or never filled */
 }
 
 /* Appends an operation with up to len of its bytes; returns how many. */
 static uint32_t append(uf_hasher *h, uf_hash *x, const uint8_t *data, uint32_t len, bool end)
 {
     chunk *c = filling(h);
-    if (c->used + op_size(1) > CHUNK_BYTES) {
+    if (c->used + c->given_bytes + op_size(1) > CHUNK_BYTES) {
         hand_over(h);
         c = filling(h);
     }
-    size_t room = CHUNK_BYTES - c->used - sizeof(op);
+    size_t room = CHUNK_BYTES - c->used - c->given_bytes - sizeof(op);
     uint32_t take = len < room ? len : (uint32_t)room;
-    op o = {x, take, end && take == len};
+    op o = {x, NULL, take, end && take == len};
     memcpy(c->bytes + c->used, &o, sizeof(o));
     memcpy(c->bytes + c->used + sizeof(o), data, take);
     c->used += op_size(take);
     return take;
+}
+
+/* Appends an operation on the bytes of a buffer, which the chunk keeps. A
+ * buffer larger than a chunk goes alone into one. */
+static void append_given(uf_hasher *h, uf_hash *x, uint8_t *buf, uint32_t len, uint32_t cap)
+{
+    chunk *c = filling(h);
+    if (c->n_given == GIVEN_MAX ||
+        (c->used + c->given_bytes + sizeof(op) + len > CHUNK_BYTES && c->used > 0)) {
+        hand_over(h);
+        c = filling(h);
+    }
+    op o = {x, buf, len, false};
+    memcpy(c->bytes + c->used, &o, sizeof(o));
+    c->used += op_size(0);
+    c->given_bytes += len;
+    c->given[c->n_given++] = (buffer){buf, cap};
 }
 
 uf_hasher *uf_hasher_new(bool threaded)
@@ -190,8 +251,12 @@ void uf_hasher_free(uf_hasher *h)
         g_cond_broadcast(&h->changed);
         g_mutex_unlock(&h->lock);
         g_thread_join(h->thread);
-        for (unsigned i = 0; i < CHUNKS; i++)
+        for (unsigned i = 0; i < CHUNKS; i++) {
+            recycle(h, &h->chunks[i]);
             g_free(h->chunks[i].bytes);
+        }
+        for (unsigned i = 0; i < h->n_spares; i++)
+            g_free(h->spares[i].p);
         g_mutex_clear(&h->lock);
         g_cond_clear(&h->changed);
     }
@@ -225,6 +290,23 @@ void uf_hash_write(uf_hasher *h, uf_hash *x, const void *data, size_t len)
         p += took;
         len -= took;
     }
+}
+
+uint8_t *uf_hash_give(uf_hasher *h, uf_hash *x, uint8_t *buf, uint32_t len, uint32_t *cap)
+{
+    if (!h->threaded || len < GIVE_MIN) {
+        uf_hash_write(h, x, buf, len);
+        return buf;
+    }
+    append_given(h, x, buf, len, *cap);
+    if (h->n_spares == 0) {
+        *cap = 0;
+        return NULL;
+    }
+    buffer spare = h->spares[--h->n_spares];
+    h->spare_bytes -= spare.cap;
+    *cap = spare.cap;
+    return spare.p;
 }
 
 void uf_hash_end(uf_hasher *h, uf_hash *x)

@@ -8,7 +8,8 @@
  * A hash is begun, written and ended in the analyzer's thread; its digest
  * is ready some time after the end (uf_hash_ready), and uf_hash_take waits
  * for it. Without a thread every call hashes at once and a hash is ready
- * when it ends. Bytes written are copied into a queue of bounded size:
+ * when it ends. Bytes written are copied into a queue of bounded size, or
+ * given with their buffer (uf_hash_give), which counts in the same bound:
  * when the thread falls behind, the writer waits for it.
  */
 #ifndef UF_HASHER_H
@@ -16,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct uf_hasher uf_hasher;
 typedef struct uf_hash uf_hash;
@@ -28,6 +30,12 @@ bool uf_hasher_threaded(const uf_hasher *h);
 
 uf_hash *uf_hash_begin(uf_hasher *h);
 void uf_hash_write(uf_hasher *h, uf_hash *x, const void *data, size_t len);
+/* The same for bytes in a buffer of the caller's from g_malloc, *cap
+ * bytes long, which the hasher may keep instead of copying: a
+ * TransferData block goes to the thread as it is. Returns the buffer the
+ * caller fills next, *cap set to its size: the same one, one the thread
+ * is done with, or NULL (*cap 0). The caller frees what it holds last. */
+uint8_t *uf_hash_give(uf_hasher *h, uf_hash *x, uint8_t *buf, uint32_t len, uint32_t *cap);
 void uf_hash_end(uf_hasher *h, uf_hash *x);
 /* Ended and computed: uf_hash_take will not wait. */
 bool uf_hash_ready(const uf_hash *x);

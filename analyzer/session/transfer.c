@@ -128,9 +128,12 @@ static void accept_block(uf_sessions *ss, uf_session *s, uf_download *d, const u
     d->last_frame = m->tp->last_frame;
     d->t_end = m->tp->t_last;
     st->last_counter = c;
-    uf_hash_write(ss->hasher, st->sum, st->td_data, st->td_len);
     if (ss->sink.download_data)
         ss->sink.download_data(ss->sink.ctx, s, d, offset, st->td_data, st->td_len);
+    /* The block goes to the hasher in its buffer, not copied (a flash's
+     * bytes are nearly all blocks); the next one is kept in the buffer
+     * the hasher gives back. */
+    st->td_data = uf_hash_give(ss->hasher, st->sum, st->td_data, st->td_len, &st->td_cap);
 }
 
 void transfer_response(uf_sessions *ss, uf_session *s, uf_uds_message *m)
