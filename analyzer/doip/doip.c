@@ -196,8 +196,8 @@ static bool once(uint16_t *list, uint32_t *n, uint16_t v)
     return true;
 }
 
-static void diagnostic_from_tester(uf_doip *d, connection *c, uf_doip_framer *framer,
-                                   const uf_doip_frame *fr, const uf_doip_decoded *dd)
+static void diagnostic_from_tester(uf_doip *d, connection *c, const uf_doip_frame *fr,
+                                   const uf_doip_decoded *dd)
 {
     c->have_tester = true;
     c->tester = dd->sa;
@@ -212,7 +212,7 @@ static void diagnostic_from_tester(uf_doip *d, connection *c, uf_doip_framer *fr
     /* Held where the framer put it, not copied (a TransferData block is
      * most of a flash's bytes): the framer frames the next message in the
      * buffer the last held one had. */
-    h->buf = uf_doip_framer_swap_buffer(framer, h->buf, &h->cap);
+    h->buf = uf_doip_framer_swap_buffer(&c->framer[0], h->buf, &h->cap);
     h->sa = dd->sa;
     h->ta = dd->ta;
     h->active = true;
@@ -314,7 +314,7 @@ static void on_message(void *ctx, const uf_doip_frame *fr)
         if (!dd.has_sa)
             break;
         if (x->dir == 0)
-            diagnostic_from_tester(d, c, &c->framer[0], fr, &dd);
+            diagnostic_from_tester(d, c, fr, &dd);
         else
             diagnostic_from_entity(d, c, fr, &dd);
         return;

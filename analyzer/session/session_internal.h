@@ -85,6 +85,15 @@ typedef struct functional_req {
     req_info r;
 } functional_req;
 
+/* A thread's way back to spilled sessions (spill.c): its window of the
+ * store (NULL: the store's own, uf_spill_get's) and the holder a session
+ * is read back into. */
+struct uf_sessions_reader {
+    const uf_sessions *ss;
+    uf_spill_cursor *cursor;
+    uf_session *holder;
+};
+
 struct uf_sessions {
     uf_sessions_config cfg;
     char **ignore;          /* owned copy */
@@ -106,7 +115,7 @@ struct uf_sessions {
     uf_spill *spill;
     GArray *spilled_at;     /* uint32_t, by index - 1 */
     GByteArray *scratch;
-    uf_session *loaded;
+    uf_sessions_reader own; /* uf_sessions_get's, through the store's window */
     struct uf_hasher *hasher;
 };
 
@@ -128,8 +137,6 @@ void session_free(uf_sessions *ss, uf_session *s);
  * theirs); called as a public entry point returns. `all`: every closed
  * session goes now, waiting for its digests (the end of the capture). */
 void sessions_spill_closed(uf_sessions *ss, bool all);
-/* Session `index`, spilled, read back into the holder; NULL on failure. */
-const uf_session *sessions_load(uf_sessions *ss, uint32_t index);
 void sessions_holder_free(uf_session *h);
 
 /* ---- sequence.c -----------------------------------------------------------*/

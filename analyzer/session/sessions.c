@@ -81,6 +81,7 @@ void session_report(uf_sessions *ss, uf_session *s, const char *rule, uint64_t f
 uf_sessions *uf_sessions_new(const uf_sessions_config *config, const uf_sessions_sink *sink)
 {
     uf_sessions *ss = g_new0(uf_sessions, 1);
+    ss->own.ss = ss;
     ss->cfg = *config;
     if (config->ignore)
         ss->ignore = g_strdupv((char **)config->ignore);
@@ -139,7 +140,7 @@ void uf_sessions_free(uf_sessions *ss)
         g_array_free(ss->spilled_at, TRUE);
     if (ss->scratch)
         g_byte_array_free(ss->scratch, TRUE);
-    sessions_holder_free(ss->loaded);
+    sessions_holder_free(ss->own.holder);
     g_ptr_array_free(ss->open, TRUE);
     g_hash_table_destroy(ss->by_conv);
     g_hash_table_destroy(ss->by_tester);
@@ -270,12 +271,9 @@ uint64_t uf_sessions_requests_not_analyzed(const uf_sessions *ss)
 
 const uf_session *uf_sessions_get(const uf_sessions *ss, uint32_t index)
 {
-    if (index < 1 || index > ss->all->len)
-        return NULL;
-    const uf_session *s = g_ptr_array_index(ss->all, index - 1);
     /* Reading a spilled session back fills the holder, a cache that is
      * no part of the set's value: hence the cast. */
-    return s ? s : sessions_load((uf_sessions *)ss, index);
+    return uf_sessions_reader_get((uf_sessions_reader *)&ss->own, index);
 }
 
 const uf_spill *uf_sessions_store(const uf_sessions *ss)

@@ -159,29 +159,11 @@ static bool load_into(const uf_sessions *ss, const uint8_t *rec, size_t len, uf_
            get_array(&r, h->dids) && get_array(&r, h->routines) && get_array(&r, h->nrcs);
 }
 
-const uf_session *sessions_load(uf_sessions *ss, uint32_t index)
-{
-    size_t len = 0;
-    const uint8_t *rec = uf_spill_get(ss->spill, g_array_index(ss->spilled_at, uint32_t, index - 1), &len);
-    if (!rec)
-        return NULL;
-    if (!ss->loaded)
-        ss->loaded = holder_new(ss);
-    return load_into(ss, rec, len, ss->loaded) ? ss->loaded : NULL;
-}
-
-struct uf_sessions_reader {
-    const uf_sessions *ss;
-    uf_spill_cursor *cursor;
-    uf_session *holder;
-};
-
 uf_sessions_reader *uf_sessions_reader_new(const uf_sessions *ss)
 {
     uf_sessions_reader *r = g_new0(uf_sessions_reader, 1);
     r->ss = ss;
     r->cursor = uf_spill_cursor_new();
-    r->holder = holder_new(ss);
     return r;
 }
 
@@ -193,10 +175,15 @@ const uf_session *uf_sessions_reader_get(uf_sessions_reader *r, uint32_t index)
     const uf_session *s = g_ptr_array_index(ss->all, index - 1);
     if (s)
         return s;
+    uint32_t at = g_array_index(ss->spilled_at, uint32_t, index - 1);
     size_t len = 0;
-    const uint8_t *rec = uf_spill_read(ss->spill, r->cursor,
-                                       g_array_index(ss->spilled_at, uint32_t, index - 1), &len);
-    return rec && load_into(ss, rec, len, r->holder) ? r->holder : NULL;
+    const uint8_t *rec = r->cursor ? uf_spill_read(ss->spill, r->cursor, at, &len)
+                                   : uf_spill_get(ss->spill, at, &len);
+    if (!rec)
+        return NULL;
+    if (!r->holder)
+        r->holder = holder_new(ss);
+    return load_into(ss, rec, len, r->holder) ? r->holder : NULL;
 }
 
 void uf_sessions_reader_free(uf_sessions_reader *r)

@@ -32,13 +32,9 @@ static uint8_t pattern_byte(size_t i)
  * have counted against it. */
 static void print_hex(const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789ABCDEF";
     char *line = g_malloc(n * 3 + 1);
-    for (size_t i = 0; i < n; i++) {
-        line[i * 3] = digits[p[i] >> 4];
-        line[i * 3 + 1] = digits[p[i] & 0x0F];
-        line[i * 3 + 2] = ' ';
-    }
+    for (size_t i = 0; i < n; i++)
+        *uf_put_hex_byte(line + i * 3, p[i]) = ' ';
     line[n * 3] = '\n';
     fwrite(line, 1, n * 3 + 1, stdout);
     g_free(line);
