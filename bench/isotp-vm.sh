@@ -11,8 +11,9 @@
 # call, with no ISO-TP at all; once as is, once with the writer reading
 # back its own frames as an ISO-TP sender must. Then, with no CAN socket
 # at all, uf-bench-packet-blast through AF_PACKET's memory-mapped rings:
-# no system call a frame on either side. All against the frames a second
-# the kernel's ISO-TP carried at STmin 0.
+# no system call a frame on either side; and a raw socket writing to a
+# ring reading. All against the frames a second the kernel's ISO-TP
+# carried at STmin 0.
 #
 #   bash bench/isotp-vm.sh [RUNS]      (3)
 # Needs what the VM test needs (scripts/setup.sh installs it).
@@ -59,6 +60,14 @@ for run in \$(seq $runs); do
     uf-bench-packet-blast send vcan0 23400 >/dev/null
     wait \$sink
     echo "RESULT packet \$(grep -o '[0-9]* frames/s' blast)"
+    # A raw socket writing, the ring reading: what a bus-sharing endpoint
+    # would get from a ring on its receiving side alone.
+    uf-bench-packet-blast recv vcan0 23400 >blast &
+    sink=\$!
+    sleep 0.3
+    uf-bench-can-blast send vcan0 23400 >/dev/null
+    wait \$sink
+    echo "RESULT rawring \$(grep -o '[0-9]* frames/s' blast)"
 done
 SCRIPT
 blasters="$PWD/build/bench/uf-bench-can-blast $PWD/build/bench/uf-bench-packet-blast"
@@ -79,7 +88,8 @@ at_stmin_0() {
 raw=$(grep '^RESULT raw ' "$work/results" | awk '{print $3}' | median)
 echoed=$(grep '^RESULT raw--echo ' "$work/results" | awk '{print $3}' | median)
 packet=$(grep '^RESULT packet ' "$work/results" | awk '{print $3}' | median)
-awk -v r="$raw" -v e="$echoed" -v p="$packet" -v c="$(at_stmin_0 kernel)" \
+rawring=$(grep '^RESULT rawring ' "$work/results" | awk '{print $3}' | median)
+awk -v r="$raw" -v e="$echoed" -v p="$packet" -v rr="$rawring" -v c="$(at_stmin_0 kernel)" \
     -v o="$(at_stmin_0 ours)" 'BEGIN {
     k = c * 1000 / 4095 * 586
     u = o * 1000 / 4095 * 586
@@ -88,4 +98,5 @@ awk -v r="$raw" -v e="$echoed" -v p="$packet" -v c="$(at_stmin_0 kernel)" \
     printf "    our ISO-TP                            %8.0f   %.2fx\n", u, k ? u / k : 0
     printf "    raw frames, no ISO-TP                 %8.0f   %.2fx\n", r, k ? r / k : 0
     printf "    raw frames, the writer reading echoes %8.0f   %.2fx\n", e, k ? e / k : 0
-    printf "    AF_PACKET rings, no CAN socket        %8.0f   %.2fx\n", p, k ? p / k : 0 }'
+    printf "    AF_PACKET rings, no CAN socket        %8.0f   %.2fx\n", p, k ? p / k : 0
+    printf "    raw socket writing, ring reading      %8.0f   %.2fx\n", rr, k ? rr / k : 0 }'
