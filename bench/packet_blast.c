@@ -14,7 +14,9 @@
  * vcan without echo they reach packet sockets, through the device's taps,
  * but no CAN_RAW socket (candump) and no CAN_ISOTP socket sees them, so
  * no endpoint that shares a bus with other programs can be built on it.
- * bench/isotp-vm.sh runs it in the test VM, on vcan0, beside
+ * The reader also takes what a CAN socket writes (uf-bench-can-blast
+ * send): a ring on the receiving side of an endpoint that does share the
+ * bus. bench/isotp-vm.sh runs both in the test VM, on vcan0, beside
  * uf-bench-can-blast (raw sockets) and the kernel's ISO-TP.
  */
 #define _GNU_SOURCE
