@@ -75,9 +75,23 @@ static void newline_indent(uf_json *j)
     /* A newline and two spaces a level, UF_JSON_MAX_DEPTH levels at most. */
     static const char indent[] = "\n                                                                ";
     static_assert(sizeof(indent) - 2 >= 2 * UF_JSON_MAX_DEPTH, "indent covers every depth");
+    static_assert(sizeof(indent) >= 16, "the fixed copy below reads 16 bytes");
     if (!j->pretty)
         return;
-    emit(j, indent, 1 + 2 * (size_t)j->depth);
+    size_t len = 1 + 2 * (size_t)j->depth;
+#ifdef __GLIBC__
+    /* Every item of a pretty report starts here, a few levels deep: a
+     * copy of a fixed 16 bytes is one move, where a copy of len bytes is
+     * a call. The bytes past len land in the FILE's free room, which
+     * the next piece overwrites. */
+    FILE *f = j->out;
+    if (len <= 16 && f->_IO_write_end - f->_IO_write_ptr >= 16) {
+        memcpy(f->_IO_write_ptr, indent, 16);
+        f->_IO_write_ptr += len;
+        return;
+    }
+#endif
+    emit(j, indent, len);
 }
 
 /* Separator before a value or key at the current depth. */
@@ -162,32 +176,57 @@ static inline bool plain_byte(unsigned char c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* How many bytes from p on are plain, eight at a time where it can. In a
- * word of bytes below 0x80, subtracting 0x20 from each byte borrows into
- * a top bit only if some byte is below 0x20, and subtracting 1 from the
- * word xor '"' only if some byte is a quote (it was zero): exact for "is
- * any byte not plain", which is all the scan asks ("Bit Twiddling Hacks",
- * has-less and has-zero). */
-static size_t plain_prefix(const unsigned char *p, size_t len)
+/* True if the eight bytes of w are all plain. In a word of bytes below
+ * 0x80, subtracting 0x20 from each byte borrows into a top bit only if
+ * some byte is below 0x20, and subtracting 1 from the word xor '"' only if
+ * some byte is a quote (it was zero): exact for "is any byte not plain",
+ * which is all the scan asks ("Bit Twiddling Hacks", has-less and
+ * has-zero). */
+static inline bool word_plain(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), tops = UINT64_C(0x8080808080808080);
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    return !(((w - ones * 0x20) | (quote - ones) | (backslash - ones) | w) & tops);
+}
+
+/* How many bytes from p on are plain, eight at a time where it can. The
+ * bytes after the last whole word, and a string of 4 to 7 bytes, are
+ * tested at once in a word that overlaps bytes already known plain; only
+ * a string with a byte to escape, or of 3 bytes or fewer, is counted byte
+ * by byte. Keys and values are mostly that short. */
+static size_t plain_prefix(const unsigned char *p, size_t len)
+{
     size_t i = 0;
-    for (; len - i >= 8; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-        if (((w - ones * 0x20) | (quote - ones) | (backslash - ones) | w) & tops)
-            break;
+    uint64_t w;
+    if (len >= 8) {
+        for (; len - i >= 8; i += 8) {
+            memcpy(&w, p + i, 8);
+            if (!word_plain(w))
+                goto bytes;
+        }
+        if (i == len)
+            return len;
+        memcpy(&w, p + len - 8, 8); /* the last eight bytes */
+        if (word_plain(w))
+            return len;
+    } else if (len >= 4) {
+        uint32_t head, tail; /* the first and the last four bytes */
+        memcpy(&head, p, 4);
+        memcpy(&tail, p + len - 4, 4);
+        if (word_plain(head | (uint64_t)tail << 32))
+            return len;
     }
+bytes:
     while (i < len && plain_byte(p[i]))
         i++;
     return i;
 }
 
-/* s as a JSON string, then `after` (": " behind a key). */
+/* s as a JSON string, then `after` (": " behind a key; 2 bytes at most). */
 static void write_escaped(uf_json *j, const char *s, size_t len, const char *after,
                           size_t after_len)
 {
+    assert(after_len <= 2);
     const unsigned char *p = (const unsigned char *)s;
     size_t i = plain_prefix(p, len);
 #ifdef __GLIBC__
@@ -199,7 +238,11 @@ static void write_escaped(uf_json *j, const char *s, size_t len, const char *aft
         memcpy(w, s, len);
         w += len;
         *w++ = '"';
-        memcpy(w, after, after_len);
+        /* Byte by byte: a copy of after_len bytes would be a call. */
+        if (after_len > 0)
+            w[0] = after[0];
+        if (after_len > 1)
+            w[1] = after[1];
         f->_IO_write_ptr = w + after_len;
         return;
     }
