@@ -68,11 +68,14 @@ static void write_session(uf_sessions *ss, uf_session *s)
 
 void sessions_spill_closed(uf_sessions *ss, bool all)
 {
-    if (!ss->closing)
+    /* Called after every message; nearly always nothing has closed. */
+    if (!ss->closing || (ss->closing->len == 0 && ss->digesting->len == 0))
         return;
-    for (guint i = 0; i < ss->closing->len; i++)
-        g_ptr_array_add(ss->digesting, g_ptr_array_index(ss->closing, i));
-    g_ptr_array_set_size(ss->closing, 0);
+    if (ss->closing->len > 0) {
+        for (guint i = 0; i < ss->closing->len; i++)
+            g_ptr_array_add(ss->digesting, g_ptr_array_index(ss->closing, i));
+        g_ptr_array_set_size(ss->closing, 0);
+    }
     /* The store holds sessions in the order they closed: the first to
      * close goes first, and those after it wait for it. */
     guint gone = 0;
@@ -86,7 +89,8 @@ void sessions_spill_closed(uf_sessions *ss, bool all)
         g_ptr_array_index(ss->all, s->index - 1) = NULL;
         session_free(ss, s);
     }
-    g_ptr_array_remove_range(ss->digesting, 0, gone);
+    if (gone > 0)
+        g_ptr_array_remove_range(ss->digesting, 0, gone);
 }
 
 /* ---- reading back ----------------------------------------------------------------------*/
