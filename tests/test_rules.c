@@ -11,6 +11,7 @@
 #include "uf_report.h"
 
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <string.h>
 
 #define T0 (INT64_C(1795255200) * UF_NS_PER_S)
@@ -350,6 +351,42 @@ Test(rules, sessions_and_downloads_are_bounded)
         cr_assert_eq(s->downloads->len, 1, "session %u", i);
         cr_assert_eq(s->downloads_not_analyzed, 1, "session %u", i);
     }
+    uf_analyzer_free(an);
+    th_analysis_free(&a);
+    sg_trace_free(&t);
+}
+
+/* One ECU flashed twice by the same tester, one flash after the other:
+ * the second flash's requests open a second session and all go to it,
+ * none to the first, which was over (reset, back in the default session)
+ * and closed. */
+Test(rules, one_ecu_flashed_twice_is_two_sessions)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    sg_link l = th_link(&t, "can0", 0x7E0, 0x7E8);
+    sg_flash f = {.image_size = 512, .address = 0x00010000, .max_block = 0x82, .seed = 7};
+    uf_time end = sg_flash_session(&t, &l, &f, T0);
+    sg_flash_session(&t, &l, &f, end + UF_NS_PER_S);
+    sg_trace_finish(&t);
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    uf_analyzer_config_profile(&cfg, profile);
+    th_analysis a;
+    th_analysis_init(&a);
+    uf_analyzer *an = th_analyze_trace_keep(&a, &t, &cfg);
+    const uf_sessions *ss = uf_analyzer_sessions(an);
+    cr_assert_eq(a.findings->len, 0, "%s", th_analysis_text(&a));
+    cr_assert_eq(uf_sessions_count(ss), 2);
+    const uf_session *first = uf_sessions_get(ss, 1);
+    uint64_t requests = first->requests;
+    cr_assert_gt(requests, 20);
+    cr_assert(first->reset_done && first->back_in_default);
+    const uf_session *second = uf_sessions_get(ss, 2);
+    cr_assert_eq(second->requests, requests, "the second flash's requests: %" PRIu64 " of %" PRIu64,
+                 second->requests, requests);
+    cr_assert(second->reset_done && second->back_in_default);
+    cr_assert_eq(second->downloads->len, 1);
     uf_analyzer_free(an);
     th_analysis_free(&a);
     sg_trace_free(&t);

@@ -102,6 +102,11 @@ struct uf_sessions {
     GPtrArray *open;        /* the sessions not closed yet, in the order they began */
     uint64_t not_analyzed;  /* requests left out once max_sessions were open */
     GHashTable *by_conv;    /* conversation key (uf_conversation_key) -> open uf_session * */
+    /* The last conversation found in by_conv, and its key: a flash is one
+     * conversation after another, and most messages belong to the one
+     * before them. NULL whenever by_conv changes. */
+    uf_session *last_conv;
+    uint64_t last_conv_key;
     GHashTable *by_tester;  /* endpoint key -> the latest open uf_session * of that tester */
     GHashTable *by_ecu;     /* endpoint key -> open uf_session * */
     GArray *functional;     /* functional_req: the latest one per bus */

@@ -180,16 +180,37 @@ static void map_drop(GHashTable *h, const uf_isotp_endpoint *e, const uf_session
 }
 
 /* The open session of a tester - ECU conversation (ecu NULL if unknown). */
-static uf_session *conversation(const uf_sessions *ss, const uf_isotp_endpoint *tester,
+static uf_session *conversation(uf_sessions *ss, const uf_isotp_endpoint *tester,
                                 const uf_isotp_endpoint *ecu)
 {
     uint64_t k = uf_conversation_key(tester, ecu);
-    return g_hash_table_lookup(ss->by_conv, &k);
+    if (ss->last_conv && ss->last_conv_key == k)
+        return ss->last_conv;
+    uf_session *s = g_hash_table_lookup(ss->by_conv, &k);
+    if (s) {
+        ss->last_conv = s;
+        ss->last_conv_key = k;
+    }
+    return s;
 }
 
 static uint64_t conversation_of(const uf_session *s)
 {
     return uf_conversation_key(&s->tester, s->ecu_known ? &s->ecu : NULL);
+}
+
+/* A session into or out of by_conv: what conversation() keeps may be
+ * wrong from now on. */
+static void conversation_put(uf_sessions *ss, uf_session *s)
+{
+    ss->last_conv = NULL;
+    map_put_key(ss->by_conv, conversation_of(s), s);
+}
+
+static void conversation_drop(uf_sessions *ss, const uf_session *s)
+{
+    ss->last_conv = NULL;
+    map_drop_key(ss->by_conv, conversation_of(s), s);
 }
 
 static uf_session *session_new(uf_sessions *ss, uint32_t bus, const uf_isotp_endpoint *tester,
@@ -227,7 +248,7 @@ static uf_session *session_new(uf_sessions *ss, uint32_t bus, const uf_isotp_end
         g_array_append_val(ss->spilled_at, in_memory);
     }
     g_ptr_array_add(ss->open, s);
-    map_put_key(ss->by_conv, conversation_of(s), s);
+    conversation_put(ss, s);
     map_put(ss->by_tester, tester, s);
     if (ecu_known)
         map_put(ss->by_ecu, ecu, s);
@@ -247,7 +268,7 @@ static void session_close(uf_sessions *ss, uf_session *s)
      * one's summary, steps included (the JUnit report lists them). */
     g_clear_pointer(&st->labels, g_free);
     g_ptr_array_remove(ss->open, s);
-    map_drop_key(ss->by_conv, conversation_of(s), s);
+    conversation_drop(ss, s);
     map_drop(ss->by_tester, &s->tester, s);
     if (s->ecu_known)
         map_drop(ss->by_ecu, &s->ecu, s);
