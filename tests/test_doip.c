@@ -457,6 +457,76 @@ Test(doip, one_tester_two_ecus_in_parallel)
     sg_trace_free(&t);
 }
 
+/* Every flash is a connection, reconnected after ECUReset, and each
+ * connection's message buffers go to the next (doip.c, spare buffers):
+ * three flashes of one ECU one after another, with TransferData blocks of
+ * 1, 16 and 4 KiB, and a fourth in parallel with the third, all deliver
+ * every image byte: the digest of each download is its image's. */
+Test(doip, buffers_passed_from_connection_to_connection_keep_every_byte)
+{
+    sg_trace t;
+    sg_trace_init(&t);
+    uint32_t bus = sg_trace_eth_bus(&t, "eth0");
+    sg_doip d1 = sg_doip_gateway(bus, false), d2 = sg_doip_gateway(bus, false);
+    d2.ecu_la = 0x0011;
+    d2.first_port = 50200;
+    d2.discovery = false;
+    sg_link l1, l2;
+    memset(&l1, 0, sizeof(l1));
+    memset(&l2, 0, sizeof(l2));
+    l1.bus = l2.bus = bus;
+    l1.rng = 1;
+    l2.rng = 2;
+    l1.doip = &d1;
+    l2.doip = &d2;
+    const uint32_t blocks[] = {0x402, 0x4002, 0x1002};
+    sg_flash f[4];
+    uf_time at = T0;
+    for (int i = 0; i < 3; i++) {
+        f[i] = flash;
+        f[i].functional_pre = false;
+        f[i].max_block = blocks[i];
+        f[i].seed = 0x5EED0 + (uint32_t)i;
+        uf_time end = sg_flash_session(&t, &l1, &f[i], at);
+        if (i < 2)
+            at = end + UF_NS_PER_S;
+    }
+    f[3] = f[2];
+    f[3].seed = 0xBEEF;
+    sg_flash_session(&t, &l2, &f[3], at + 3 * UF_NS_PER_MS);
+    sg_trace_finish(&t);
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    uf_analyzer_config_profile(&cfg, profile);
+    th_analysis a;
+    th_analysis_init(&a);
+    uf_analyzer *an = th_analyze_trace_keep(&a, &t, &cfg);
+    const uf_sessions *ss = uf_analyzer_sessions(an);
+    cr_assert_eq(a.findings->len, 0, "%s", th_analysis_text(&a));
+    cr_assert_eq(uf_sessions_count(ss), 4);
+    int sequential = 0;
+    for (uint32_t i = 1; i <= 4; i++) {
+        const uf_session *s = uf_sessions_get(ss, i);
+        cr_assert_eq(s->downloads->len, 1, "session %u", i);
+        const uf_download *dl = &g_array_index(s->downloads, uf_download, 0);
+        cr_assert(dl->complete, "session %u", i);
+        /* ECU 0x0011's is the parallel flash; ECU 0x0010's come in order. */
+        char ecu[32];
+        uf_isotp_endpoint_name(&s->ecu, ecu, sizeof(ecu));
+        const sg_flash *fl = strcmp(ecu, "0x0011") == 0 ? &f[3] : &f[sequential++];
+        uint8_t *image = g_malloc(fl->image_size);
+        sg_image(image, fl->image_size, fl->seed);
+        gchar *want = g_compute_checksum_for_data(G_CHECKSUM_SHA256, image, fl->image_size);
+        cr_assert_str_eq(dl->sha256, want, "session %u", i);
+        g_free(want);
+        g_free(image);
+    }
+    cr_assert_eq(sequential, 3);
+    uf_analyzer_free(an);
+    th_analysis_free(&a);
+    sg_trace_free(&t);
+}
+
 /* A functional request through the gateway answered by two ECUs. */
 Test(doip, functional_request_answered_by_two_ecus)
 {

@@ -53,10 +53,45 @@ struct connection {
     char name[112]; /* "10.0.0.1:50123 -> 10.0.0.2:13400", once a finding needs it */
 };
 
+/* The message buffers of closed connections, for the next ones: every
+ * flash is a connection of its own, and its framers would otherwise grow
+ * their buffers again, message by message, to its TransferData blocks. A
+ * few, of 64 KiB at most each. */
+#define SPARE_BUFFERS 8
+#define SPARE_MAX_CAP (64u * 1024u)
+
+typedef struct spare_buffer {
+    uint8_t *buf;
+    uint32_t cap;
+} spare_buffer;
+
 struct uf_doip {
     uf_doip_config cfg;
     uf_doip_sink sink;
+    spare_buffer spares[SPARE_BUFFERS];
+    unsigned n_spares;
 };
+
+/* A spare buffer, or none (NULL, cap 0). */
+static uint8_t *spare_take(uf_doip *d, uint32_t *cap)
+{
+    if (d->n_spares == 0) {
+        *cap = 0;
+        return NULL;
+    }
+    spare_buffer *sp = &d->spares[--d->n_spares];
+    *cap = sp->cap;
+    return sp->buf;
+}
+
+/* Keeps a buffer of a closed connection, or frees it. */
+static void spare_give(uf_doip *d, uint8_t *buf, uint32_t cap)
+{
+    if (buf && cap <= SPARE_MAX_CAP && d->n_spares < SPARE_BUFFERS)
+        d->spares[d->n_spares++] = (spare_buffer){buf, cap};
+    else
+        g_free(buf);
+}
 
 void uf_doip_config_defaults(uf_doip_config *c)
 {
@@ -75,6 +110,10 @@ uf_doip *uf_doip_new(const uf_doip_config *config, const uf_doip_sink *sink)
 
 void uf_doip_free(uf_doip *d)
 {
+    if (!d)
+        return;
+    for (unsigned i = 0; i < d->n_spares; i++)
+        g_free(d->spares[i].buf);
     g_free(d);
 }
 
@@ -370,6 +409,14 @@ void uf_doip_tcp_open(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
         uf_doip_framer_init(&c->framer[dir], d->cfg.max_message + 4);
         c->ctx[dir] = (direction_ctx){d, c, dir};
     }
+    /* In the order uf_doip_tcp_close gave them back: each buffer goes
+     * where it grew, the tester's framer and its held message first. */
+    uint32_t cap;
+    uint8_t *buf = spare_take(d, &cap);
+    uf_doip_framer_swap_buffer(&c->framer[0], buf, &cap);
+    c->held.buf = spare_take(d, &c->held.cap);
+    buf = spare_take(d, &cap);
+    uf_doip_framer_swap_buffer(&c->framer[1], buf, &cap);
     if (c->tls)
         report(d, c, false, 0, "doip.tls", frame, t,
                "%s is DoIP secured with TLS: its messages cannot be decoded", connection_name(c));
@@ -418,9 +465,16 @@ void uf_doip_tcp_close(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
                    "%s, %s: the connection ended %" G_GUINT64_FORMAT
                    " bytes into a DoIP message", connection_name(c), dir == 0 ? "tester" : "entity",
                    pending);
-        uf_doip_framer_free(&c->framer[dir]);
     }
-    g_free(c->held.buf);
+    uint32_t cap = 0;
+    uint8_t *buf = uf_doip_framer_swap_buffer(&c->framer[1], NULL, &cap);
+    spare_give(d, buf, cap);
+    spare_give(d, c->held.buf, c->held.cap);
+    cap = 0;
+    buf = uf_doip_framer_swap_buffer(&c->framer[0], NULL, &cap);
+    spare_give(d, buf, cap);
+    for (int dir = 0; dir < 2; dir++)
+        uf_doip_framer_free(&c->framer[dir]);
     s->user = NULL;
     g_free(c);
 }

@@ -136,9 +136,10 @@ void uf_doip_framer_data(uf_doip_framer *f, const uint8_t *p, uint32_t n, uint64
 /* Bytes missing from the stream: the message being read is lost (its size
  * so far is returned) and the framer resynchronises. */
 uint64_t uf_doip_framer_gap(uf_doip_framer *f, uint64_t missing);
-/* Inside the message callback: takes the buffer the message is in (the
- * caller frees it), and leaves `spare` (NULL, or of *cap bytes) for the
- * next message; *cap becomes the size of the buffer taken. */
+/* Takes the framer's buffer (the caller frees it), and leaves `spare`
+ * (NULL, or of *cap bytes) for the next message; *cap becomes the size of
+ * the buffer taken. Inside the message callback the buffer holds that
+ * message; before the first bytes or after the last it holds nothing. */
 uint8_t *uf_doip_framer_swap_buffer(uf_doip_framer *f, uint8_t *spare, uint32_t *cap);
 /* Bytes of a message still in progress (at the end of a connection). */
 uint64_t uf_doip_framer_pending(const uf_doip_framer *f);
