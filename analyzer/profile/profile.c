@@ -624,11 +624,26 @@ bool uf_step_matches(const uf_step *s, uint8_t sid, bool has_sub, uint8_t sub, b
 
 const char *uf_step_describe(const uf_step *s, char *buf, size_t size)
 {
-    char svc[32];
-    int n = snprintf(buf, size, "%s", uf_uds_display_service(s->sid, svc, sizeof(svc)));
-    if (s->sub != UF_STEP_ANY && n > 0 && (size_t)n < size)
-        n += snprintf(buf + n, size - (size_t)n, " 0x%02X", (unsigned)s->sub);
-    if (s->id != UF_STEP_ANY && n > 0 && (size_t)n < size)
-        snprintf(buf + n, size - (size_t)n, " 0x%04X", (unsigned)s->id);
+    /* Each finding about a step says it: no printf for a name and two
+     * hex numbers. */
+    char svc[32], hex[8];
+    g_strlcpy(buf, uf_uds_display_service(s->sid, svc, sizeof(svc)), size);
+    if (s->sub != UF_STEP_ANY) {
+        char *p = hex;
+        *p++ = ' ';
+        *p++ = '0';
+        *p++ = 'x';
+        *uf_put_hex_byte(p, (uint8_t)s->sub) = '\0';
+        g_strlcat(buf, hex, size);
+    }
+    if (s->id != UF_STEP_ANY) {
+        char *p = hex;
+        *p++ = ' ';
+        *p++ = '0';
+        *p++ = 'x';
+        p = uf_put_hex_byte(p, (uint8_t)(s->id >> 8));
+        *uf_put_hex_byte(p, (uint8_t)s->id) = '\0';
+        g_strlcat(buf, hex, size);
+    }
     return buf;
 }

@@ -63,16 +63,24 @@ void session_emit(uf_sessions *ss, uf_session *s, uf_finding *f)
 void session_report(uf_sessions *ss, uf_session *s, const char *rule, uint64_t frame,
                     uf_time time, const char *fmt, ...)
 {
-    char text[UF_FINDING_MESSAGE_MAX], who[32] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
     uf_finding f;
-    if (s)
+    uf_finding_init(&f, rule, frame, time, s ? s->bus : UF_BUS_NONE, "%s", "");
+    /* "who: text", formatted once, into the finding's own message. */
+    size_t n = 0;
+    if (s) {
+        char who[32];
         uf_isotp_endpoint_name(s->ecu_known ? &s->ecu : &s->tester, who, sizeof(who));
-    uf_finding_init(&f, rule, frame, time, s ? s->bus : UF_BUS_NONE, "%s%s%s", who,
-                    who[0] ? ": " : "", text);
+        if (who[0]) {
+            n = g_strlcpy(f.message, who, sizeof(f.message));
+            n = g_strlcat(f.message, ": ", sizeof(f.message));
+        }
+    }
+    if (n < sizeof(f.message)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(f.message + n, sizeof(f.message) - n, fmt, ap);
+        va_end(ap);
+    }
     session_emit(ss, s, &f);
 }
 
