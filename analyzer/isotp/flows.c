@@ -152,6 +152,13 @@ id_info *ids_promote(uf_isotp *t, uint32_t bus, uint32_t id, uf_addressing addre
 
 flow *flows_find(const uf_isotp *t, const uf_isotp_endpoint *ep)
 {
+    /* A flow control asks for its sender's flow: through the id cache
+     * (ids_find), where an id keeps its flow without an address byte. */
+    if (ep->addr < 0) {
+        const id_info *ii = ids_find(t, ep->bus, ep->id);
+        if (ii && ii->plain_flow)
+            return ii->plain_flow;
+    }
     uint64_t k = ep_key(ep);
     return g_hash_table_lookup(t->flows, &k);
 }
