@@ -53,6 +53,14 @@ static inline void uf_store_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* The slot of a 64-bit key in a table of 2^bits (1..63) slots, for the
+ * small caches in front of hash tables: Fibonacci hashing, the top bits
+ * of the key times 2^64 / phi (Knuth, TAOCP 6.4). */
+static inline size_t uf_hash_slot(uint64_t key, unsigned bits)
+{
+    return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
+}
+
 /* Time is nanoseconds since the UNIX epoch in a signed 64-bit integer.
  * Sources without timestamps (candump console output) give UF_TIME_NONE. */
 typedef int64_t uf_time;

@@ -97,8 +97,7 @@ static gboolean is_unpinned_unknown(gpointer key, gpointer value, gpointer user)
 static size_t id_cache_index(uint64_t key)
 {
     static_assert(ID_CACHE_SLOTS == 64, "the cache index takes the top 6 bits");
-    /* Fibonacci hashing: the top bits of the key times 2^64 / phi. */
-    return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 58);
+    return uf_hash_slot(key, 6);
 }
 
 /* Through the cache too: every frame's id was just looked up by ids_get,

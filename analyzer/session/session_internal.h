@@ -94,6 +94,14 @@ struct uf_sessions_reader {
     uf_session *holder;
 };
 
+#define RECENT_CONVERSATION_BITS 3
+#define RECENT_CONVERSATIONS (1u << RECENT_CONVERSATION_BITS)
+
+typedef struct recent_conversation {
+    uint64_t key;
+    uf_session *s; /* NULL: an empty slot */
+} recent_conversation;
+
 struct uf_sessions {
     uf_sessions_config cfg;
     char **ignore;          /* owned copy */
@@ -102,11 +110,10 @@ struct uf_sessions {
     GPtrArray *open;        /* the sessions not closed yet, in the order they began */
     uint64_t not_analyzed;  /* requests left out once max_sessions were open */
     GHashTable *by_conv;    /* conversation key (uf_conversation_key) -> open uf_session * */
-    /* The last conversation found in by_conv, and its key: a flash is one
-     * conversation after another, and most messages belong to the one
-     * before them. NULL whenever by_conv changes. */
-    uf_session *last_conv;
-    uint64_t last_conv_key;
+    /* Conversations found lately in by_conv, by their key's hash: a flash
+     * is one conversation, and a bus of parallel flashes a few. Emptied
+     * whenever by_conv changes. */
+    recent_conversation recent_conv[RECENT_CONVERSATIONS];
     GHashTable *by_tester;  /* endpoint key -> the latest open uf_session * of that tester */
     GHashTable *by_ecu;     /* endpoint key -> open uf_session * */
     GArray *functional;     /* functional_req: the latest one per bus */

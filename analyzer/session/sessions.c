@@ -192,12 +192,13 @@ static uf_session *conversation(uf_sessions *ss, const uf_isotp_endpoint *tester
                                 const uf_isotp_endpoint *ecu)
 {
     uint64_t k = uf_conversation_key(tester, ecu);
-    if (ss->last_conv && ss->last_conv_key == k)
-        return ss->last_conv;
+    recent_conversation *slot = &ss->recent_conv[uf_hash_slot(k, RECENT_CONVERSATION_BITS)];
+    if (slot->s && slot->key == k)
+        return slot->s;
     uf_session *s = g_hash_table_lookup(ss->by_conv, &k);
     if (s) {
-        ss->last_conv = s;
-        ss->last_conv_key = k;
+        slot->s = s;
+        slot->key = k;
     }
     return s;
 }
@@ -211,13 +212,13 @@ static uint64_t conversation_of(const uf_session *s)
  * wrong from now on. */
 static void conversation_put(uf_sessions *ss, uf_session *s)
 {
-    ss->last_conv = NULL;
+    memset(ss->recent_conv, 0, sizeof(ss->recent_conv));
     map_put_key(ss->by_conv, conversation_of(s), s);
 }
 
 static void conversation_drop(uf_sessions *ss, const uf_session *s)
 {
-    ss->last_conv = NULL;
+    memset(ss->recent_conv, 0, sizeof(ss->recent_conv));
     map_drop_key(ss->by_conv, conversation_of(s), s);
 }
 

@@ -41,12 +41,17 @@ typedef struct channel {
     uint32_t n_chains;
 } channel;
 
+#define RECENT_BITS 3
+#define RECENT_CHANNELS (1u << RECENT_BITS)
+
 struct uf_uds {
     uf_isotp *isotp;
     uf_uds_names names;
     uf_uds_sink sink;
     GHashTable *channels; /* tester endpoint key -> channel; never removed */
-    channel *last;        /* the last one looked up: a flash is one conversation */
+    /* Channels looked up lately, by their key's hash: a flash is one
+     * conversation, and a bus of parallel flashes a few. */
+    channel *recent[RECENT_CHANNELS];
     channel functional[MAX_FUNCTIONAL]; /* latest functional request per id */
     size_t n_functional;
     uint64_t next_index;
@@ -82,8 +87,9 @@ static channel *channel_for(uf_uds *u, const uf_isotp_endpoint *tester,
                             const uf_isotp_endpoint *ecu, bool create)
 {
     uint64_t k = uf_conversation_key(tester, ecu);
-    if (u->last && u->last->key == k)
-        return u->last;
+    channel **slot = &u->recent[uf_hash_slot(k, RECENT_BITS)];
+    if (*slot && (*slot)->key == k)
+        return *slot;
     channel *c = g_hash_table_lookup(u->channels, &k);
     if (!c && create) {
         c = g_new0(channel, 1);
@@ -91,7 +97,7 @@ static channel *channel_for(uf_uds *u, const uf_isotp_endpoint *tester,
         g_hash_table_insert(u->channels, &c->key, c);
     }
     if (c)
-        u->last = c;
+        *slot = c;
     return c;
 }
 
