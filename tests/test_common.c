@@ -227,6 +227,12 @@ Test(time, saturates_instead_of_overflowing)
     cr_assert_eq(uf_time_diff(5, 7), -2);
     cr_assert_eq(uf_time_diff(UF_TIME_NONE, 7), UF_TIME_NONE);
     cr_assert_eq(uf_time_add(3, UF_TIME_NONE), UF_TIME_NONE);
+    /* A sum or difference of exactly INT64_MIN would read as no time. */
+    cr_assert_eq(uf_time_add(INT64_MIN + 1, -1), INT64_MIN + 1);
+    cr_assert_eq(uf_time_diff(INT64_MIN + 1, 1), INT64_MIN + 1);
+    cr_assert_eq(uf_time_diff(-1, INT64_MAX), INT64_MIN + 1);
+    cr_assert_eq(uf_time_diff(0, INT64_MIN + 1), INT64_MAX);
+    cr_assert_eq(uf_time_add(-5, 3), -2);
 }
 
 Test(parse, u32)
