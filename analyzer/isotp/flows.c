@@ -94,29 +94,19 @@ static gboolean is_unpinned_unknown(gpointer key, gpointer value, gpointer user)
     return !ii->pinned && ii->cls == ID_UNKNOWN;
 }
 
-static size_t id_cache_index(uint64_t key)
-{
-    static_assert(ID_CACHE_SLOTS == 64, "the cache index takes the top 6 bits");
-    return uf_hash_slot(key, 6);
-}
-
-/* Through the cache too: every frame's id was just looked up by ids_get,
- * and a partner is asked for twice a message (uf_isotp_partner). */
-id_info *ids_find(const uf_isotp *t, uint32_t bus, uint32_t id)
+/* ids_find past the cache (isotp_internal.h). */
+id_info *ids_find_slow(const uf_isotp *t, uint32_t bus, uint32_t id)
 {
     uint64_t key = id_key(bus, id);
-    const id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
-    if (slot->ii && slot->key == key)
-        return slot->ii;
     return g_hash_table_lookup(t->ids, &key);
 }
 
-id_info *ids_get(uf_isotp *t, uint32_t bus, uint32_t id)
+/* ids_get past the cache: the table, or a new id; either goes into the
+ * cache. */
+id_info *ids_get_slow(uf_isotp *t, uint32_t bus, uint32_t id)
 {
     uint64_t key = id_key(bus, id);
     id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
-    if (slot->ii && slot->key == key)
-        return slot->ii;
     id_info *ii = g_hash_table_lookup(t->ids, &key);
     if (!ii) {
         if (g_hash_table_size(t->ids) >= MAX_IDS) {

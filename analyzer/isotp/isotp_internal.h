@@ -11,6 +11,7 @@
 
 #include "uf_isotp.h"
 
+#include <assert.h>
 #include <glib.h>
 
 /* What we know of a CAN id on a bus. */
@@ -171,10 +172,41 @@ static inline uint64_t ep_key(const uf_isotp_endpoint *e)
 
 /* ---- flows.c ----------------------------------------------------------------*/
 
-/* The id's info, classified on first sight (config, convention, or unknown).
- * NULL only if the table is full of pinned ids. */
-id_info *ids_get(uf_isotp *t, uint32_t bus, uint32_t id);
-id_info *ids_find(const uf_isotp *t, uint32_t bus, uint32_t id);
+id_info *ids_get_slow(uf_isotp *t, uint32_t bus, uint32_t id);
+id_info *ids_find_slow(const uf_isotp *t, uint32_t bus, uint32_t id);
+
+/* The id's slot in the cache (64 slots: the key's top 6 bits). */
+static inline size_t id_cache_index(uint64_t key)
+{
+    static_assert(ID_CACHE_SLOTS == 64, "the cache index takes the top 6 bits");
+    return uf_hash_slot(key, 6);
+}
+
+/* The id's info, classified on first sight (config, convention, or
+ * unknown); NULL only if the table is full of pinned ids. Every frame
+ * asks, nearly always for an id in the cache: that answer is inline, the
+ * rest in flows.c. */
+static inline id_info *ids_get(uf_isotp *t, uint32_t bus, uint32_t id)
+{
+    uint64_t key = id_key(bus, id);
+    const id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
+    if (slot->ii && slot->key == key)
+        return slot->ii;
+    return ids_get_slow(t, bus, id);
+}
+
+/* The id's state if it has any: through the cache too, since every
+ * frame's id was just looked up by ids_get, and a partner is asked for
+ * twice a message (uf_isotp_partner). */
+static inline id_info *ids_find(const uf_isotp *t, uint32_t bus, uint32_t id)
+{
+    uint64_t key = id_key(bus, id);
+    const id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
+    if (slot->ii && slot->key == key)
+        return slot->ii;
+    return ids_find_slow(t, bus, id);
+}
+
 /* Marks an id as diagnostic with this addressing (discovery, learning). */
 id_info *ids_promote(uf_isotp *t, uint32_t bus, uint32_t id, uf_addressing addressing);
 
