@@ -44,30 +44,23 @@ for conf in "4095 40 0 0" "4095 40 8 0" "64 40 0 1"; do
     done
 done
 # As many frames as 40 messages of 4095 bytes take, first to last at the
-# reader; the writer without and with reading its echoes.
-for run in \$(seq $runs); do
-    for echo in "" --echo; do
-        uf-bench-can-blast recv vcan0 23400 >blast &
-        sink=\$!
-        sleep 0.3
-        uf-bench-can-blast send vcan0 23400 \$echo >/dev/null
-        wait \$sink
-        echo "RESULT raw\${echo:-} \$(grep -o '[0-9]* frames/s' blast)"
-    done
-    uf-bench-packet-blast recv vcan0 23400 >blast &
+# reader: blast NAME READER WRITER [WRITER OPTION].
+blast() {
+    \$2 recv vcan0 23400 >blast &
     sink=\$!
     sleep 0.3
-    uf-bench-packet-blast send vcan0 23400 >/dev/null
+    \$3 send vcan0 23400 \$4 >/dev/null
     wait \$sink
-    echo "RESULT packet \$(grep -o '[0-9]* frames/s' blast)"
+    echo "RESULT \$1 \$(grep -o '[0-9]* frames/s' blast)"
+}
+for run in \$(seq $runs); do
+    # Raw sockets, the writer without and with reading its echoes.
+    blast raw uf-bench-can-blast uf-bench-can-blast
+    blast raw--echo uf-bench-can-blast uf-bench-can-blast --echo
+    blast packet uf-bench-packet-blast uf-bench-packet-blast
     # A raw socket writing, the ring reading: what a bus-sharing endpoint
     # would get from a ring on its receiving side alone.
-    uf-bench-packet-blast recv vcan0 23400 >blast &
-    sink=\$!
-    sleep 0.3
-    uf-bench-can-blast send vcan0 23400 >/dev/null
-    wait \$sink
-    echo "RESULT rawring \$(grep -o '[0-9]* frames/s' blast)"
+    blast rawring uf-bench-packet-blast uf-bench-can-blast
 done
 SCRIPT
 blasters="$PWD/build/bench/uf-bench-can-blast $PWD/build/bench/uf-bench-packet-blast"

@@ -407,25 +407,34 @@ Test(doip, a_refused_message_is_owed_nothing)
     th_analysis_free(&a);
 }
 
+/* The tester's links to ECUs 0x0010 and 0x0011 of one gateway on eth0,
+ * each on a connection of its own (the second from port 50200). */
+static void two_ecus(sg_trace *t, sg_doip *d1, sg_doip *d2, sg_link *l1, sg_link *l2)
+{
+    uint32_t bus = sg_trace_eth_bus(t, "eth0");
+    *d1 = sg_doip_gateway(bus, false);
+    *d2 = sg_doip_gateway(bus, false);
+    d2->ecu_la = 0x0011;
+    d2->first_port = 50200;
+    d2->discovery = false;
+    memset(l1, 0, sizeof(*l1));
+    memset(l2, 0, sizeof(*l2));
+    l1->bus = l2->bus = bus;
+    l1->rng = 1;
+    l2->rng = 2;
+    l1->doip = d1;
+    l2->doip = d2;
+}
+
 /* One tester address flashing two ECUs at once through one gateway, on two
  * connections: two sessions, neither disturbed by the other. */
 Test(doip, one_tester_two_ecus_in_parallel)
 {
     sg_trace t;
     sg_trace_init(&t);
-    uint32_t bus = sg_trace_eth_bus(&t, "eth0");
-    sg_doip d1 = sg_doip_gateway(bus, false), d2 = sg_doip_gateway(bus, false);
-    d2.ecu_la = 0x0011;
-    d2.first_port = 50200;
-    d2.discovery = false;
+    sg_doip d1, d2;
     sg_link l1, l2;
-    memset(&l1, 0, sizeof(l1));
-    memset(&l2, 0, sizeof(l2));
-    l1.bus = l2.bus = bus;
-    l1.rng = 1;
-    l2.rng = 2;
-    l1.doip = &d1;
-    l2.doip = &d2;
+    two_ecus(&t, &d1, &d2, &l1, &l2);
     /* A tester flashing in parallel sends its functional requests to all
      * ECUs at once, not once per flash: these two flashes send none. */
     sg_flash f1 = flash, f2 = flash;
@@ -466,19 +475,9 @@ Test(doip, buffers_passed_from_connection_to_connection_keep_every_byte)
 {
     sg_trace t;
     sg_trace_init(&t);
-    uint32_t bus = sg_trace_eth_bus(&t, "eth0");
-    sg_doip d1 = sg_doip_gateway(bus, false), d2 = sg_doip_gateway(bus, false);
-    d2.ecu_la = 0x0011;
-    d2.first_port = 50200;
-    d2.discovery = false;
+    sg_doip d1, d2;
     sg_link l1, l2;
-    memset(&l1, 0, sizeof(l1));
-    memset(&l2, 0, sizeof(l2));
-    l1.bus = l2.bus = bus;
-    l1.rng = 1;
-    l2.rng = 2;
-    l1.doip = &d1;
-    l2.doip = &d2;
+    two_ecus(&t, &d1, &d2, &l1, &l2);
     const uint32_t blocks[] = {0x402, 0x4002, 0x1002};
     sg_flash f[4];
     uf_time at = T0;
