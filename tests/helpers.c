@@ -308,6 +308,16 @@ void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_confi
     uf_analyzer_free(th_analyze_trace_keep(a, t, cfg));
 }
 
+uf_analyzer *th_analyze_with_profile(th_analysis *a, sg_trace *t, const uf_profile *p)
+{
+    sg_trace_finish(t);
+    uf_analyzer_config cfg;
+    uf_analyzer_config_defaults(&cfg);
+    uf_analyzer_config_profile(&cfg, p);
+    th_analysis_init(a);
+    return th_analyze_trace_keep(a, t, &cfg);
+}
+
 const uf_finding *th_analysis_first(const th_analysis *a, const char *rule)
 {
     for (guint i = 0; i < a->findings->len; i++)

@@ -92,6 +92,10 @@ bool th_analyze_file(th_analysis *a, const char *path, const uf_analyzer_config 
 void th_analyze_trace(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg);
 /* The same, returning the finished analyzer (its sessions) to free. */
 uf_analyzer *th_analyze_trace_keep(th_analysis *a, const sg_trace *t, const uf_analyzer_config *cfg);
+/* Finishes the trace, starts the analysis a and analyzes the trace with
+ * this profile and the default settings otherwise; returns the finished
+ * analyzer (its sessions) to free. */
+uf_analyzer *th_analyze_with_profile(th_analysis *a, sg_trace *t, const uf_profile *p);
 size_t th_analysis_count(const th_analysis *a, const char *rule);
 /* The first finding with this rule id, or NULL. */
 const uf_finding *th_analysis_first(const th_analysis *a, const char *rule);

@@ -493,13 +493,8 @@ Test(doip, buffers_passed_from_connection_to_connection_keep_every_byte)
     f[3] = f[2];
     f[3].seed = 0xBEEF;
     sg_flash_session(&t, &l2, &f[3], at + 3 * UF_NS_PER_MS);
-    sg_trace_finish(&t);
-    uf_analyzer_config cfg;
-    uf_analyzer_config_defaults(&cfg);
-    uf_analyzer_config_profile(&cfg, profile);
     th_analysis a;
-    th_analysis_init(&a);
-    uf_analyzer *an = th_analyze_trace_keep(&a, &t, &cfg);
+    uf_analyzer *an = th_analyze_with_profile(&a, &t, profile);
     const uf_sessions *ss = uf_analyzer_sessions(an);
     cr_assert_eq(a.findings->len, 0, "%s", th_analysis_text(&a));
     cr_assert_eq(uf_sessions_count(ss), 4);
