@@ -14,6 +14,8 @@
  * bench/isotp-vm.sh runs it in the test VM, on vcan0.
  */
 #define _GNU_SOURCE /* sendmmsg, recvmmsg */
+#include "blast.h"
+
 #include <errno.h>
 #include <linux/can.h>
 #include <linux/can/raw.h>
@@ -30,13 +32,6 @@
 #define TX_BATCH 64
 #define RX_BATCH 32
 #define BLAST_ID 0x123
-
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static int open_socket(const char *ifname, bool own)
 {
@@ -97,7 +92,7 @@ static int blast(int s, long count, bool echo)
         out.msgs[i].msg_hdr = (struct msghdr){.msg_iov = &out.iov[i], .msg_iovlen = 1};
     }
     long sent = 0, echoes = 0;
-    double start = seconds();
+    double start = blast_seconds();
     while (sent < count) {
         for (int i = 0; i < TX_BATCH; i++) /* each frame carries its number */
             memcpy(out.frames[i].data, &(int64_t){sent + i}, 8);
@@ -120,7 +115,7 @@ static int blast(int s, long count, bool echo)
             echoes += k;
         }
     }
-    double took = seconds() - start;
+    double took = blast_seconds() - start;
     printf("sent %ld frames (%ld echoes read) in %.6f s: %.0f frames/s\n", sent, echoes, took,
            (double)sent / took);
     return 0;
@@ -138,7 +133,7 @@ static int sink(int s, long count)
                     count);
             return 1;
         }
-        last = seconds();
+        last = blast_seconds();
         if (got == 0)
             first = last;
         got += n;
@@ -155,12 +150,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: uf-bench-can-blast send|recv IFACE COUNT [--echo]\n");
         return 2;
     }
-    char *end;
-    long count = strtol(argv[3], &end, 10);
-    if (*end || count < 2) {
-        fprintf(stderr, "uf-bench-can-blast: COUNT must be a number of frames, 2 or more\n");
+    long count = blast_count("uf-bench-can-blast", argv[3]);
+    if (count < 0)
         return 2;
-    }
     bool sending = strcmp(argv[1], "send") == 0;
     int s = open_socket(argv[2], sending && echo);
     if (s < 0)

@@ -20,6 +20,8 @@
  * uf-bench-can-blast (raw sockets) and the kernel's ISO-TP.
  */
 #define _GNU_SOURCE
+#include "blast.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/can.h>
@@ -34,20 +36,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TX_BATCH 64
 #define BLAST_ID 0x123
 #define SLOT_BYTES 128u /* a tpacket2_hdr, a sockaddr_ll and a can_frame, aligned */
 #define RING_BLOCK (64u * 1024u)
-
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 typedef struct ring {
     int s;
@@ -104,7 +98,7 @@ static bool wait_for(int s, short events)
 static int blast(ring *r, long count)
 {
     long sent = 0;
-    double start = seconds();
+    double start = blast_seconds();
     while (sent < count) {
         int queued = 0;
         while (queued < TX_BATCH && sent + queued < count) {
@@ -136,7 +130,7 @@ static int blast(ring *r, long count)
         }
         sent += queued;
     }
-    double took = seconds() - start;
+    double took = blast_seconds() - start;
     printf("sent %ld frames in %.6f s: %.0f frames/s\n", sent, took, (double)sent / took);
     return 0;
 }
@@ -171,9 +165,9 @@ static int sink(ring *r, long count)
         out_of_order += number != expected;
         expected = number + 1;
         if (got++ == 0)
-            first = seconds();
+            first = blast_seconds();
     }
-    last = seconds();
+    last = blast_seconds();
     printf("received %ld frames (%ld out of order, %ld second copies), %.6f s: %.0f frames/s\n",
            got, out_of_order, copies, last - first, (double)(got - 1) / (last - first));
     return out_of_order ? 1 : 0;
@@ -185,12 +179,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: uf-bench-packet-blast send|recv IFACE COUNT\n");
         return 2;
     }
-    char *end;
-    long count = strtol(argv[3], &end, 10);
-    if (*end || count < 2) {
-        fprintf(stderr, "uf-bench-packet-blast: COUNT must be a number of frames, 2 or more\n");
+    long count = blast_count("uf-bench-packet-blast", argv[3]);
+    if (count < 0)
         return 2;
-    }
     bool sending = strcmp(argv[1], "send") == 0;
     ring r;
     /* The reader's ring holds every frame of a run (32 768 slots): the

@@ -4,12 +4,14 @@
  * number formatting; the rule catalogue's invariants.
  */
 #include "helpers.h"
+#include "uf_spares.h"
 #include "uf_spill.h"
 
 #include <criterion/criterion.h>
 #include <json-glib/json-glib.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char *write_json(void (*fill)(uf_json *j))
@@ -317,6 +319,39 @@ static void spill_round_trip(uf_spill *s)
     cr_assert_null(uf_spill_get(s, N, &len));
     cr_assert_null(uf_spill_lost(s));
     g_free(buf);
+}
+
+/* Spare buffers come back last in, first out, and what is over a bound
+ * (their number, their bytes, one buffer's size) is freed, not kept:
+ * under ASan a buffer kept twice, or freed and kept, fails too. */
+Test(spares, kept_within_their_bounds)
+{
+    uf_spares s;
+    uf_spares_init(&s, 3, 100, 80);
+    uint32_t cap = 7;
+    cr_assert_null(uf_spares_take(&s, &cap));
+    cr_assert_eq(cap, 0);
+    uint8_t *a = malloc(10), *b = malloc(20), *c = malloc(30);
+    uf_spares_give(&s, a, 10);
+    uf_spares_give(&s, b, 20);
+    uf_spares_give(&s, malloc(81), 81); /* over one buffer's size: freed */
+    uf_spares_give(&s, malloc(75), 75); /* 30 bytes kept, 105 would be over: freed */
+    uf_spares_give(&s, NULL, 0);        /* nothing */
+    uf_spares_give(&s, c, 30);
+    cr_assert_eq(s.n, 3);
+    cr_assert_eq(s.bytes, 60);
+    uf_spares_give(&s, malloc(5), 5); /* a fourth: freed */
+    cr_assert_eq(s.n, 3);
+    cr_assert_eq(uf_spares_take(&s, &cap), c);
+    cr_assert_eq(cap, 30);
+    cr_assert_eq(uf_spares_take(&s, &cap), b);
+    cr_assert_eq(cap, 20);
+    cr_assert_eq(s.bytes, 10);
+    free(b);
+    free(c);
+    uf_spares_free(&s); /* frees a */
+    cr_assert_eq(s.n, 0);
+    cr_assert_null(uf_spares_take(&s, &cap));
 }
 
 Test(spill, records_come_back_as_they_went_in)

@@ -15,8 +15,10 @@
  *   TCP on the TLS port (3496)                       doip.tls
  */
 #include "uf_doip.h"
+#include "uf_spares.h"
 
 #include <glib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,38 +62,11 @@ struct connection {
 #define SPARE_BUFFERS 8
 #define SPARE_MAX_CAP (64u * 1024u)
 
-typedef struct spare_buffer {
-    uint8_t *buf;
-    uint32_t cap;
-} spare_buffer;
-
 struct uf_doip {
     uf_doip_config cfg;
     uf_doip_sink sink;
-    spare_buffer spares[SPARE_BUFFERS];
-    unsigned n_spares;
+    uf_spares spares;
 };
-
-/* A spare buffer, or none (NULL, cap 0). */
-static uint8_t *spare_take(uf_doip *d, uint32_t *cap)
-{
-    if (d->n_spares == 0) {
-        *cap = 0;
-        return NULL;
-    }
-    spare_buffer *sp = &d->spares[--d->n_spares];
-    *cap = sp->cap;
-    return sp->buf;
-}
-
-/* Keeps a buffer of a closed connection, or frees it. */
-static void spare_give(uf_doip *d, uint8_t *buf, uint32_t cap)
-{
-    if (buf && cap <= SPARE_MAX_CAP && d->n_spares < SPARE_BUFFERS)
-        d->spares[d->n_spares++] = (spare_buffer){buf, cap};
-    else
-        g_free(buf);
-}
 
 void uf_doip_config_defaults(uf_doip_config *c)
 {
@@ -105,6 +80,7 @@ uf_doip *uf_doip_new(const uf_doip_config *config, const uf_doip_sink *sink)
     uf_doip *d = g_new0(uf_doip, 1);
     d->cfg = *config;
     d->sink = *sink;
+    uf_spares_init(&d->spares, SPARE_BUFFERS, SIZE_MAX, SPARE_MAX_CAP);
     return d;
 }
 
@@ -112,8 +88,7 @@ void uf_doip_free(uf_doip *d)
 {
     if (!d)
         return;
-    for (unsigned i = 0; i < d->n_spares; i++)
-        g_free(d->spares[i].buf);
+    uf_spares_free(&d->spares);
     g_free(d);
 }
 
@@ -412,10 +387,10 @@ void uf_doip_tcp_open(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
     /* In the order uf_doip_tcp_close gave them back: each buffer goes
      * where it grew, the tester's framer and its held message first. */
     uint32_t cap;
-    uint8_t *buf = spare_take(d, &cap);
+    uint8_t *buf = uf_spares_take(&d->spares, &cap);
     uf_doip_framer_swap_buffer(&c->framer[0], buf, &cap);
-    c->held.buf = spare_take(d, &c->held.cap);
-    buf = spare_take(d, &cap);
+    c->held.buf = uf_spares_take(&d->spares, &c->held.cap);
+    buf = uf_spares_take(&d->spares, &cap);
     uf_doip_framer_swap_buffer(&c->framer[1], buf, &cap);
     if (c->tls)
         report(d, c, false, 0, "doip.tls", frame, t,
@@ -468,11 +443,11 @@ void uf_doip_tcp_close(uf_doip *d, uf_tcp_stream *s, uint64_t frame, uf_time t)
     }
     uint32_t cap = 0;
     uint8_t *buf = uf_doip_framer_swap_buffer(&c->framer[1], NULL, &cap);
-    spare_give(d, buf, cap);
-    spare_give(d, c->held.buf, c->held.cap);
+    uf_spares_give(&d->spares, buf, cap);
+    uf_spares_give(&d->spares, c->held.buf, c->held.cap);
     cap = 0;
     buf = uf_doip_framer_swap_buffer(&c->framer[0], NULL, &cap);
-    spare_give(d, buf, cap);
+    uf_spares_give(&d->spares, buf, cap);
     for (int dir = 0; dir < 2; dir++)
         uf_doip_framer_free(&c->framer[dir]);
     s->user = NULL;

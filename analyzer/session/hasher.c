@@ -17,6 +17,7 @@
  * goes round, not through malloc and free.
  */
 #include "hasher.h"
+#include "uf_spares.h"
 
 #include <gcrypt.h>
 #include <glib.h>
@@ -47,16 +48,11 @@ typedef struct op {
     uint32_t end; /* the hash ends after these bytes */
 } op;
 
-typedef struct buffer {
-    uint8_t *p;
-    uint32_t cap;
-} buffer;
-
 typedef struct chunk {
     uint8_t *bytes;
     size_t used;        /* of bytes */
     size_t given_bytes; /* in given buffers, counted against CHUNK_BYTES too */
-    buffer given[GIVEN_MAX];
+    uf_spare given[GIVEN_MAX];
     unsigned n_given;
 } chunk;
 
@@ -72,9 +68,7 @@ struct uf_hasher {
     unsigned head, filled, fill;
     bool writer_sleeps, taker_sleeps, hasher_sleeps, stopping;
     /* The analyzer's own: buffers the thread is done with. */
-    buffer spares[SPARES_MAX];
-    unsigned n_spares;
-    size_t spare_bytes;
+    uf_spares spares;
 };
 
 /* libgcrypt wants its version checked before any use; Wireshark, which
@@ -159,15 +153,8 @@ static chunk *filling(uf_hasher *h)
  * are kept, the rest freed. */
 static void recycle(uf_hasher *h, chunk *c)
 {
-    for (unsigned i = 0; i < c->n_given; i++) {
-        buffer b = c->given[i];
-        if (h->n_spares < SPARES_MAX && h->spare_bytes + b.cap <= SPARE_BYTES) {
-            h->spares[h->n_spares++] = b;
-            h->spare_bytes += b.cap;
-        } else {
-            g_free(b.p);
-        }
-    }
+    for (unsigned i = 0; i < c->n_given; i++)
+        uf_spares_give(&h->spares, c->given[i].p, c->given[i].cap);
     c->n_given = 0;
     c->given_bytes = 0;
 }
@@ -222,7 +209,7 @@ static void append_given(uf_hasher *h, uf_hash *x, uint8_t *buf, uint32_t len, u
     memcpy(c->bytes + c->used, &o, sizeof(o));
     c->used += op_size(0);
     c->given_bytes += len;
-    c->given[c->n_given++] = (buffer){buf, cap};
+    c->given[c->n_given++] = (uf_spare){buf, cap};
 }
 
 uf_hasher *uf_hasher_new(bool threaded)
@@ -235,6 +222,7 @@ uf_hasher *uf_hasher_new(bool threaded)
         g_cond_init(&h->changed);
         for (unsigned i = 0; i < CHUNKS; i++)
             h->chunks[i].bytes = g_malloc(CHUNK_BYTES);
+        uf_spares_init(&h->spares, SPARES_MAX, SPARE_BYTES, UINT32_MAX);
         h->thread = g_thread_new("udsflash-hash", hash_thread, h);
     }
     return h;
@@ -255,8 +243,7 @@ void uf_hasher_free(uf_hasher *h)
             recycle(h, &h->chunks[i]);
             g_free(h->chunks[i].bytes);
         }
-        for (unsigned i = 0; i < h->n_spares; i++)
-            g_free(h->spares[i].p);
+        uf_spares_free(&h->spares);
         g_mutex_clear(&h->lock);
         g_cond_clear(&h->changed);
     }
@@ -299,14 +286,7 @@ uint8_t *uf_hash_give(uf_hasher *h, uf_hash *x, uint8_t *buf, uint32_t len, uint
         return buf;
     }
     append_given(h, x, buf, len, *cap);
-    if (h->n_spares == 0) {
-        *cap = 0;
-        return NULL;
-    }
-    buffer spare = h->spares[--h->n_spares];
-    h->spare_bytes -= spare.cap;
-    *cap = spare.cap;
-    return spare.p;
+    return uf_spares_take(&h->spares, cap);
 }
 
 void uf_hash_end(uf_hasher *h, uf_hash *x)
