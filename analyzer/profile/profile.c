@@ -626,23 +626,14 @@ const char *uf_step_describe(const uf_step *s, char *buf, size_t size)
 {
     /* Each finding about a step says it: no printf for a name and two
      * hex numbers. */
-    char svc[32], hex[8];
+    char svc[32], hex[20] = " ";
     g_strlcpy(buf, uf_uds_display_service(s->sid, svc, sizeof(svc)), size);
     if (s->sub != UF_STEP_ANY) {
-        char *p = hex;
-        *p++ = ' ';
-        *p++ = '0';
-        *p++ = 'x';
-        *uf_put_hex_byte(p, (uint8_t)s->sub) = '\0';
+        uf_format_hex(hex + 1, (uint32_t)s->sub, 2);
         g_strlcat(buf, hex, size);
     }
     if (s->id != UF_STEP_ANY) {
-        char *p = hex;
-        *p++ = ' ';
-        *p++ = '0';
-        *p++ = 'x';
-        p = uf_put_hex_byte(p, (uint8_t)(s->id >> 8));
-        *uf_put_hex_byte(p, (uint8_t)s->id) = '\0';
+        uf_format_hex(hex + 1, (uint32_t)s->id, 4);
         g_strlcat(buf, hex, size);
     }
     return buf;
