@@ -38,27 +38,14 @@ udsflash=build-bench/cli/udsflash
 work=${UF_BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
 [ -n "${UF_BENCH_DIR:-}" ] || trap 'rm -rf "$work"' EXIT
+bench_time_file=$work/time
+. bench/timing.sh
 
 # tshark's ISO-TP dissector needs the ids (the generator's, see bench/gen.c).
 tshark_can=(-o "iso15765.can.ids:0x7DF,0x7E0,0x7E8"
             -o "iso15765.can.extended_ids:0x18DA10F1,0x18DAF110,0x18DA11F2,0x18DAF211,0x18DB33F1,0x18DB33F2"
             -d iso15765.subdissector,uds)
 
-# "seconds peak_kB cpu_seconds" of one run of a command (CPU: user and
-# system time of all its threads). GNU time gives the peak memory and the
-# CPU time, but the elapsed time only to 10 ms, 2% of a check of half a
-# second: the shell's microsecond clock times the run.
-one_run() {
-    local start=$EPOCHREALTIME
-    # udsflash check exits 1 when it has findings: the run still counts.
-    /usr/bin/time -f "%M %U %S" -o "$work/time" "$@" >/dev/null 2>&1 || true
-    local end=$EPOCHREALTIME
-    tail -n1 "$work/time" | awk -v s="$start" -v e="$end" '{
-        printf "%.4f %s %.2f\n", e - s, $1, $2 + $3 }'
-}
-median_run() { # N, the runs on standard input
-    sort -n | sed -n "$(( ($1 + 1) / 2 ))p"
-}
 # The run with the median time of N: measure N command...
 measure() {
     local n=$1
