@@ -80,6 +80,19 @@ static int transport(uint8_t proto, const uint8_t *p, size_t avail, size_t total
     return 0;
 }
 
+/* An IPv4 address: its 4 bytes, then 12 zeros. Written as whole 8-byte
+ * words, because the connection lookup reads an address back as two
+ * 8-byte words (capture/tcp.c) on every packet: a load that spans a
+ * 4-byte store and the memset's before it cannot be served from the store
+ * buffer, and waits for both to reach the cache. */
+static void ipv4_address(uint8_t a[16], const uint8_t *p)
+{
+    uint8_t word[8] = {p[0], p[1], p[2], p[3], 0, 0, 0, 0};
+    static const uint8_t zeros[8];
+    memcpy(a, word, 8);
+    memcpy(a + 8, zeros, 8);
+}
+
 static int ipv4(const uint8_t *p, size_t len, uf_net_packet *out, const char **why)
 {
     if (len < 20) {
@@ -98,8 +111,8 @@ static int ipv4(const uint8_t *p, size_t len, uf_net_packet *out, const char **w
     if (frag & 0x3FFF)
         return 0; /* a fragment (MF set, or an offset): not reassembled */
     out->src.family = out->dst.family = 4;
-    memcpy(out->src.a, p + 12, 4);
-    memcpy(out->dst.a, p + 16, 4);
+    ipv4_address(out->src.a, p + 12);
+    ipv4_address(out->dst.a, p + 16);
     size_t avail = (total < len ? total : len) - hlen;
     return transport(p[9], p + hlen, avail, total - hlen, out, why);
 }
