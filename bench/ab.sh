@@ -16,14 +16,18 @@
 #   bash bench/ab.sh HEAD~1 HEAD capture.pcap
 set -euo pipefail
 export LC_ALL=C # a decimal point in $EPOCHREALTIME and awk's numbers
-cd "$(dirname "$0")/.."
 if [ $# -lt 3 ] || [ $# -gt 4 ]; then
     echo "usage: bash bench/ab.sh A B CAPTURE [RUNS]  (A, B: udsflash executables or git revisions)" >&2
     exit 2
 fi
-capture=$3
+[ -r "$3" ] || { echo "bench/ab.sh: cannot read $3" >&2; exit 2; }
+# Paths as the caller gave them, before the script moves to the tree's top.
+capture=$(realpath -- "$3")
+side_a=$1 side_b=$2
+[ -f "$side_a" ] && side_a=$(realpath -- "$side_a")
+[ -f "$side_b" ] && side_b=$(realpath -- "$side_b")
 runs=${4:-11}
-[ -r "$capture" ] || { echo "bench/ab.sh: cannot read $capture" >&2; exit 2; }
+cd "$(dirname "$0")/.."
 case $runs in
     '' | *[!0-9]* | 0) echo "bench/ab.sh: RUNS must be a number of 1 or more, not '$runs'" >&2; exit 2 ;;
 esac
@@ -46,7 +50,7 @@ bench_time_file=$work/time
 binary_of() { # A_OR_B SIDE
     local what=$1 side=$2
     if [ -f "$what" ] && [ -x "$what" ]; then
-        realpath "$what"
+        echo "$what"
         return
     fi
     local rev
@@ -59,8 +63,8 @@ binary_of() { # A_OR_B SIDE
     cmake --build "$work/$side/build" -j"$(nproc)" --target udsflash >/dev/null
     echo "$work/$side/build/cli/udsflash"
 }
-bin_a=$(binary_of "$1" a)
-bin_b=$(binary_of "$2" b)
+bin_a=$(binary_of "$side_a" a)
+bin_b=$(binary_of "$side_b" b)
 
 # The reports first: a change made for speed should not change them.
 "$bin_a" check --format json -o "$work/a.json" "$capture" >/dev/null 2>&1 || true
@@ -70,7 +74,9 @@ bin_b=$(binary_of "$2" b)
 if cmp -s "$work/a.json" "$work/b.json"; then
     reports="the same, byte for byte"
 else
-    reports="DIFFERENT (cmp $work/a.json $work/b.json)"
+    kept=$(mktemp -d "${TMPDIR:-/tmp}/ab-reports.XXXXXX") # outlives $work
+    cp "$work/a.json" "$work/b.json" "$kept/"
+    reports="DIFFERENT (cmp $kept/a.json $kept/b.json)"
 fi
 
 cat "$capture" >/dev/null # into the page cache, for both sides alike
@@ -96,7 +102,11 @@ awk -v a="$1" -v b="$2" -v ea="$ea" -v fa="$fa" -v ca="$ca" -v eb="$eb" -v fb="$
     f = "  %-3s %-24s elapsed %.4f s (fastest %.4f s)   CPU %.2f s\n"
     printf f, "A", a, ea, fa, ca
     printf f, "B", b, eb, fb, cb
-    printf "  B against A: elapsed %.3fx, CPU %.3fx\n", eb / ea, cb / ca
+    printf "  B against A: elapsed %.3fx, ", eb / ea
+    if (ca > 0)
+        printf "CPU %.3fx\n", cb / ca
+    else
+        printf "CPU too short to compare (GNU time counts 10 ms)\n"
 }'
 echo "  reports: $reports"
 [ "${reports#the same}" != "$reports" ]
