@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * The downloads' SHA-256 (analyzer/session/hasher.c), in its thread and
- * without: digests as GLib computes them, for hashes written in turns, of
+ * without, with the CPU's SHA extensions (where it has them) and with
+ * libgcrypt: digests as GLib computes them, for hashes written in turns, of
  * any length (empty, one byte, more than the whole queue, so that the
  * writer waits for the thread); a hash in the thread is ready only once
  * it has ended, and taking it waits for it; bytes given with their
@@ -11,6 +12,7 @@
  */
 #include "hasher.h"
 #include "helpers.h"
+#include "uf_sha256.h"
 
 #include <criterion/criterion.h>
 #include <glib.h>
@@ -21,13 +23,14 @@
 
 /* Pieces written, and with `give` pieces given with their buffer, as the
  * sessions give TransferData blocks (uf_hash_give), the two mixed. */
-static void digests_as_glib(bool threaded, bool give)
+static void digests_as_glib_using(bool threaded, bool give, bool cpu_sha)
 {
     /* 4 MiB of bytes, more than the 8 x 256 KiB the queue holds. */
     size_t sizes[HASHES] = {0, 1, 4095, 300 * 1024, 4u << 20};
     uint8_t *data[HASHES];
-    uf_hasher *h = uf_hasher_new(threaded);
+    uf_hasher *h = uf_hasher_new_using(threaded, cpu_sha);
     cr_assert_eq(uf_hasher_threaded(h), threaded);
+    cr_assert_eq(uf_hasher_uses_cpu_sha(h), cpu_sha && uf_sha256_available());
     uf_hash *x[HASHES];
     GRand *rand = g_rand_new_with_seed(7);
     for (int i = 0; i < HASHES; i++) {
@@ -70,13 +73,20 @@ static void digests_as_glib(bool threaded, bool give)
         char hex[65];
         uf_hash_take(h, x[i], hex);
         char *want = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data[i], sizes[i]);
-        cr_expect_str_eq(hex, want, "hash %d of %zu bytes (%s)", i, sizes[i],
-                         threaded ? "thread" : "inline");
+        cr_expect_str_eq(hex, want, "hash %d of %zu bytes (%s, %s)", i, sizes[i],
+                         threaded ? "thread" : "inline", cpu_sha ? "CPU" : "libgcrypt");
         g_free(want);
         g_free(data[i]);
     }
     g_rand_free(rand);
     uf_hasher_free(h);
+}
+
+/* With the CPU's SHA extensions where it has them, and with libgcrypt. */
+static void digests_as_glib(bool threaded, bool give)
+{
+    digests_as_glib_using(threaded, give, true);
+    digests_as_glib_using(threaded, give, false);
 }
 
 Test(hasher, digests_as_glib_in_its_thread)
@@ -134,6 +144,88 @@ Test(hasher, given_buffers_go_round)
     cr_expect_lt(fresh, BLOCKS / 4, "%u buffers for %u blocks", fresh, BLOCKS);
     g_hash_table_destroy(seen);
     g_checksum_free(want);
+    uf_hasher_free(h);
+}
+
+/* Writes a piece of random bytes to x, given in a buffer or copied, and to
+ * the checksum it is held to. */
+static void write_piece(uf_hasher *h, uf_hash *x, GChecksum *want, size_t len, GRand *rand,
+                        uint8_t **buf, uint32_t *cap)
+{
+    uint8_t piece[4000];
+    for (size_t k = 0; k < len; k++)
+        piece[k] = (uint8_t)g_rand_int(rand);
+    g_checksum_update(want, piece, (gssize)len);
+    if (len >= 1024 && g_rand_boolean(rand)) {
+        if (len > *cap) {
+            *cap = (uint32_t)len;
+            *buf = g_realloc(*buf, *cap);
+        }
+        memcpy(*buf, piece, len);
+        *buf = uf_hash_give(h, x, *buf, (uint32_t)len, cap);
+    } else {
+        uf_hash_write(h, x, piece, len);
+    }
+}
+
+/* The thread hashes two hashes at once where the CPU has SHA extensions:
+ * an operation goes beside an older one of another hash only if its own
+ * hash has none older still to do. Here, in turns, the first of three
+ * hashes writes a long piece, and each other one a piece too short to
+ * pair (under a block) and then a long one, which must wait for it; then
+ * short hashes begin and end back to back, as the downloads of a DoIP
+ * capture's flashes one after another. */
+Test(hasher, each_hash_in_order_when_two_are_hashed_at_once)
+{
+    enum { STREAMS = 3, PIECES = 40 };
+    uf_hasher *h = uf_hasher_new(true);
+    GRand *rand = g_rand_new_with_seed(64);
+    uf_hash *x[STREAMS];
+    GChecksum *want[STREAMS];
+    for (int i = 0; i < STREAMS; i++) {
+        x[i] = uf_hash_begin(h);
+        want[i] = g_checksum_new(G_CHECKSUM_SHA256);
+    }
+    uint8_t *buf = NULL;
+    uint32_t cap = 0;
+    for (int p = 0; p < PIECES; p++) {
+        for (int i = 0; i < STREAMS; i++) {
+            if (i > 0)
+                write_piece(h, x[i], want[i], (size_t)g_rand_int_range(rand, 1, 64), rand, &buf,
+                            &cap);
+            write_piece(h, x[i], want[i], (size_t)g_rand_int_range(rand, 64, 4000), rand, &buf,
+                        &cap);
+        }
+    }
+    g_free(buf);
+    /* Short hashes, one after another, each ended before the next begins. */
+    enum { SHORT_HASHES = 64 };
+    uf_hash *y[SHORT_HASHES];
+    char *want_y[SHORT_HASHES];
+    for (int k = 0; k < SHORT_HASHES; k++) {
+        size_t len = (size_t)g_rand_int_range(rand, 0, 3000);
+        uint8_t *data = g_malloc(len + 1);
+        for (size_t b = 0; b < len; b++)
+            data[b] = (uint8_t)g_rand_int(rand);
+        y[k] = uf_hash_begin(h);
+        uf_hash_write(h, y[k], data, len);
+        uf_hash_end(h, y[k]);
+        want_y[k] = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+        g_free(data);
+    }
+    for (int i = 0; i < STREAMS; i++) {
+        char hex[65];
+        uf_hash_take(h, x[i], hex);
+        cr_expect_str_eq(hex, g_checksum_get_string(want[i]), "interleaved hash %d", i);
+        g_checksum_free(want[i]);
+    }
+    for (int k = 0; k < SHORT_HASHES; k++) {
+        char hex[65];
+        uf_hash_take(h, y[k], hex);
+        cr_expect_str_eq(hex, want_y[k], "short hash %d", k);
+        g_free(want_y[k]);
+    }
+    g_rand_free(rand);
     uf_hasher_free(h);
 }
 

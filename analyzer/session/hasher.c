@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * See hasher.h. SHA-256 by libgcrypt, which uses the CPU's SHA extensions
- * (GChecksum made the hash a fifth of a whole check of a CAN capture).
+ * See hasher.h. SHA-256 with the CPU's SHA extensions where it has them
+ * (common/uf_sha256.h), which the thread runs on two hashes at once, and
+ * by libgcrypt elsewhere (GChecksum made the hash a fifth of a whole check
+ * of a CAN capture).
  *
  * The queue is a ring of CHUNKS chunks: the analyzer appends operations
  * (bytes of a hash, or its end) to the chunk it fills and hands the chunk
@@ -17,6 +19,7 @@
  * goes round, not through malloc and free.
  */
 #include "hasher.h"
+#include "uf_sha256.h"
 #include "uf_spares.h"
 
 #include <gcrypt.h>
@@ -33,7 +36,13 @@
 #define SPARES_MAX GIVEN_MAX
 #define SPARE_BYTES (2 * CHUNK_BYTES)
 
+/* Operations the thread looks ahead for one of another hash to pair with
+ * the oldest (hash_chunk). */
+#define LOOKAHEAD 32
+
 struct uf_hash {
+    bool cpu_sha; /* sha, by the CPU's SHA extensions; else md, libgcrypt's */
+    uf_sha256 sha;
     gcry_md_hd_t md;
     bool ended;
     gint ready; /* atomic: the thread has written hex */
@@ -56,8 +65,22 @@ typedef struct chunk {
     unsigned n_given;
 } chunk;
 
+/* An operation of a chunk as the thread reads it. */
+typedef struct work {
+    uf_hash *x;
+    const uint8_t *bytes;
+    uint32_t len;
+    bool end, done;
+} work;
+
+typedef struct work_list {
+    work *items;
+    size_t n, cap;
+} work_list;
+
 struct uf_hasher {
     bool threaded;
+    bool cpu_sha; /* hashes begun here use the CPU's SHA extensions */
     GThread *thread;
     GMutex lock;
     GCond changed;
@@ -86,18 +109,31 @@ static void init_library(void)
     }
 }
 
+static void hash_bytes(uf_hash *x, const uint8_t *p, size_t len)
+{
+    if (x->cpu_sha)
+        uf_sha256_update(&x->sha, p, len);
+    else
+        gcry_md_write(x->md, p, len);
+}
+
 /* The digest in lowercase hex, as GChecksum wrote it; frees the handle. */
 static void finish(uf_hash *x)
 {
     static const char digits[] = "0123456789abcdef";
-    const unsigned char *d = gcry_md_read(x->md, GCRY_MD_SHA256);
+    uint8_t digest[32];
+    if (x->cpu_sha) {
+        uf_sha256_final(&x->sha, digest);
+    } else {
+        memcpy(digest, gcry_md_read(x->md, GCRY_MD_SHA256), sizeof(digest));
+        gcry_md_close(x->md);
+        x->md = NULL;
+    }
     for (size_t i = 0; i < 32; i++) {
-        x->hex[2 * i] = digits[d[i] >> 4];
-        x->hex[2 * i + 1] = digits[d[i] & 0x0F];
+        x->hex[2 * i] = digits[digest[i] >> 4];
+        x->hex[2 * i + 1] = digits[digest[i] & 0x0F];
     }
     x->hex[64] = '\0';
-    gcry_md_close(x->md);
-    x->md = NULL;
     g_atomic_int_set(&x->ready, 1);
 }
 
@@ -106,22 +142,84 @@ static size_t op_size(uint32_t len)
     return (sizeof(op) + len + 7u) & ~(size_t)7u;
 }
 
-static void hash_chunk(const chunk *c)
+static void read_chunk(const chunk *c, work_list *l)
 {
+    l->n = 0;
     for (size_t at = 0; at < c->used;) {
         op o;
         memcpy(&o, c->bytes + at, sizeof(o));
-        if (o.len)
-            gcry_md_write(o.x->md, o.given ? o.given : c->bytes + at + sizeof(o), o.len);
-        if (o.end)
-            finish(o.x);
+        if (l->n == l->cap) {
+            l->cap = l->cap ? 2 * l->cap : 256;
+            l->items = g_renew(work, l->items, l->cap);
+        }
+        const uint8_t *bytes = o.given ? o.given : c->bytes + at + sizeof(o);
+        l->items[l->n++] = (work){o.x, bytes, o.len, o.end != 0, false};
         at += op_size(o.given ? 0 : o.len);
+    }
+}
+
+/* The operation to hash beside w[i]: the first one after it, LOOKAHEAD at
+ * most, of another hash that has no operation before it still to do, so
+ * that each hash's bytes still go in in order. Both must have a whole
+ * block, or there is nothing to hash side by side. */
+static work *partner(work *w, size_t i, size_t n)
+{
+    const uf_hash *waiting[LOOKAHEAD]; /* hashes with an operation to do */
+    unsigned n_waiting = 0;
+    if (w[i].len < 64)
+        return NULL;
+    size_t last = n - i - 1 < LOOKAHEAD ? n : i + 1 + LOOKAHEAD;
+    for (size_t j = i + 1; j < last; j++) {
+        if (w[j].done)
+            continue;
+        bool waits = w[j].x == w[i].x;
+        for (unsigned k = 0; k < n_waiting && !waits; k++)
+            waits = waiting[k] == w[j].x;
+        if (!waits && w[j].len >= 64)
+            return &w[j];
+        if (!waits)
+            waiting[n_waiting++] = w[j].x;
+    }
+    return NULL;
+}
+
+static void hash_work(work *w)
+{
+    hash_bytes(w->x, w->bytes, w->len);
+    w->done = true;
+    if (w->end)
+        finish(w->x);
+}
+
+/* A chunk's operations, each hash's in order. With the CPU's SHA
+ * extensions, two hashes at once where the chunk holds two: one hash's
+ * blocks are a chain of instructions, each waiting for the one before
+ * (common/uf_sha256.h), and the thread is a check's bound on DoIP. */
+static void hash_chunk(const chunk *c, work_list *l)
+{
+    read_chunk(c, l);
+    work *w = l->items;
+    for (size_t i = 0; i < l->n; i++) {
+        if (w[i].done)
+            continue;
+        work *b = w[i].x->cpu_sha ? partner(w, i, l->n) : NULL;
+        if (!b) {
+            hash_work(&w[i]);
+            continue;
+        }
+        uf_sha256_update2(&w[i].x->sha, w[i].bytes, w[i].len, &b->x->sha, b->bytes, b->len);
+        w[i].done = b->done = true;
+        if (w[i].end)
+            finish(w[i].x);
+        if (b->end)
+            finish(b->x);
     }
 }
 
 static gpointer hash_thread(gpointer data)
 {
     uf_hasher *h = data;
+    work_list ops = {0};
     g_mutex_lock(&h->lock);
     for (;;) {
         h->hasher_sleeps = true;
@@ -132,7 +230,7 @@ static gpointer hash_thread(gpointer data)
             break;
         chunk *c = &h->chunks[h->head];
         g_mutex_unlock(&h->lock);
-        hash_chunk(c);
+        hash_chunk(c, &ops);
         c->used = 0;
         g_mutex_lock(&h->lock);
         h->head = (h->head + 1) % CHUNKS;
@@ -141,6 +239,7 @@ static gpointer hash_thread(gpointer data)
             g_cond_broadcast(&h->changed);
     }
     g_mutex_unlock(&h->lock);
+    g_free(ops.items);
     return NULL;
 }
 
@@ -214,9 +313,15 @@ static void append_given(uf_hasher *h, uf_hash *x, uint8_t *buf, uint32_t len, u
 
 uf_hasher *uf_hasher_new(bool threaded)
 {
+    return uf_hasher_new_using(threaded, true);
+}
+
+uf_hasher *uf_hasher_new_using(bool threaded, bool cpu_sha)
+{
     init_library();
     uf_hasher *h = g_new0(uf_hasher, 1);
     h->threaded = threaded;
+    h->cpu_sha = cpu_sha && uf_sha256_available();
     if (threaded) {
         g_mutex_init(&h->lock);
         g_cond_init(&h->changed);
@@ -255,11 +360,18 @@ bool uf_hasher_threaded(const uf_hasher *h)
     return h->threaded;
 }
 
+bool uf_hasher_uses_cpu_sha(const uf_hasher *h)
+{
+    return h->cpu_sha;
+}
+
 uf_hash *uf_hash_begin(uf_hasher *h)
 {
-    (void)h;
     uf_hash *x = g_new0(uf_hash, 1);
-    if (gcry_md_open(&x->md, GCRY_MD_SHA256, 0) != 0)
+    x->cpu_sha = h->cpu_sha;
+    if (x->cpu_sha)
+        uf_sha256_init(&x->sha);
+    else if (gcry_md_open(&x->md, GCRY_MD_SHA256, 0) != 0)
         g_error("libgcrypt: no SHA-256"); /* a broken installation */
     return x;
 }
@@ -267,7 +379,7 @@ uf_hash *uf_hash_begin(uf_hasher *h)
 void uf_hash_write(uf_hasher *h, uf_hash *x, const void *data, size_t len)
 {
     if (!h->threaded) {
-        gcry_md_write(x->md, data, len);
+        hash_bytes(x, data, len);
         return;
     }
     const uint8_t *p = data;

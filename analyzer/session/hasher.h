@@ -23,6 +23,10 @@ typedef struct uf_hasher uf_hasher;
 typedef struct uf_hash uf_hash;
 
 uf_hasher *uf_hasher_new(bool threaded);
+/* With cpu_sha false, libgcrypt hashes even where the CPU has SHA
+ * extensions (uf_hasher_new: true), so that tests compare the two. */
+uf_hasher *uf_hasher_new_using(bool threaded, bool cpu_sha);
+bool uf_hasher_uses_cpu_sha(const uf_hasher *h);
 /* Waits for the thread to finish what it was given. Hashes not taken yet
  * must be taken first (uf_hash_take). */
 void uf_hasher_free(uf_hasher *h);
