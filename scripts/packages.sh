@@ -12,7 +12,7 @@ UF_PACKAGES=(
     libcriterion-dev                   # unit tests
     libxml2-dev                        # tests read the JUnit reports back
     zlib1g-dev                         # CRC-32 of udsecu's flash file
-    libgcrypt20-dev                    # SHA-256 of the images (CPU SHA extensions)
+    libgcrypt20-dev                    # SHA-256 of the images where the CPU has no SHA extensions
     qemu-system-x86 busybox-static cpio  # the SocketCAN test VM (tests/vm)
     can-utils iproute2                 # in the VM: vcan0, the kernel's ISO-TP tools
     clang libclang-rt-14-dev           # libFuzzer builds
