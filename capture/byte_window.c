@@ -31,28 +31,59 @@ void byte_window_close(byte_window *w)
 {
     if (w->fd >= 0)
         close(w->fd);
-    g_free(w->buf);
+    if (w->retire && w->buf)
+        w->retire(w->retire_ctx, w->buf);
+    else
+        g_free(w->buf);
     *w = (byte_window){.fd = -1};
+}
+
+void byte_window_lend(byte_window *w, void (*retire)(void *ctx, uint8_t *buf), void *ctx)
+{
+    w->retire = retire;
+    w->retire_ctx = ctx;
+}
+
+static size_t grown(size_t cap, size_t need)
+{
+    while (cap < need)
+        cap *= 2;
+    return cap;
+}
+
+/* Lending: the bytes not yet taken go on in a new buffer of cap bytes, and
+ * the old one, which taken bytes may still be read from, is retired. */
+static void move_to_new_buffer(byte_window *w, size_t cap)
+{
+    uint8_t *buf = g_malloc(cap);
+    memcpy(buf, w->buf + w->start, w->end - w->start);
+    w->retire(w->retire_ctx, w->buf);
+    w->buf = buf;
+    w->cap = cap;
+    w->buf_offset += w->start;
+    w->end -= w->start;
+    w->start = 0;
 }
 
 int byte_window_refill(byte_window *w, size_t need)
 {
     if (w->end - w->start >= need)
         return 1;
-    if (w->start > 0) {
+    if (w->retire) {
+        /* The taken bytes stay: read on after them, or in a new buffer. */
+        if (w->start > 0 && w->cap - w->start < need)
+            move_to_new_buffer(w, grown(w->cap, need));
+    } else if (w->start > 0) {
         memmove(w->buf, w->buf + w->start, w->end - w->start);
         w->buf_offset += w->start;
         w->end -= w->start;
         w->start = 0;
     }
-    if (need > w->cap) {
-        size_t cap = w->cap;
-        while (cap < need)
-            cap *= 2;
-        w->buf = g_realloc(w->buf, cap);
-        w->cap = cap;
+    if (w->start + need > w->cap) { /* here start is 0: nothing was taken */
+        w->cap = grown(w->cap, need);
+        w->buf = g_realloc(w->buf, w->cap);
     }
-    while (w->end < need) {
+    while (w->end - w->start < need) {
         size_t want = w->cap - w->end;
         if (want > READ_CHUNK)
             want = READ_CHUNK;

@@ -19,11 +19,31 @@ typedef struct byte_window {
     size_t cap;
     size_t start, end;   /* the bytes not yet taken: buf[start, end) */
     uint64_t buf_offset; /* the file offset of buf[0] */
+    /* Lending (byte_window_lend): the bytes taken are never moved or
+     * overwritten; a buffer they are in is given to retire, not reused. */
+    void (*retire)(void *ctx, uint8_t *buf);
+    void *retire_ctx;
 } byte_window;
 
 /* 0, or -1 with errno. */
 int byte_window_open(byte_window *w, const char *path);
+/* With lending, the buffer goes to retire. */
 void byte_window_close(byte_window *w);
+
+/* From now on, the bytes taken stay where they are for as long as the
+ * caller wants (retire NULL: until the next refill, as by default). When
+ * the window needs a buffer's room again, it goes on in a new buffer and
+ * hands the old one to retire, which frees it with g_free once nothing
+ * points into it any more: the read-ahead queue keeps records' packets
+ * in place this way, not copied (read_ahead.c). */
+void byte_window_lend(byte_window *w, void (*retire)(void *ctx, uint8_t *buf), void *ctx);
+
+/* Whether len bytes at p are in the window's buffer. */
+static inline bool byte_window_holds(const byte_window *w, const uint8_t *p, size_t len)
+{
+    uintptr_t at = (uintptr_t)p, buf = (uintptr_t)w->buf;
+    return at >= buf && at - buf <= w->end && len <= w->end - (at - buf);
+}
 
 /* Makes at least `need` bytes available from buf[start], growing the
  * buffer if a record is larger than it (the caller bounds `need`).

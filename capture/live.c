@@ -106,7 +106,7 @@ static void live_close(uf_reader *r)
     }
 }
 
-static const reader_ops live_ops = {live_next, live_close};
+static const reader_ops live_ops = {.next = live_next, .close = live_close};
 
 int live_open(uf_reader *r, const char *iface, uf_error *err)
 {

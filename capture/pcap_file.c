@@ -140,7 +140,12 @@ static void pcap_close_backend(uf_reader *r)
     r->backend = NULL;
 }
 
-static const reader_ops pcap_ops = {pcap_file_next, pcap_close_backend};
+static byte_window *pcap_window(uf_reader *r)
+{
+    return &((pcap_backend *)r->backend)->w;
+}
+
+static const reader_ops pcap_ops = {.next = pcap_file_next, .close = pcap_close_backend, .window = pcap_window};
 
 int pcap_file_open(uf_reader *r, uf_error *err)
 {

@@ -80,7 +80,7 @@ static void libpcap_close_backend(uf_reader *r)
     }
 }
 
-static const reader_ops libpcap_ops = {libpcap_next, libpcap_close_backend};
+static const reader_ops libpcap_ops = {.next = libpcap_next, .close = libpcap_close_backend};
 
 int pcap_libpcap_open(uf_reader *r, uf_error *err)
 {

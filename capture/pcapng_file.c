@@ -310,7 +310,12 @@ static int pcapng_next(uf_reader *r, uf_record *rec, uf_error *err)
     }
 }
 
-static const reader_ops pcapng_ops = {pcapng_next, pcapng_close_backend};
+static byte_window *pcapng_window(uf_reader *r)
+{
+    return &((pcapng_backend *)r->backend)->w;
+}
+
+static const reader_ops pcapng_ops = {.next = pcapng_next, .close = pcapng_close_backend, .window = pcapng_window};
 
 int pcapng_file_open(uf_reader *r, uf_error *err)
 {

@@ -7,8 +7,12 @@
  *
  * The queue holds BATCHES batches of up to BATCH_RECORDS records: memory is
  * bounded whatever the capture. A record's packet bytes (DoIP's IP packets)
- * are only valid until the reader's next record, so they are copied into
- * the batch; CAN frames are held in the record itself. The thread hands
+ * stay where the reader read them: the reader lends the buffers of its
+ * window (reader_lend), and a buffer it is done with stays with the batch
+ * being filled until the analyzer gives that batch back, when every record
+ * in the buffer has been read. Readers without a window (libpcap's,
+ * wiretap's) keep a packet's bytes only until their next record, so those
+ * are copied into the batch; CAN frames are held in the record itself. The thread hands
  * over a batch at a time, so the lock is taken once per thousand records,
  * and each side wakes the other only when it sleeps: the reader once the
  * queue is half empty again, the analyzer once a batch is there.
@@ -24,8 +28,10 @@
 typedef struct batch {
     uf_record records[BATCH_RECORDS];
     size_t count;
-    uint8_t *bytes; /* the packets' bytes, records point into it */
+    uint8_t *bytes; /* copied packets' bytes, records point into it */
     size_t bytes_used, bytes_size;
+    size_t lent_bytes; /* of packets left in the reader's buffers */
+    GPtrArray *retired; /* the reader's buffers to free once this is read */
 } batch;
 
 struct uf_read_ahead {
@@ -46,7 +52,24 @@ struct uf_read_ahead {
      * thread never writes into it meanwhile. */
     batch *current;
     size_t next;
+    batch *filling; /* the thread's own: where a retired buffer goes */
 };
+
+static void free_retired(batch *b)
+{
+    for (guint i = 0; i < b->retired->len; i++)
+        g_free(g_ptr_array_index(b->retired, i));
+    g_ptr_array_set_size(b->retired, 0);
+}
+
+/* The reader is done with a buffer (it is in the read thread's call to
+ * uf_reader_next, or closing): the records in it are in the batch being
+ * filled or in those before it, which the analyzer reads first. */
+static void retire_buffer(void *ctx, uint8_t *buf)
+{
+    uf_read_ahead *ra = ctx;
+    g_ptr_array_add(ra->filling->retired, buf);
+}
 
 /* Room for len more bytes in b; false when the batch must go first. */
 static bool batch_make_room(batch *b, size_t len)
@@ -60,6 +83,14 @@ static bool batch_make_room(batch *b, size_t len)
     b->bytes = g_realloc(b->bytes, len);
     b->bytes_size = len;
     return true;
+}
+
+/* Room for a lent packet of len bytes: a batch is handed over at
+ * BATCH_BYTES of packets, lent or copied, so that the analyzer reads the
+ * bytes while they are still in the cache. */
+static bool batch_lend_room(const batch *b, size_t len)
+{
+    return b->count == 0 || b->bytes_used + b->lent_bytes + len <= BATCH_BYTES;
 }
 
 /* Moves the packet's bytes into the batch, for the record at its end. */
@@ -87,6 +118,9 @@ static batch *wait_for_empty(uf_read_ahead *ra)
     if (b) {
         b->count = 0;
         b->bytes_used = 0;
+        b->lent_bytes = 0;
+        free_retired(b); /* read by now */
+        ra->filling = b;
     }
     return b;
 }
@@ -125,18 +159,23 @@ static gpointer read_thread(gpointer data)
             break;
         }
         if (rec->kind == UF_REC_PACKET && rec->packet.len > 0) {
-            if (!batch_make_room(b, rec->packet.len)) {
+            bool lent = reader_lent(ra->reader, rec);
+            if (lent ? !batch_lend_room(b, rec->packet.len) : !batch_make_room(b, rec->packet.len)) {
                 /* The bytes stay valid until the reader's next record:
                  * the record opens the next batch. */
                 uf_record moved = *rec;
                 hand_over(ra, false, 0, NULL);
                 if (!(b = wait_for_empty(ra)))
                     break;
-                batch_make_room(b, moved.packet.len); /* an empty batch always has room */
+                if (!lent)
+                    batch_make_room(b, moved.packet.len); /* an empty batch always has room */
                 b->records[0] = moved;
                 rec = &b->records[0];
             }
-            batch_keep_bytes(b, rec);
+            if (lent)
+                b->lent_bytes += rec->packet.len;
+            else
+                batch_keep_bytes(b, rec);
         }
         b->count++;
     }
@@ -152,7 +191,9 @@ uf_read_ahead *uf_read_ahead_start(uf_reader *r)
     for (unsigned i = 0; i < BATCHES; i++) {
         ra->batches[i].bytes = g_malloc(BATCH_BYTES);
         ra->batches[i].bytes_size = BATCH_BYTES;
+        ra->batches[i].retired = g_ptr_array_new();
     }
+    reader_lend(r, retire_buffer, ra);
     ra->thread = g_thread_new("udsflash-read", read_thread, ra);
     return ra;
 }
@@ -203,8 +244,14 @@ void uf_read_ahead_stop(uf_read_ahead *ra)
     g_cond_broadcast(&ra->changed);
     g_mutex_unlock(&ra->lock);
     g_thread_join(ra->thread);
-    for (unsigned i = 0; i < BATCHES; i++)
+    /* The records are all read or dropped: the reader's buffers are its
+     * own again, and those it gave up go. */
+    reader_lend(ra->reader, NULL, NULL);
+    for (unsigned i = 0; i < BATCHES; i++) {
         g_free(ra->batches[i].bytes);
+        free_retired(&ra->batches[i]);
+        g_ptr_array_free(ra->batches[i].retired, TRUE);
+    }
     g_mutex_clear(&ra->lock);
     g_cond_clear(&ra->changed);
     g_free(ra);

@@ -236,13 +236,32 @@ static void clear_record(uf_record *rec)
     rec->time = UF_TIME_NONE;
 }
 
+/* Gives the backend now reading the retire function of reader_lend, if it
+ * has a window to lend. */
+static void lend_window(uf_reader *r)
+{
+    byte_window *w = r->ops && r->ops->window ? r->ops->window(r) : NULL;
+    r->lending = w && r->retire ? w : NULL;
+    if (w)
+        byte_window_lend(w, r->retire, r->retire_ctx);
+}
+
+void reader_lend(uf_reader *r, void (*retire)(void *ctx, uint8_t *buf), void *ctx)
+{
+    r->retire = retire;
+    r->retire_ctx = ctx;
+    lend_window(r);
+}
+
 int reader_hand_over(uf_reader *r, int (*open)(uf_reader *, uf_error *), const char *to,
                      uf_record *rec, uf_error *err)
 {
     uint64_t given = r->count;
-    r->ops->close(r);
+    r->ops->close(r); /* a lent buffer goes to retire: records may still be in it */
+    r->lending = NULL;
     if (open(r, err) < 0)
         return -1;
+    lend_window(r);
     for (uint64_t k = 0; k < given; k++) {
         clear_record(rec);
         int rc = r->ops->next(r, rec, err);

@@ -7,6 +7,7 @@
 #ifndef UF_READER_INTERNAL_H
 #define UF_READER_INTERNAL_H
 
+#include "byte_window.h"
 #include "uf_capture.h"
 
 #include <glib.h>
@@ -16,6 +17,10 @@ typedef struct reader_ops {
     /* 1 record, 0 end, -1 damaged (err set). number is filled by the front. */
     int (*next)(uf_reader *r, uf_record *rec, uf_error *err);
     void (*close)(uf_reader *r);
+    /* The window the records' packets point into, which can lend its
+     * buffers (byte_window_lend); NULL, or no such function, where the
+     * packets' bytes last only until the next record. */
+    byte_window *(*window)(uf_reader *r);
 } reader_ops;
 
 struct uf_reader {
@@ -30,7 +35,24 @@ struct uf_reader {
     GHashTable *bus_index; /* name -> GUINT_TO_POINTER(index + 1) */
     void *backend;
     volatile sig_atomic_t stop;
+    /* reader_lend: the retire function given to each backend's window,
+     * and the window of the backend now reading (NULL if it lends none). */
+    void (*retire)(void *ctx, uint8_t *buf);
+    void *retire_ctx;
+    byte_window *lending;
 };
+
+/* Asks every backend from now on, this one and those it hands over to, to
+ * lend the buffers its records' packets are in (byte_window_lend), and
+ * retire NULL to stop. Whether a record's packet is lent: reader_lent. */
+void reader_lend(uf_reader *r, void (*retire)(void *ctx, uint8_t *buf), void *ctx);
+
+/* The record's packet bytes are in a lent buffer: they stay where they are
+ * after the next record. */
+static inline bool reader_lent(const uf_reader *r, const uf_record *rec)
+{
+    return r->lending && byte_window_holds(r->lending, rec->packet.data, rec->packet.len);
+}
 
 /* Returns the bus index for a name, adding it on first use. */
 uint32_t reader_bus(uf_reader *r, const char *name);

@@ -165,7 +165,7 @@ static void text_close(uf_reader *r)
     }
 }
 
-static const reader_ops text_ops = {text_next, text_close};
+static const reader_ops text_ops = {.next = text_next, .close = text_close};
 
 static int text_open(uf_reader *r, text_kind kind, uf_error *err)
 {

@@ -212,7 +212,7 @@ static void wiretap_close(uf_reader *r)
     g_free(b);
 }
 
-static const reader_ops wiretap_ops = {wiretap_next, wiretap_close};
+static const reader_ops wiretap_ops = {.next = wiretap_next, .close = wiretap_close};
 
 /* Opens with one named wiretap reader ("Wireshark/... - pcapng", ...). */
 static int wiretap_open_as(uf_reader *r, const char *reader, uf_error *err)

@@ -512,15 +512,20 @@ static th_reading read_directly(const char *path)
     return rd;
 }
 
-static th_reading read_ahead(const char *path)
+/* With `slow`, the analyzer pauses now and then, so that the thread fills
+ * every batch and reads on into new buffers meanwhile. */
+static th_reading read_ahead_paced(const char *path, bool slow)
 {
     th_reading out = th_reading_new();
     uf_reader *r = uf_reader_open(path, &out.err);
     cr_assert_not_null(r, "%s", out.err.msg);
     uf_read_ahead *ra = uf_read_ahead_start(r);
     const uf_record *rec;
-    while ((out.rc = uf_read_ahead_next(ra, &rec, &out.err)) == 1)
+    while ((out.rc = uf_read_ahead_next(ra, &rec, &out.err)) == 1) {
         th_reading_keep(&out, NULL, rec); /* the reader is the thread's */
+        if (slow && rec->number % 500 == 0)
+            g_usleep(2000);
+    }
     uf_error after;
     cr_assert_eq(uf_read_ahead_next(ra, &rec, &after), 0, "%s: after the end, the end", path);
     uf_read_ahead_stop(ra);
@@ -529,15 +534,20 @@ static th_reading read_ahead(const char *path)
     return out;
 }
 
-static void expect_same_reading(const char *path)
+static void expect_same_reading_paced(const char *path, bool slow)
 {
-    th_reading want = read_directly(path), got = read_ahead(path);
+    th_reading want = read_directly(path), got = read_ahead_paced(path, slow);
     char *difference = th_reading_difference(path, &want, &got);
     cr_assert_null(difference, "read ahead against read directly: %s", difference);
     if (want.rc < 0)
         cr_assert_str_eq(got.err.msg, want.err.msg);
     th_reading_free(&want);
     th_reading_free(&got);
+}
+
+static void expect_same_reading(const char *path)
+{
+    expect_same_reading_paced(path, false);
 }
 
 /* The DoIP sample's records `times` times over: enough packet bytes to
@@ -580,6 +590,38 @@ Test(readers, read_ahead_gives_what_the_reader_gives)
     cr_assert_eq(rd.rc, -1, "the cut is damage");
     th_reading_free(&rd);
     g_free(cut);
+    g_free(big);
+}
+
+/* The pcap and pcapng readers lend the buffers they read the file into:
+ * a packet's bytes stay where they were read until the analyzer has read
+ * the batch its record is in, while the reader goes on into new buffers
+ * (a mebibyte each). Over several of them, with an analyzer that pauses
+ * so that the queue stays full, and up to a record that the reader hands
+ * over to libpcap, which closes the buffer the records before it are in,
+ * every packet reads back as the reader gave it. */
+Test(readers, read_ahead_keeps_lent_packets_until_read)
+{
+    char *big = repeated_pcap("lent.pcap", 100); /* about 4 MB */
+    expect_same_reading_paced(big, true);
+    expect_same_reading_paced(big, false);
+    /* A last record longer than the file's snaplen: libpcap's to read. */
+    char *data;
+    gsize n;
+    cr_assert(g_file_get_contents(big, &data, &n, NULL));
+    GByteArray *out = g_byte_array_new();
+    g_byte_array_append(out, (const guint8 *)data, (guint)n);
+    const uint32_t header[4] = {1795000000, 0, 262145, 262145};
+    g_byte_array_append(out, (const guint8 *)header, sizeof(header));
+    char *handed = path_of("lent-handed.pcap");
+    cr_assert(g_file_set_contents(handed, (const char *)out->data, out->len, NULL));
+    expect_same_reading_paced(handed, true);
+    th_reading rd = read_directly(handed);
+    cr_assert_gt(rd.recs->len, 13000, "the records before the long one: %u", rd.recs->len);
+    th_reading_free(&rd);
+    g_byte_array_free(out, TRUE);
+    g_free(data);
+    g_free(handed);
     g_free(big);
 }
 
