@@ -140,9 +140,11 @@ static void pcap_close_backend(uf_reader *r)
     r->backend = NULL;
 }
 
+/* NULL once closed (a hand-over whose next reader did not open). */
 static byte_window *pcap_window(uf_reader *r)
 {
-    return &((pcap_backend *)r->backend)->w;
+    pcap_backend *b = r->backend;
+    return b ? &b->w : NULL;
 }
 
 static const reader_ops pcap_ops = {.next = pcap_file_next, .close = pcap_close_backend, .window = pcap_window};

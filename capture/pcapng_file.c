@@ -310,9 +310,11 @@ static int pcapng_next(uf_reader *r, uf_record *rec, uf_error *err)
     }
 }
 
+/* NULL once closed (a hand-over whose next reader did not open). */
 static byte_window *pcapng_window(uf_reader *r)
 {
-    return &((pcapng_backend *)r->backend)->w;
+    pcapng_backend *b = r->backend;
+    return b ? &b->w : NULL;
 }
 
 static const reader_ops pcapng_ops = {.next = pcapng_next, .close = pcapng_close_backend, .window = pcapng_window};

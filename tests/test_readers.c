@@ -625,6 +625,43 @@ Test(readers, read_ahead_keeps_lent_packets_until_read)
     g_free(big);
 }
 
+/* The same hand-over, with the file gone by then: libpcap cannot open it,
+ * the reading ends with that damage, and the read-ahead and the reader
+ * close cleanly with no backend left. The queue holds 2 MiB and the
+ * window 1 MiB, so the thread cannot reach the long record, 4 MB in,
+ * before the file is removed. */
+Test(readers, read_ahead_ends_cleanly_when_the_hand_over_fails)
+{
+    char *big = repeated_pcap("gone.pcap", 100);
+    char *data;
+    gsize n;
+    cr_assert(g_file_get_contents(big, &data, &n, NULL));
+    GByteArray *out = g_byte_array_new();
+    g_byte_array_append(out, (const guint8 *)data, (guint)n);
+    const uint32_t header[4] = {1795000000, 0, 262145, 262145};
+    g_byte_array_append(out, (const guint8 *)header, sizeof(header));
+    cr_assert(g_file_set_contents(big, (const char *)out->data, out->len, NULL));
+    uf_error err;
+    uf_reader *r = uf_reader_open(big, &err);
+    cr_assert_not_null(r, "%s", err.msg);
+    uf_read_ahead *ra = uf_read_ahead_start(r);
+    const uf_record *rec;
+    cr_assert_eq(uf_read_ahead_next(ra, &rec, &err), 1, "%s", err.msg);
+    cr_assert_eq(unlink(big), 0);
+    int rc;
+    uint64_t records = 1;
+    while ((rc = uf_read_ahead_next(ra, &rec, &err)) == 1)
+        records++;
+    cr_expect_eq(rc, -1, "the hand-over fails");
+    cr_expect_eq(records, 13100, "every record before the long one");
+    cr_expect(strstr(err.msg, "gone.pcap"), "%s", err.msg);
+    uf_read_ahead_stop(ra);
+    uf_reader_close(r);
+    g_byte_array_free(out, TRUE);
+    g_free(data);
+    g_free(big);
+}
+
 /* A caller that stops early gets its thread back at once. */
 Test(readers, read_ahead_stops_early)
 {
