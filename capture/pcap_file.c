@@ -147,7 +147,8 @@ static byte_window *pcap_window(uf_reader *r)
     return b ? &b->w : NULL;
 }
 
-static const reader_ops pcap_ops = {.next = pcap_file_next, .close = pcap_close_backend, .window = pcap_window};
+static const reader_ops pcap_ops = {
+    .next = pcap_file_next, .close = pcap_close_backend, .window = pcap_window};
 
 int pcap_file_open(uf_reader *r, uf_error *err)
 {

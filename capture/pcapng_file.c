@@ -317,7 +317,8 @@ static byte_window *pcapng_window(uf_reader *r)
     return b ? &b->w : NULL;
 }
 
-static const reader_ops pcapng_ops = {.next = pcapng_next, .close = pcapng_close_backend, .window = pcapng_window};
+static const reader_ops pcapng_ops = {
+    .next = pcapng_next, .close = pcapng_close_backend, .window = pcapng_window};
 
 int pcapng_file_open(uf_reader *r, uf_error *err)
 {

@@ -160,7 +160,9 @@ static gpointer read_thread(gpointer data)
         }
         if (rec->kind == UF_REC_PACKET && rec->packet.len > 0) {
             bool lent = reader_lent(ra->reader, rec);
-            if (lent ? !batch_lend_room(b, rec->packet.len) : !batch_make_room(b, rec->packet.len)) {
+            bool room = lent ? batch_lend_room(b, rec->packet.len)
+                             : batch_make_room(b, rec->packet.len);
+            if (!room) {
                 /* The bytes stay valid until the reader's next record:
                  * the record opens the next batch. */
                 uf_record moved = *rec;
