@@ -170,70 +170,57 @@ void uf_sha256_init(uf_sha256 *c)
     c->total = 0;
 }
 
-/* Completes the partial block from the data, compressing it when full;
- * returns the bytes taken. */
-static size_t fill_partial(uf_sha256 *c, const uint8_t *p, size_t len)
+/* The start of an update: counts the bytes and completes the partial
+ * block with them (compressing it once full); returns how many are left,
+ * from *p on. */
+static size_t fill_partial(uf_sha256 *c, const uint8_t **p, size_t len)
 {
+    c->total += len;
     if (c->n_partial == 0)
-        return 0;
+        return len;
     size_t take = 64 - c->n_partial;
     if (take > len)
         take = len;
-    memcpy(c->partial + c->n_partial, p, take);
+    memcpy(c->partial + c->n_partial, *p, take);
     c->n_partial += (uint32_t)take;
     if (c->n_partial == 64) {
         compress(c->state, c->partial, 1);
         c->n_partial = 0;
     }
-    return take;
+    *p += take;
+    return len - take;
 }
 
-/* Keeps the bytes after the last whole block. */
-static void keep_tail(uf_sha256 *c, const uint8_t *p, size_t len)
+/* The rest of an update: its whole blocks, then the bytes after them kept.
+ * Nothing left (len 0): a partial block still incomplete stays as it is. */
+static void compress_rest(uf_sha256 *c, const uint8_t *p, size_t len)
 {
-    memcpy(c->partial, p, len);
-    c->n_partial = (uint32_t)len;
+    if (len == 0)
+        return;
+    compress(c->state, p, len / 64);
+    memcpy(c->partial, p + len / 64 * 64, len % 64);
+    c->n_partial = (uint32_t)(len % 64);
 }
 
 void uf_sha256_update(uf_sha256 *c, const void *data, size_t len)
 {
     const uint8_t *p = data;
-    c->total += len;
-    size_t took = fill_partial(c, p, len);
-    p += took;
-    len -= took;
-    if (len == 0)
-        return; /* the partial block may still want bytes */
-    compress(c->state, p, len / 64);
-    keep_tail(c, p + len / 64 * 64, len % 64);
+    len = fill_partial(c, &p, len);
+    compress_rest(c, p, len);
 }
 
 void uf_sha256_update2(uf_sha256 *a, const void *data_a, size_t len_a, uf_sha256 *b,
                        const void *data_b, size_t len_b)
 {
     const uint8_t *pa = data_a, *pb = data_b;
-    size_t took = fill_partial(a, pa, len_a);
-    a->total += len_a;
-    pa += took;
-    len_a -= took;
-    took = fill_partial(b, pb, len_b);
-    b->total += len_b;
-    pb += took;
-    len_b -= took;
+    len_a = fill_partial(a, &pa, len_a);
+    len_b = fill_partial(b, &pb, len_b);
     /* Whole blocks side by side; a partial block still incomplete took
      * all of its message's bytes, and left none to pair. */
     size_t both = (len_a < len_b ? len_a : len_b) / 64;
     compress2(a->state, pa, b->state, pb, both);
-    pa += both * 64, len_a -= both * 64;
-    pb += both * 64, len_b -= both * 64;
-    if (len_a) {
-        compress(a->state, pa, len_a / 64);
-        keep_tail(a, pa + len_a / 64 * 64, len_a % 64);
-    }
-    if (len_b) {
-        compress(b->state, pb, len_b / 64);
-        keep_tail(b, pb + len_b / 64 * 64, len_b % 64);
-    }
+    compress_rest(a, pa + both * 64, len_a - both * 64);
+    compress_rest(b, pb + both * 64, len_b - both * 64);
 }
 
 void uf_sha256_final(uf_sha256 *c, uint8_t digest[32])

@@ -593,6 +593,23 @@ Test(readers, read_ahead_gives_what_the_reader_gives)
     g_free(big);
 }
 
+/* A copy of the capture at `from` at `to` (which may be the same file),
+ * with the header of a record longer than the file's snaplen after it:
+ * the reader hands such a record to libpcap. */
+static void append_long_record(const char *from, const char *to)
+{
+    char *data;
+    gsize n;
+    cr_assert(g_file_get_contents(from, &data, &n, NULL));
+    GByteArray *out = g_byte_array_new();
+    g_byte_array_append(out, (const guint8 *)data, (guint)n);
+    const uint32_t header[4] = {1795000000, 0, 262145, 262145};
+    g_byte_array_append(out, (const guint8 *)header, sizeof(header));
+    cr_assert(g_file_set_contents(to, (const char *)out->data, out->len, NULL));
+    g_byte_array_free(out, TRUE);
+    g_free(data);
+}
+
 /* The pcap and pcapng readers lend the buffers they read the file into:
  * a packet's bytes stay where they were read until the analyzer has read
  * the batch its record is in, while the reader goes on into new buffers
@@ -606,21 +623,12 @@ Test(readers, read_ahead_keeps_lent_packets_until_read)
     expect_same_reading_paced(big, true);
     expect_same_reading_paced(big, false);
     /* A last record longer than the file's snaplen: libpcap's to read. */
-    char *data;
-    gsize n;
-    cr_assert(g_file_get_contents(big, &data, &n, NULL));
-    GByteArray *out = g_byte_array_new();
-    g_byte_array_append(out, (const guint8 *)data, (guint)n);
-    const uint32_t header[4] = {1795000000, 0, 262145, 262145};
-    g_byte_array_append(out, (const guint8 *)header, sizeof(header));
     char *handed = path_of("lent-handed.pcap");
-    cr_assert(g_file_set_contents(handed, (const char *)out->data, out->len, NULL));
+    append_long_record(big, handed);
     expect_same_reading_paced(handed, true);
     th_reading rd = read_directly(handed);
     cr_assert_gt(rd.recs->len, 13000, "the records before the long one: %u", rd.recs->len);
     th_reading_free(&rd);
-    g_byte_array_free(out, TRUE);
-    g_free(data);
     g_free(handed);
     g_free(big);
 }
@@ -633,14 +641,7 @@ Test(readers, read_ahead_keeps_lent_packets_until_read)
 Test(readers, read_ahead_ends_cleanly_when_the_hand_over_fails)
 {
     char *big = repeated_pcap("gone.pcap", 100);
-    char *data;
-    gsize n;
-    cr_assert(g_file_get_contents(big, &data, &n, NULL));
-    GByteArray *out = g_byte_array_new();
-    g_byte_array_append(out, (const guint8 *)data, (guint)n);
-    const uint32_t header[4] = {1795000000, 0, 262145, 262145};
-    g_byte_array_append(out, (const guint8 *)header, sizeof(header));
-    cr_assert(g_file_set_contents(big, (const char *)out->data, out->len, NULL));
+    append_long_record(big, big);
     uf_error err;
     uf_reader *r = uf_reader_open(big, &err);
     cr_assert_not_null(r, "%s", err.msg);
@@ -657,8 +658,6 @@ Test(readers, read_ahead_ends_cleanly_when_the_hand_over_fails)
     cr_expect(strstr(err.msg, "gone.pcap"), "%s", err.msg);
     uf_read_ahead_stop(ra);
     uf_reader_close(r);
-    g_byte_array_free(out, TRUE);
-    g_free(data);
     g_free(big);
 }
 

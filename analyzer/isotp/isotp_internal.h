@@ -182,17 +182,22 @@ static inline size_t id_cache_index(uint64_t key)
     return uf_hash_slot(key, 6);
 }
 
+/* The id's info if the cache holds it, else NULL. */
+static inline id_info *id_cache_get(const uf_isotp *t, uint32_t bus, uint32_t id)
+{
+    uint64_t key = id_key(bus, id);
+    const id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
+    return slot->key == key ? slot->ii : NULL;
+}
+
 /* The id's info, classified on first sight (config, convention, or
  * unknown); NULL only if the table is full of pinned ids. Every frame
  * asks, nearly always for an id in the cache: that answer is inline, the
  * rest in flows.c. */
 static inline id_info *ids_get(uf_isotp *t, uint32_t bus, uint32_t id)
 {
-    uint64_t key = id_key(bus, id);
-    const id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
-    if (slot->ii && slot->key == key)
-        return slot->ii;
-    return ids_get_slow(t, bus, id);
+    id_info *ii = id_cache_get(t, bus, id);
+    return ii ? ii : ids_get_slow(t, bus, id);
 }
 
 /* The id's state if it has any: through the cache too, since every
@@ -200,11 +205,8 @@ static inline id_info *ids_get(uf_isotp *t, uint32_t bus, uint32_t id)
  * twice a message (uf_isotp_partner). */
 static inline id_info *ids_find(const uf_isotp *t, uint32_t bus, uint32_t id)
 {
-    uint64_t key = id_key(bus, id);
-    const id_cache_slot *slot = &t->id_cache[id_cache_index(key)];
-    if (slot->ii && slot->key == key)
-        return slot->ii;
-    return ids_find_slow(t, bus, id);
+    id_info *ii = id_cache_get(t, bus, id);
+    return ii ? ii : ids_find_slow(t, bus, id);
 }
 
 /* Marks an id as diagnostic with this addressing (discovery, learning). */

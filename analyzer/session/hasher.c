@@ -189,9 +189,9 @@ static work *partner(work *w, size_t i, size_t n)
     return NULL;
 }
 
-static void hash_work(work *w)
+/* An operation whose bytes are in: its hash ends after it, or goes on. */
+static void work_done(work *w)
 {
-    hash_bytes(w->x, w->bytes, w->len);
     w->done = true;
     if (w->end)
         finish(w->x);
@@ -209,16 +209,13 @@ static void hash_chunk(const chunk *c, work_list *l)
         if (w[i].done)
             continue;
         work *b = w[i].x->cpu_sha ? partner(w, i, l->n) : NULL;
-        if (!b) {
-            hash_work(&w[i]);
-            continue;
+        if (b) {
+            uf_sha256_update2(&w[i].x->sha, w[i].bytes, w[i].len, &b->x->sha, b->bytes, b->len);
+            work_done(b);
+        } else {
+            hash_bytes(w[i].x, w[i].bytes, w[i].len);
         }
-        uf_sha256_update2(&w[i].x->sha, w[i].bytes, w[i].len, &b->x->sha, b->bytes, b->len);
-        w[i].done = b->done = true;
-        if (w[i].end)
-            finish(w[i].x);
-        if (b->end)
-            finish(b->x);
+        work_done(&w[i]);
     }
 }
 

@@ -71,11 +71,9 @@ void sessions_spill_closed(uf_sessions *ss, bool all)
     /* Called after every message; nearly always nothing has closed. */
     if (!ss->closing || (ss->closing->len == 0 && ss->digesting->len == 0))
         return;
-    if (ss->closing->len > 0) {
-        for (guint i = 0; i < ss->closing->len; i++)
-            g_ptr_array_add(ss->digesting, g_ptr_array_index(ss->closing, i));
-        g_ptr_array_set_size(ss->closing, 0);
-    }
+    for (guint i = 0; i < ss->closing->len; i++)
+        g_ptr_array_add(ss->digesting, g_ptr_array_index(ss->closing, i));
+    g_ptr_array_set_size(ss->closing, 0);
     /* The store holds sessions in the order they closed: the first to
      * close goes first, and those after it wait for it. */
     guint gone = 0;
