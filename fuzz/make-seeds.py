@@ -87,6 +87,14 @@ for name in ("flash-11bit.pcap", "flash-11bit.pcapng", "flash-11bit.blf", "flash
              "flash-11bit.candump", "flash-11bit.asc", "flash-29bit-fd.pcapng",
              "flash-two-buses-sll2.pcap", "flash-11bit-console.candump"):
     put("reader", name, open(f"{S}/{name}", "rb").read()[:3000])
+# DoIP packets, then a record longer than the snap length: the reader hands
+# the file to libpcap with records still in the read-ahead's lent buffer.
+doip = open(f"{S}/doip-flash.pcap", "rb").read()
+head, at = doip[:24], 24
+while at + 16 + struct.unpack_from("<I", doip, at + 8)[0] <= 2800:
+    at += 16 + struct.unpack_from("<I", doip, at + 8)[0]
+put("reader", "doip-handed-to-libpcap.pcap",
+    head + doip[24:at] + struct.pack("<IIII", 1795000000, 0, 262145, 262145))
 
 # profile: the built-in profiles, and files each parse step must refuse
 for name in ("iso14229.ini", "his.ini", "erase-first.ini"):
