@@ -36,6 +36,7 @@ void uf_analyzer_config_defaults(uf_analyzer_config *c)
     c->max_downloads = 0;
     c->spill_sessions = false; /* sessions stay readable until the analyzer is freed */
     c->hash_thread = false;
+    c->helper = NULL;
     uf_doip_config_defaults(&c->doip);
     c->n_doip_ports = 0;
     c->max_connections = 4096;
@@ -141,7 +142,7 @@ uf_analyzer *uf_analyzer_new(const uf_analyzer_config *config, const uf_analyzer
     a->sink = *sink;
     uf_sessions_config sc = {config->profile, config->isotp.timing, config->ignore,
                              config->max_sessions, config->max_downloads,
-                             config->spill_sessions, config->hash_thread};
+                             config->spill_sessions, config->hash_thread, config->helper};
     uf_sessions_sink ss = {sink->ctx,          sink->message,      sink->finding,
                            sink->download_data, sink->download_end, sink->session_end};
     a->sessions = uf_sessions_new(&sc, &ss);

@@ -31,6 +31,7 @@ typedef struct uf_analyzer_config {
     uint32_t max_downloads;     /* downloads per session; 0: UF_SESSION_DOWNLOADS_MAX */
     bool spill_sessions;        /* closed sessions to a temporary file (uf_sessions_config) */
     bool hash_thread;           /* with spill_sessions: SHA-256 in a thread (uf_sessions_config) */
+    uf_helper *helper;          /* with hash_thread: the thread, shared (uf_sessions_config) */
 } uf_analyzer_config;
 
 void uf_analyzer_config_defaults(uf_analyzer_config *c);

@@ -31,17 +31,18 @@ void byte_window_close(byte_window *w)
 {
     if (w->fd >= 0)
         close(w->fd);
-    if (w->retire && w->buf)
-        w->retire(w->retire_ctx, w->buf);
+    if (w->lends && w->buf)
+        w->lender.retire(w->lender.ctx, w->buf, w->cap);
     else
         g_free(w->buf);
     *w = (byte_window){.fd = -1};
 }
 
-void byte_window_lend(byte_window *w, void (*retire)(void *ctx, uint8_t *buf), void *ctx)
+void byte_window_lend(byte_window *w, const byte_window_lender *lender)
 {
-    w->retire = retire;
-    w->retire_ctx = ctx;
+    w->lends = lender != NULL;
+    if (lender)
+        w->lender = *lender;
 }
 
 static size_t grown(size_t cap, size_t need)
@@ -55,9 +56,9 @@ static size_t grown(size_t cap, size_t need)
  * the old one, which taken bytes may still be read from, is retired. */
 static void move_to_new_buffer(byte_window *w, size_t cap)
 {
-    uint8_t *buf = g_malloc(cap);
+    uint8_t *buf = w->lender.take(w->lender.ctx, &cap);
     memcpy(buf, w->buf + w->start, w->end - w->start);
-    w->retire(w->retire_ctx, w->buf);
+    w->lender.retire(w->lender.ctx, w->buf, w->cap);
     w->buf = buf;
     w->cap = cap;
     w->buf_offset += w->start;
@@ -69,7 +70,7 @@ int byte_window_refill(byte_window *w, size_t need)
 {
     if (w->end - w->start >= need)
         return 1;
-    if (w->retire) {
+    if (w->lends) {
         /* The taken bytes stay: read on after them, or in a new buffer. */
         if (w->start > 0 && w->cap - w->start < need)
             move_to_new_buffer(w, grown(w->cap, need));

@@ -13,6 +13,17 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Where a lending window's buffers come from and where they go
+ * (byte_window_lend). */
+typedef struct byte_window_lender {
+    /* A buffer of at least *cap bytes, *cap set to its size. */
+    uint8_t *(*take)(void *ctx, size_t *cap);
+    /* The window is done with buf, of cap bytes; bytes taken from it may
+     * still be read. */
+    void (*retire)(void *ctx, uint8_t *buf, size_t cap);
+    void *ctx;
+} byte_window_lender;
+
 typedef struct byte_window {
     int fd;
     uint8_t *buf;
@@ -21,8 +32,8 @@ typedef struct byte_window {
     uint64_t buf_offset; /* the file offset of buf[0] */
     /* Lending (byte_window_lend): the bytes taken are never moved or
      * overwritten; a buffer they are in is given to retire, not reused. */
-    void (*retire)(void *ctx, uint8_t *buf);
-    void *retire_ctx;
+    bool lends;
+    byte_window_lender lender;
 } byte_window;
 
 /* 0, or -1 with errno. */
@@ -31,12 +42,13 @@ int byte_window_open(byte_window *w, const char *path);
 void byte_window_close(byte_window *w);
 
 /* From now on, the bytes taken stay where they are for as long as the
- * caller wants (retire NULL: until the next refill, as by default). When
- * the window needs a buffer's room again, it goes on in a new buffer and
- * hands the old one to retire, which frees it with g_free once nothing
- * points into it any more: the read-ahead queue keeps records' packets
- * in place this way, not copied (read_ahead.c). */
-void byte_window_lend(byte_window *w, void (*retire)(void *ctx, uint8_t *buf), void *ctx);
+ * caller wants (lender NULL: until the next refill, as by default). When
+ * the window needs a buffer's room again, it goes on in a new buffer from
+ * the lender's take and hands the old one to its retire, which keeps it
+ * until nothing points into it any more: the read-ahead queue keeps
+ * records' packets in place this way, not copied, and reuses the buffers
+ * (read_ahead.c). Buffers are from g_malloc both ways. */
+void byte_window_lend(byte_window *w, const byte_window_lender *lender);
 
 /* Whether len bytes at p are in the window's buffer. */
 static inline bool byte_window_holds(const byte_window *w, const uint8_t *p, size_t len)

@@ -236,20 +236,21 @@ static void clear_record(uf_record *rec)
     rec->time = UF_TIME_NONE;
 }
 
-/* Gives the backend now reading the retire function of reader_lend, if it
- * has a window to lend. */
+/* Gives the backend now reading the lender of reader_lend, if it has a
+ * window to lend. */
 static void lend_window(uf_reader *r)
 {
     byte_window *w = r->ops && r->ops->window ? r->ops->window(r) : NULL;
-    r->lending = w && r->retire ? w : NULL;
+    r->lending = w && r->lends ? w : NULL;
     if (w)
-        byte_window_lend(w, r->retire, r->retire_ctx);
+        byte_window_lend(w, r->lends ? &r->lender : NULL);
 }
 
-void reader_lend(uf_reader *r, void (*retire)(void *ctx, uint8_t *buf), void *ctx)
+void reader_lend(uf_reader *r, const byte_window_lender *lender)
 {
-    r->retire = retire;
-    r->retire_ctx = ctx;
+    r->lends = lender != NULL;
+    if (lender)
+        r->lender = *lender;
     lend_window(r);
 }
 

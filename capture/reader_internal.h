@@ -35,17 +35,17 @@ struct uf_reader {
     GHashTable *bus_index; /* name -> GUINT_TO_POINTER(index + 1) */
     void *backend;
     volatile sig_atomic_t stop;
-    /* reader_lend: the retire function given to each backend's window,
-     * and the window of the backend now reading (NULL if it lends none). */
-    void (*retire)(void *ctx, uint8_t *buf);
-    void *retire_ctx;
+    /* reader_lend: the lender given to each backend's window, and the
+     * window of the backend now reading (NULL if it lends none). */
+    bool lends;
+    byte_window_lender lender;
     byte_window *lending;
 };
 
 /* Asks every backend from now on, this one and those it hands over to, to
  * lend the buffers its records' packets are in (byte_window_lend), and
- * retire NULL to stop. Whether a record's packet is lent: reader_lent. */
-void reader_lend(uf_reader *r, void (*retire)(void *ctx, uint8_t *buf), void *ctx);
+ * lender NULL to stop. Whether a record's packet is lent: reader_lent. */
+void reader_lend(uf_reader *r, const byte_window_lender *lender);
 
 /* The record's packet bytes are in a lent buffer: they stay where they are
  * after the next record. */

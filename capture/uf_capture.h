@@ -10,6 +10,7 @@
 #define UF_CAPTURE_H
 
 #include "uf_common.h"
+#include "uf_helper.h"
 
 /* ---- One CAN frame --------------------------------------------------------*/
 
@@ -204,17 +205,20 @@ uint32_t uf_reader_bus_count(const uf_reader *r);
 const char *uf_reader_bus_name(const uf_reader *r, uint32_t bus);
 void uf_reader_close(uf_reader *r);
 
-/* Read-ahead: the reader runs in a thread of its own, a bounded queue of
- * decoded records ahead of the caller (capture/read_ahead.c). While it
- * runs, the reader belongs to that thread: ask it nothing (bus names, the
- * format) until uf_read_ahead_stop(). For files; a live reader's
- * uf_reader_break() stays with the read loop. */
+/* Read-ahead: a bounded queue of decoded records ahead of the caller,
+ * read by a helper thread (common/uf_helper.h): the one given, which may
+ * have other jobs, or one of its own (helper NULL). The caller reads too
+ * when it finds the queue empty (capture/read_ahead.c). While it runs, the
+ * reader belongs to the read-ahead: ask it nothing (bus names, the format)
+ * until uf_read_ahead_stop(). For files; a live reader's uf_reader_break()
+ * stays with the read loop. */
 typedef struct uf_read_ahead uf_read_ahead;
-uf_read_ahead *uf_read_ahead_start(uf_reader *r) UF_MUST_USE;
+uf_read_ahead *uf_read_ahead_start(uf_reader *r, uf_helper *helper) UF_MUST_USE;
 /* As uf_reader_next(): records in order, then 0, or -1 with err once. The
  * record is lent, not copied: valid until the next call. */
 int uf_read_ahead_next(uf_read_ahead *ra, const uf_record **rec, uf_error *err);
-/* Stops the thread (at once, if records are left) and frees the queue. */
+/* Stops reading ahead (at once, if records are left) and frees the queue;
+ * the helper given goes on. */
 void uf_read_ahead_stop(uf_read_ahead *ra);
 
 #endif /* UF_CAPTURE_H */

@@ -85,10 +85,12 @@ bool uf_cli_parse_can_id(const char *s, uint32_t *out);
 typedef struct uf_cli_input {
     uf_reader *reader;
     bool live;
-    /* Read in a thread ahead of the analysis (files only). The reader is
-     * then off limits while uf_cli_run() runs: for commands that ask it
-     * nothing until the end. */
+    /* Read ahead of the analysis (files only), by helper, shared with the
+     * analysis's other jobs, or by a thread of its own (helper NULL). The
+     * reader is then off limits while uf_cli_run() runs: for commands that
+     * ask it nothing until the end. */
     bool read_ahead;
+    uf_helper *helper;
     uf_time base;      /* time of the first record: report times are relative */
     uint64_t frames;
     bool damaged;

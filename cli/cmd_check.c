@@ -179,11 +179,17 @@ int uf_cmd_check(int argc, char **argv)
             fclose(out);
         goto done;
     }
-    /* Nothing below asks the reader anything until the analysis is done. */
+    /* Beside the analysis, one thread reads ahead and hashes the downloads
+     * (common/uf_helper.h: one thread for both, not one each, on two
+     * cores). Nothing below asks the reader anything until the analysis is
+     * done. */
+    uf_helper *helper = uf_helper_new("udsflash-help");
     in.read_ahead = true;
+    in.helper = helper;
     collector c = {uf_spill_new(), 0, 0, {0, 0, 0}};
     cfg.spill_sessions = true;
-    cfg.hash_thread = true; /* beside the reader's thread and the analysis */
+    cfg.hash_thread = true;
+    cfg.helper = helper;
     uf_analyzer_sink sink = {.ctx = &c, .message = on_message, .finding = on_finding};
     uf_analyzer *a = uf_cli_analyze(&in, &cfg, &sink);
     input_findings(&c, &in, cfg.ignore);
@@ -229,6 +235,7 @@ int uf_cmd_check(int argc, char **argv)
     }
     g_ptr_array_free(buses, TRUE);
     uf_analyzer_free(a);
+    uf_helper_free(helper);
     uf_cli_close(&in);
     uf_spill_free(c.findings);
 done:

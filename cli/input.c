@@ -58,7 +58,7 @@ void uf_cli_run(uf_cli_input *in, uf_analyzer *a)
     uf_record rec;
     int rc;
     if (in->read_ahead && !in->live) {
-        uf_read_ahead *ra = uf_read_ahead_start(in->reader);
+        uf_read_ahead *ra = uf_read_ahead_start(in->reader, in->helper);
         const uf_record *lent;
         while ((rc = uf_read_ahead_next(ra, &lent, &in->damage)) == 1)
             take_record(in, a, lent);

@@ -44,7 +44,7 @@ static void read_through(uf_reader *r, bool ahead, const char *path, reading *rd
     *rd = (reading){.hash = UINT64_C(0xcbf29ce484222325)};
     uf_error err;
     if (ahead) {
-        uf_read_ahead *ra = uf_read_ahead_start(r);
+        uf_read_ahead *ra = uf_read_ahead_start(r, NULL);
         const uf_record *rec;
         while ((rd->rc = uf_read_ahead_next(ra, &rec, &err)) == 1)
             add_record(rd, rec);

@@ -19,6 +19,7 @@
  * goes round, not through malloc and free.
  */
 #include "hasher.h"
+#include "uf_helper.h"
 #include "uf_sha256.h"
 #include "uf_spares.h"
 
@@ -87,7 +88,8 @@ typedef struct work_list {
 struct uf_hasher {
     bool threaded;
     bool cpu_sha; /* hashes begun here use the CPU's SHA extensions */
-    GThread *thread;
+    uf_helper *helper; /* the thread that hashes the chunks */
+    bool own_helper;
     GMutex lock;
     GCond changed;
     chunk chunks[CHUNKS];
@@ -95,9 +97,10 @@ struct uf_hasher {
      * analyzer fills the one after them, fill (its own copy of that index,
      * read without the lock). */
     unsigned head, filled, fill;
-    bool writer_sleeps, taker_sleeps, hasher_sleeps, stopping;
+    bool writer_sleeps, taker_sleeps;
     /* The analyzer's own: buffers the thread is done with. */
     uf_spares spares;
+    work_list ops; /* the helper's own: the chunk it hashes */
 };
 
 /* libgcrypt wants its version checked before any use; Wireshark, which
@@ -219,31 +222,36 @@ static void hash_chunk(const chunk *c, work_list *l)
     }
 }
 
-static gpointer hash_thread(gpointer data)
+/* The helper's job: the oldest chunk handed over, if any. */
+static bool hash_step(void *ctx)
 {
-    uf_hasher *h = data;
-    work_list ops = {0};
+    uf_hasher *h = ctx;
     g_mutex_lock(&h->lock);
-    for (;;) {
-        h->hasher_sleeps = true;
-        while (h->filled == 0 && !h->stopping)
-            g_cond_wait(&h->changed, &h->lock);
-        h->hasher_sleeps = false;
-        if (h->filled == 0)
-            break;
-        chunk *c = &h->chunks[h->head];
-        g_mutex_unlock(&h->lock);
-        hash_chunk(c, &ops);
-        c->used = 0;
-        g_mutex_lock(&h->lock);
-        h->head = (h->head + 1) % CHUNKS;
-        h->filled--;
-        if (h->writer_sleeps || h->taker_sleeps)
-            g_cond_broadcast(&h->changed);
-    }
+    bool any = h->filled > 0;
+    chunk *c = &h->chunks[h->head];
     g_mutex_unlock(&h->lock);
-    g_free(ops.items);
-    return NULL;
+    if (!any)
+        return false;
+    hash_chunk(c, &h->ops);
+    c->used = 0;
+    g_mutex_lock(&h->lock);
+    h->head = (h->head + 1) % CHUNKS;
+    h->filled--;
+    if (h->writer_sleeps || h->taker_sleeps)
+        g_cond_broadcast(&h->changed);
+    g_mutex_unlock(&h->lock);
+    return true;
+}
+
+/* Waits until at most `most` chunks wait for the helper. */
+static void wait_for_helper(uf_hasher *h, unsigned most)
+{
+    g_mutex_lock(&h->lock);
+    h->writer_sleeps = true;
+    while (h->filled > most)
+        g_cond_wait(&h->changed, &h->lock);
+    h->writer_sleeps = false;
+    g_mutex_unlock(&h->lock);
 }
 
 static chunk *filling(uf_hasher *h)
@@ -261,7 +269,7 @@ static void recycle(uf_hasher *h, chunk *c)
     c->given_bytes = 0;
 }
 
-/* Hands the chunk being filled to the thread, and waits until the next
+/* Hands the chunk being filled to the helper, and waits until the next
  * one is free. */
 static void hand_over(uf_hasher *h)
 {
@@ -270,13 +278,9 @@ static void hand_over(uf_hasher *h)
     g_mutex_lock(&h->lock);
     h->filled++;
     h->fill = (h->fill + 1) % CHUNKS;
-    if (h->hasher_sleeps)
-        g_cond_broadcast(&h->changed);
-    h->writer_sleeps = true;
-    while (h->filled == CHUNKS)
-        g_cond_wait(&h->changed, &h->lock);
-    h->writer_sleeps = false;
     g_mutex_unlock(&h->lock);
+    uf_helper_wake(h->helper);
+    wait_for_helper(h, CHUNKS - 1);
     recycle(h, filling(h)); /* hashed, or never filled */
 }
 
@@ -314,6 +318,26 @@ static void append_given(uf_hasher *h, uf_hash *x, uint8_t *buf, uint32_t len, u
     c->given[c->n_given++] = (uf_spare){buf, cap};
 }
 
+/* helper NULL: hashes at once, in the caller's thread. */
+static uf_hasher *hasher_new(uf_helper *helper, bool own_helper, bool cpu_sha)
+{
+    init_library();
+    uf_hasher *h = g_new0(uf_hasher, 1);
+    h->threaded = helper != NULL;
+    h->cpu_sha = cpu_sha && uf_sha256_available();
+    if (helper) {
+        h->helper = helper;
+        h->own_helper = own_helper;
+        g_mutex_init(&h->lock);
+        g_cond_init(&h->changed);
+        for (unsigned i = 0; i < CHUNKS; i++)
+            h->chunks[i].bytes = g_malloc(CHUNK_BYTES);
+        uf_spares_init(&h->spares, SPARES_MAX, SPARE_BYTES, UINT32_MAX);
+        uf_helper_add(helper, hash_step, h);
+    }
+    return h;
+}
+
 uf_hasher *uf_hasher_new(bool threaded)
 {
     return uf_hasher_new_using(threaded, true);
@@ -321,19 +345,12 @@ uf_hasher *uf_hasher_new(bool threaded)
 
 uf_hasher *uf_hasher_new_using(bool threaded, bool cpu_sha)
 {
-    init_library();
-    uf_hasher *h = g_new0(uf_hasher, 1);
-    h->threaded = threaded;
-    h->cpu_sha = cpu_sha && uf_sha256_available();
-    if (threaded) {
-        g_mutex_init(&h->lock);
-        g_cond_init(&h->changed);
-        for (unsigned i = 0; i < CHUNKS; i++)
-            h->chunks[i].bytes = g_malloc(CHUNK_BYTES);
-        uf_spares_init(&h->spares, SPARES_MAX, SPARE_BYTES, UINT32_MAX);
-        h->thread = g_thread_new("udsflash-hash", hash_thread, h);
-    }
-    return h;
+    return hasher_new(threaded ? uf_helper_new("udsflash-hash") : NULL, true, cpu_sha);
+}
+
+uf_hasher *uf_hasher_new_on(uf_helper *helper)
+{
+    return hasher_new(helper, false, true);
 }
 
 void uf_hasher_free(uf_hasher *h)
@@ -342,16 +359,16 @@ void uf_hasher_free(uf_hasher *h)
         return;
     if (h->threaded) {
         hand_over(h);
-        g_mutex_lock(&h->lock);
-        h->stopping = true;
-        g_cond_broadcast(&h->changed);
-        g_mutex_unlock(&h->lock);
-        g_thread_join(h->thread);
+        wait_for_helper(h, 0);
+        uf_helper_remove(h->helper, h);
+        if (h->own_helper)
+            uf_helper_free(h->helper);
         for (unsigned i = 0; i < CHUNKS; i++) {
             recycle(h, &h->chunks[i]);
             g_free(h->chunks[i].bytes);
         }
         uf_spares_free(&h->spares);
+        g_free(h->ops.items);
         g_mutex_clear(&h->lock);
         g_cond_clear(&h->changed);
     }

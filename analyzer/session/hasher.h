@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uf_helper.h"
+
 typedef struct uf_hasher uf_hasher;
 typedef struct uf_hash uf_hash;
 
@@ -26,6 +28,9 @@ uf_hasher *uf_hasher_new(bool threaded);
 /* With cpu_sha false, libgcrypt hashes even where the CPU has SHA
  * extensions (uf_hasher_new: true), so that tests compare the two. */
 uf_hasher *uf_hasher_new_using(bool threaded, bool cpu_sha);
+/* Hashes in a helper thread the caller shares with other jobs
+ * (common/uf_helper.h); the hasher's job is removed by uf_hasher_free. */
+uf_hasher *uf_hasher_new_on(uf_helper *helper);
 bool uf_hasher_uses_cpu_sha(const uf_hasher *h);
 /* Waits for the thread to finish what it was given. Hashes not taken yet
  * must be taken first (uf_hash_take). */

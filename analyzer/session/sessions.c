@@ -105,7 +105,9 @@ uf_sessions *uf_sessions_new(const uf_sessions_config *config, const uf_sessions
     ss->by_tester = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->by_ecu = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ss->functional = g_array_new(FALSE, TRUE, sizeof(functional_req));
-    ss->hasher = uf_hasher_new(ss->cfg.spill && ss->cfg.hash_thread);
+    bool hash_thread = ss->cfg.spill && ss->cfg.hash_thread;
+    ss->hasher = hash_thread && ss->cfg.helper ? uf_hasher_new_on(ss->cfg.helper)
+                                               : uf_hasher_new(hash_thread);
     if (ss->cfg.spill) {
         ss->closing = g_ptr_array_new();
         ss->digesting = g_ptr_array_new();

@@ -12,6 +12,7 @@
 #ifndef UF_SESSION_H
 #define UF_SESSION_H
 
+#include "uf_helper.h"
 #include "uf_profile.h"
 #include "uf_spill.h"
 #include "uf_uds.h"
@@ -109,8 +110,10 @@ typedef struct uf_sessions_config {
      * stays flat whatever the number of flashes; a session uf_sessions_get
      * returns then lasts until its next call. */
     bool spill;
-    /* With spill: the downloads' SHA-256 in a thread of its own (hasher.h). */
+    /* With spill: the downloads' SHA-256 in a thread of its own (hasher.h),
+     * or in helper's, shared with other jobs, when it is not NULL. */
     bool hash_thread;
+    uf_helper *helper;
 } uf_sessions_config;
 
 typedef struct uf_sessions_sink {
