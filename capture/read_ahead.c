@@ -295,6 +295,13 @@ int uf_read_ahead_next(uf_read_ahead *ra, const uf_record **rec, uf_error *err)
             fill_batch(ra);
             continue;
         }
+        if (ra->filled == 0 && !ra->done) {
+            /* The helper reads: meanwhile, its other work, if any. */
+            g_mutex_unlock(&ra->lock);
+            if (uf_helper_assist(ra->helper))
+                continue;
+            g_mutex_lock(&ra->lock);
+        }
         ra->consumer_sleeps = true;
         while (ra->filled == 0 && !ra->done)
             g_cond_wait(&ra->changed, &ra->lock);

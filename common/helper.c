@@ -6,6 +6,7 @@
 #include "uf_helper.h"
 
 #include <glib.h>
+#include <string.h>
 
 typedef struct job {
     uf_helper_step step;
@@ -104,6 +105,19 @@ void uf_helper_wake(uf_helper *h)
     if (h->sleeps)
         g_cond_signal(&h->changed);
     g_mutex_unlock(&h->lock);
+}
+
+bool uf_helper_assist(uf_helper *h)
+{
+    g_mutex_lock(&h->lock);
+    job jobs[UF_HELPER_MAX_JOBS];
+    unsigned n = h->n_jobs;
+    memcpy(jobs, h->jobs, n * sizeof(job));
+    g_mutex_unlock(&h->lock);
+    for (unsigned i = 0; i < n; i++)
+        if (jobs[i].step(jobs[i].ctx))
+            return true;
+    return false;
 }
 
 void uf_helper_free(uf_helper *h)

@@ -40,6 +40,11 @@ void uf_helper_add(uf_helper *h, uf_helper_step step, void *ctx);
 void uf_helper_remove(uf_helper *h, void *ctx);
 /* There may be work: the helper looks again before it sleeps. */
 void uf_helper_wake(uf_helper *h);
+/* The caller, which would otherwise wait, does a piece of the first job
+ * that has one, in its own thread: true if it did. A step may so run in
+ * two threads at once, and must do its piece only if it has it alone. The
+ * caller must not remove a job while another thread assists. */
+bool uf_helper_assist(uf_helper *h);
 /* Stops and joins the thread; the jobs must have been removed. */
 void uf_helper_free(uf_helper *h);
 

@@ -97,10 +97,11 @@ struct uf_hasher {
      * analyzer fills the one after them, fill (its own copy of that index,
      * read without the lock). */
     unsigned head, filled, fill;
-    bool writer_sleeps, taker_sleeps;
+    bool hashing; /* a thread hashes the chunk at head */
+    bool analyzer_sleeps; /* for room, or for a digest */
     /* The analyzer's own: buffers the thread is done with. */
     uf_spares spares;
-    work_list ops; /* the helper's own: the chunk it hashes */
+    work_list ops; /* the hashing thread's own: the chunk it hashes */
 };
 
 /* libgcrypt wants its version checked before any use; Wireshark, which
@@ -222,36 +223,62 @@ static void hash_chunk(const chunk *c, work_list *l)
     }
 }
 
-/* The helper's job: the oldest chunk handed over, if any. */
+/* The helper's job: the oldest chunk handed over, if any and if no other
+ * thread hashes. The analyzer runs it too, when it would wait (below):
+ * one thread at a time, chunk after chunk, so each hash's bytes go in in
+ * order. */
 static bool hash_step(void *ctx)
 {
     uf_hasher *h = ctx;
     g_mutex_lock(&h->lock);
-    bool any = h->filled > 0;
+    bool mine = h->filled > 0 && !h->hashing;
+    h->hashing |= mine;
     chunk *c = &h->chunks[h->head];
     g_mutex_unlock(&h->lock);
-    if (!any)
+    if (!mine)
         return false;
     hash_chunk(c, &h->ops);
     c->used = 0;
     g_mutex_lock(&h->lock);
     h->head = (h->head + 1) % CHUNKS;
     h->filled--;
-    if (h->writer_sleeps || h->taker_sleeps)
+    h->hashing = false;
+    if (h->analyzer_sleeps)
         g_cond_broadcast(&h->changed);
     g_mutex_unlock(&h->lock);
     return true;
 }
 
-/* Waits until at most `most` chunks wait for the helper. */
+/* Waits until done(h) holds, read under the lock. Meanwhile the analyzer
+ * does the helper's work where it can, this chunk's or the read-ahead's:
+ * a thread that sleeps while there is work leaves a core idle. */
+static void wait_until(uf_hasher *h, bool (*done)(const uf_hasher *h, const void *arg),
+                       const void *arg)
+{
+    for (;;) {
+        g_mutex_lock(&h->lock);
+        bool ok = done(h, arg);
+        g_mutex_unlock(&h->lock);
+        if (ok || !uf_helper_assist(h->helper))
+            break;
+    }
+    g_mutex_lock(&h->lock);
+    h->analyzer_sleeps = true;
+    while (!done(h, arg))
+        g_cond_wait(&h->changed, &h->lock);
+    h->analyzer_sleeps = false;
+    g_mutex_unlock(&h->lock);
+}
+
+static bool chunks_at_most(const uf_hasher *h, const void *most)
+{
+    return h->filled <= *(const unsigned *)most;
+}
+
+/* Waits until at most `most` chunks are still to hash. */
 static void wait_for_helper(uf_hasher *h, unsigned most)
 {
-    g_mutex_lock(&h->lock);
-    h->writer_sleeps = true;
-    while (h->filled > most)
-        g_cond_wait(&h->changed, &h->lock);
-    h->writer_sleeps = false;
-    g_mutex_unlock(&h->lock);
+    wait_until(h, chunks_at_most, &most);
 }
 
 static chunk *filling(uf_hasher *h)
@@ -438,17 +465,18 @@ bool uf_hash_ready(const uf_hash *x)
     return g_atomic_int_get(&x->ready);
 }
 
+static bool digest_ready(const uf_hasher *h, const void *x)
+{
+    (void)h;
+    return uf_hash_ready(x);
+}
+
 void uf_hash_take(uf_hasher *h, uf_hash *x, char hex[65])
 {
     uf_hash_end(h, x);
     if (!uf_hash_ready(x)) {
         hand_over(h);
-        g_mutex_lock(&h->lock);
-        h->taker_sleeps = true;
-        while (!uf_hash_ready(x))
-            g_cond_wait(&h->changed, &h->lock);
-        h->taker_sleeps = false;
-        g_mutex_unlock(&h->lock);
+        wait_until(h, digest_ready, x);
     }
     memcpy(hex, x->hex, 65);
     g_aligned_free(x);
