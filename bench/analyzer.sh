@@ -14,7 +14,7 @@
 # a run of half a second catches this shared host in a fast or a slow
 # spell (docs/performance.md), so the two see the same spells and more
 # runs than tshark's 15 s ones. Peak RSS and CPU time (udsflash check
-# reads, analyzes and hashes in three threads) by GNU time.
+# analyzes in one thread, reads ahead and hashes in another) by GNU time.
 #
 #   bash bench/analyzer.sh [FRAMES [DOIP_BYTES [RUNS [QUICK_RUNS]]]]
 #                                                (10000000 1e9 3 7)

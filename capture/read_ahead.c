@@ -6,8 +6,10 @@
  * of a check, so on two cores the check takes the time of the slower half.
  * The helper may have other jobs (`udsflash check` gives it the hashes
  * too); when the analyzer finds the queue empty and the helper busy
- * elsewhere, the analyzer reads the next batch itself. Whoever reads holds
- * the reader alone (`filler_busy`), one batch at a time.
+ * elsewhere, the analyzer reads the next batch itself, and while the
+ * helper reads it, the analyzer does the helper's other work
+ * (uf_helper_assist). Whoever reads holds the reader alone
+ * (`filler_busy`), one batch at a time.
  *
  * The queue holds BATCHES batches of up to BATCH_RECORDS records: memory is
  * bounded whatever the capture. A record's packet bytes (DoIP's IP packets)

@@ -7,9 +7,11 @@
  *
  * The queue is a ring of CHUNKS chunks: the analyzer appends operations
  * (bytes of a hash, or its end) to the chunk it fills and hands the chunk
- * over when it is full or when it waits for a digest; the thread hashes
- * chunks in order and gives them back. The lock is taken once per chunk,
- * and each side wakes the other only when it sleeps.
+ * over when it is full or when it waits for a digest; the helper thread
+ * hashes chunks in order and gives them back. One thread hashes at a time
+ * (`hashing`): the helper, or the analyzer when it would wait. The lock is
+ * taken once per chunk; the helper is woken at each chunk, the analyzer
+ * only when it sleeps.
  *
  * Bytes given with their buffer (uf_hash_give) stay in it: the chunk holds
  * the operation and the buffer, and counts the bytes against its size, so

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * SHA-256 of the downloads, in a thread of its own when the caller asks
- * (uf_sessions_config.hash_thread). Hashing the images is the largest
- * single cost of a check of a DoIP capture (a third of it, with the CPU's
- * SHA extensions): in its own thread it runs beside the analysis.
+ * SHA-256 of the downloads, in a helper thread when the caller asks
+ * (uf_sessions_config.hash_thread; common/uf_helper.h). Hashing the images
+ * is the largest single cost of a check of a DoIP capture (a third of it,
+ * with the CPU's SHA extensions): in the helper it runs beside the
+ * analysis.
  *
  * A hash is begun, written and ended in the analyzer's thread; its digest
  * is ready some time after the end (uf_hash_ready), and uf_hash_take waits
  * for it. Without a thread every call hashes at once and a hash is ready
  * when it ends. Bytes written are copied into a queue of bounded size, or
  * given with their buffer (uf_hash_give), which counts in the same bound:
- * when the thread falls behind, the writer waits for it.
+ * when the helper falls behind, the writer hashes the oldest chunk itself,
+ * or, if the helper is hashing it, does the helper's other work, or
+ * waits.
  */
 #ifndef UF_HASHER_H
 #define UF_HASHER_H

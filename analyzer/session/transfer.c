@@ -5,7 +5,7 @@
  * collects the blocks the ECU accepts (positive 0x76): a block counter
  * starts at 0x01, counts up and wraps 0xFF -> 0x00; the same counter again,
  * answered positively, is a legitimate retry and adds no bytes. Bytes are
- * hashed (SHA-256, hasher.c, in a thread of its own with
+ * hashed (SHA-256, hasher.c, in a helper thread with
  * uf_sessions_config.hash_thread) and handed to the sink in order.
  * Digests still being computed when a download ends are taken before a
  * sink or the spill reads the session (transfer_take_digests).
