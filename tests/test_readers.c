@@ -512,19 +512,23 @@ static th_reading read_directly(const char *path)
     return rd;
 }
 
-/* With `slow`, the analyzer pauses now and then, so that the thread fills
- * every batch and reads on into new buffers meanwhile. */
-static th_reading read_ahead_paced(const char *path, bool slow)
+/* With `slow`, the analyzer pauses now and then, so that the helper
+ * fills every batch and reads on into new buffers meanwhile. With a
+ * helper of the caller's, which may have other jobs, the caller wakes it
+ * now and then, as the owner of another job would. */
+static th_reading read_ahead_paced(const char *path, bool slow, uf_helper *helper)
 {
     th_reading out = th_reading_new();
     uf_reader *r = uf_reader_open(path, &out.err);
     cr_assert_not_null(r, "%s", out.err.msg);
-    uf_read_ahead *ra = uf_read_ahead_start(r, NULL);
+    uf_read_ahead *ra = uf_read_ahead_start(r, helper);
     const uf_record *rec;
     while ((out.rc = uf_read_ahead_next(ra, &rec, &out.err)) == 1) {
-        th_reading_keep(&out, NULL, rec); /* the reader is the thread's */
+        th_reading_keep(&out, NULL, rec); /* the reader is the read-ahead's */
         if (slow && rec->number % 500 == 0)
             g_usleep(2000);
+        if (helper && rec->number % 2000 == 0)
+            uf_helper_wake(helper);
     }
     uf_error after;
     cr_assert_eq(uf_read_ahead_next(ra, &rec, &after), 0, "%s: after the end, the end", path);
@@ -536,7 +540,7 @@ static th_reading read_ahead_paced(const char *path, bool slow)
 
 static void expect_same_reading_paced(const char *path, bool slow)
 {
-    th_reading want = read_directly(path), got = read_ahead_paced(path, slow);
+    th_reading want = read_directly(path), got = read_ahead_paced(path, slow, NULL);
     char *difference = th_reading_difference(path, &want, &got);
     cr_assert_null(difference, "read ahead against read directly: %s", difference);
     if (want.rc < 0)
@@ -689,19 +693,7 @@ Test(readers, read_ahead_on_a_busy_helper_gives_what_the_reader_gives)
         busy_job job = {round == 0 ? 400 : 4000};
         uf_helper *helper = uf_helper_new("test-helper");
         uf_helper_add(helper, busy_step, &job);
-        th_reading got = th_reading_new();
-        uf_reader *r = uf_reader_open(big, &got.err);
-        cr_assert_not_null(r, "%s", got.err.msg);
-        uf_read_ahead *ra = uf_read_ahead_start(r, helper);
-        const uf_record *rec;
-        while ((got.rc = uf_read_ahead_next(ra, &rec, &got.err)) == 1) {
-            th_reading_keep(&got, NULL, rec);
-            if (rec->number % 2000 == 0)
-                uf_helper_wake(helper); /* as the hashes' owner does */
-        }
-        uf_read_ahead_stop(ra);
-        th_reading_name_buses(&got, r);
-        uf_reader_close(r);
+        th_reading got = read_ahead_paced(big, false, helper);
         uf_helper_remove(helper, &job);
         uf_helper_free(helper);
         char *difference = th_reading_difference(big, &want, &got);
