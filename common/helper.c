@@ -91,6 +91,9 @@ void uf_helper_remove(uf_helper *h, void *ctx)
         if (h->jobs[i].ctx != ctx)
             h->jobs[kept++] = h->jobs[i];
     h->n_jobs = kept;
+    /* A round under way may skip a job that moved down the list: the
+     * helper goes round once more before it sleeps. */
+    h->woken = true;
     h->removers++;
     while (h->running == ctx)
         g_cond_wait(&h->changed, &h->lock);
