@@ -144,3 +144,61 @@ Test(helper, a_job_is_removed_once_its_step_is_over)
     cr_assert_eq(g_atomic_int_get(&s.steps), steps, "a removed job's step ran again");
     uf_helper_free(h);
 }
+
+/* A job that keeps the helper busy once, until released; at once false to
+ * any other thread meanwhile, as a real job does when its piece is taken. */
+typedef struct blocker {
+    gint taken, released;
+} blocker;
+
+static bool blocker_step(void *ctx)
+{
+    blocker *b = ctx;
+    if (!g_atomic_int_compare_and_exchange(&b->taken, 0, 1))
+        return false;
+    gint64 end = g_get_monotonic_time() + DEADLINE_US;
+    while (!g_atomic_int_get(&b->released) && g_get_monotonic_time() < end)
+        g_usleep(100);
+    return true;
+}
+
+/* A job's pieces, each noting the thread that did it. */
+typedef struct noted {
+    gint left;
+    GThread *by[4];
+} noted;
+
+static bool noted_step(void *ctx)
+{
+    noted *n = ctx;
+    gint left = g_atomic_int_get(&n->left);
+    if (left == 0)
+        return false;
+    n->by[left - 1] = g_thread_self();
+    g_atomic_int_add(&n->left, -1);
+    return true;
+}
+
+/* While the helper is busy, a thread that would wait does the next job's
+ * pieces itself; with none left, assist says so. */
+Test(helper, assist_does_a_piece_in_the_callers_thread)
+{
+    blocker b = {0, 0};
+    noted n = {2, {NULL}};
+    uf_helper *h = uf_helper_new("test-helper");
+    uf_helper_add(h, blocker_step, &b);
+    gint64 end = g_get_monotonic_time() + DEADLINE_US;
+    while (!g_atomic_int_get(&b.taken) && g_get_monotonic_time() < end)
+        g_usleep(100);
+    cr_assert(g_atomic_int_get(&b.taken), "the helper runs the blocker");
+    uf_helper_add(h, noted_step, &n);
+    cr_assert(uf_helper_assist(h), "a piece of the second job");
+    cr_assert(uf_helper_assist(h), "its other piece");
+    cr_assert_not(uf_helper_assist(h), "nothing left to do");
+    cr_assert_eq(n.by[1], g_thread_self());
+    cr_assert_eq(n.by[0], g_thread_self());
+    g_atomic_int_set(&b.released, 1);
+    uf_helper_remove(h, &b);
+    uf_helper_remove(h, &n);
+    uf_helper_free(h);
+}
