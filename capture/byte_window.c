@@ -31,7 +31,7 @@ void byte_window_close(byte_window *w)
 {
     if (w->fd >= 0)
         close(w->fd);
-    if (w->lends && w->buf)
+    if (w->lender.retire && w->buf)
         w->lender.retire(w->lender.ctx, w->buf, w->cap);
     else
         g_free(w->buf);
@@ -40,9 +40,7 @@ void byte_window_close(byte_window *w)
 
 void byte_window_lend(byte_window *w, const byte_window_lender *lender)
 {
-    w->lends = lender != NULL;
-    if (lender)
-        w->lender = *lender;
+    w->lender = lender ? *lender : (byte_window_lender){0};
 }
 
 static size_t grown(size_t cap, size_t need)
@@ -70,7 +68,7 @@ int byte_window_refill(byte_window *w, size_t need)
 {
     if (w->end - w->start >= need)
         return 1;
-    if (w->lends) {
+    if (w->lender.retire) {
         /* The taken bytes stay: read on after them, or in a new buffer. */
         if (w->start > 0 && w->cap - w->start < need)
             move_to_new_buffer(w, grown(w->cap, need));

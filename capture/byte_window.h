@@ -30,9 +30,9 @@ typedef struct byte_window {
     size_t cap;
     size_t start, end;   /* the bytes not yet taken: buf[start, end) */
     uint64_t buf_offset; /* the file offset of buf[0] */
-    /* Lending (byte_window_lend): the bytes taken are never moved or
-     * overwritten; a buffer they are in is given to retire, not reused. */
-    bool lends;
+    /* Lending (byte_window_lend), when lender.retire is set: the bytes
+     * taken are never moved or overwritten; a buffer they are in is given
+     * to retire, not reused. */
     byte_window_lender lender;
 } byte_window;
 

@@ -241,16 +241,14 @@ static void clear_record(uf_record *rec)
 static void lend_window(uf_reader *r)
 {
     byte_window *w = r->ops && r->ops->window ? r->ops->window(r) : NULL;
-    r->lending = w && r->lends ? w : NULL;
+    r->lending = w && r->lender.retire ? w : NULL;
     if (w)
-        byte_window_lend(w, r->lends ? &r->lender : NULL);
+        byte_window_lend(w, r->lender.retire ? &r->lender : NULL);
 }
 
 void reader_lend(uf_reader *r, const byte_window_lender *lender)
 {
-    r->lends = lender != NULL;
-    if (lender)
-        r->lender = *lender;
+    r->lender = lender ? *lender : (byte_window_lender){0};
     lend_window(r);
 }
 

@@ -35,9 +35,9 @@ struct uf_reader {
     GHashTable *bus_index; /* name -> GUINT_TO_POINTER(index + 1) */
     void *backend;
     volatile sig_atomic_t stop;
-    /* reader_lend: the lender given to each backend's window, and the
-     * window of the backend now reading (NULL if it lends none). */
-    bool lends;
+    /* reader_lend: the lender given to each backend's window (none while
+     * its retire is NULL), and the window of the backend now reading
+     * (NULL if it lends none). */
     byte_window_lender lender;
     byte_window *lending;
 };

@@ -2,8 +2,9 @@
  *
  * The file readers end to end (format probe, libpcap, wiretap, candump and
  * ASC readers): the input is written to a temporary file and read to the end,
- * then read again through the read-ahead thread, which keeps the pcap and
- * pcapng readers' buffers (lent) until their records are read.
+ * then read again through the read-ahead (in a helper thread of its own, and
+ * by the caller when the queue is empty), which keeps the pcap and pcapng
+ * readers' buffers (lent) until their records are read.
  * Invariants: reading terminates, damage is a sentence naming the file, and
  * the read-ahead gives the same records, bytes and ending.
  */

@@ -32,14 +32,15 @@ static bool counted_step(void *ctx)
     return true;
 }
 
-static bool wait_until_zero(gint *v)
+/* Waits, DEADLINE_US at most, until *v is want: true if it came to be. */
+static bool wait_for(gint *v, gint want)
 {
     gint64 end = g_get_monotonic_time() + DEADLINE_US;
-    while (g_atomic_int_get(v) != 0)
+    while (g_atomic_int_get(v) != want)
         if (g_get_monotonic_time() > end)
             return false;
         else
-            g_usleep(100);
+            g_usleep(50);
     return true;
 }
 
@@ -56,8 +57,8 @@ Test(helper, does_the_first_job_with_work_first)
     uf_helper_add(h, counted_step, &a);
     uf_helper_add(h, counted_step, &b);
     g_mutex_unlock(&log_lock);
-    cr_assert(wait_until_zero(&a.left), "a's work is done");
-    cr_assert(wait_until_zero(&b.left), "b's work is done");
+    cr_assert(wait_for(&a.left, 0), "a's work is done");
+    cr_assert(wait_for(&b.left, 0), "b's work is done");
     uf_helper_remove(h, &a);
     uf_helper_remove(h, &b);
     uf_helper_free(h);
@@ -97,16 +98,11 @@ Test(helper, a_wake_after_new_work_is_never_lost)
             g_usleep((gulong)g_rand_int_range(rand, 0, 50));
         /* Now and then, the helper has caught up and sleeps. */
         if (i % 100 == 0) {
-            gint64 end = g_get_monotonic_time() + DEADLINE_US;
-            while (g_atomic_int_get(&t.done) != g_atomic_int_get(&t.made) &&
-                   g_get_monotonic_time() < end)
-                g_usleep(50);
+            wait_for(&t.done, i + 1);
             cr_assert_eq(g_atomic_int_get(&t.done), i + 1, "piece %d is done", i);
         }
     }
-    gint64 end = g_get_monotonic_time() + DEADLINE_US;
-    while (g_atomic_int_get(&t.done) != 3000 && g_get_monotonic_time() < end)
-        g_usleep(100);
+    wait_for(&t.done, 3000);
     cr_assert_eq(g_atomic_int_get(&t.done), 3000, "every piece is done");
     g_rand_free(rand);
     uf_helper_remove(h, &t);
@@ -133,9 +129,7 @@ Test(helper, a_job_is_removed_once_its_step_is_over)
     slow s = {0, 0};
     uf_helper *h = uf_helper_new("test-helper");
     uf_helper_add(h, slow_step, &s);
-    gint64 end = g_get_monotonic_time() + DEADLINE_US;
-    while (!g_atomic_int_get(&s.in_step) && g_get_monotonic_time() < end)
-        g_usleep(100);
+    wait_for(&s.in_step, 1);
     cr_assert(g_atomic_int_get(&s.in_step), "the step runs");
     uf_helper_remove(h, &s);
     cr_assert_eq(g_atomic_int_get(&s.in_step), 0, "removed while its step ran");
@@ -156,9 +150,7 @@ static bool blocker_step(void *ctx)
     blocker *b = ctx;
     if (!g_atomic_int_compare_and_exchange(&b->taken, 0, 1))
         return false;
-    gint64 end = g_get_monotonic_time() + DEADLINE_US;
-    while (!g_atomic_int_get(&b->released) && g_get_monotonic_time() < end)
-        g_usleep(100);
+    wait_for(&b->released, 1);
     return true;
 }
 
@@ -187,9 +179,7 @@ Test(helper, assist_does_a_piece_in_the_callers_thread)
     noted n = {2, {NULL}};
     uf_helper *h = uf_helper_new("test-helper");
     uf_helper_add(h, blocker_step, &b);
-    gint64 end = g_get_monotonic_time() + DEADLINE_US;
-    while (!g_atomic_int_get(&b.taken) && g_get_monotonic_time() < end)
-        g_usleep(100);
+    wait_for(&b.taken, 1);
     cr_assert(g_atomic_int_get(&b.taken), "the helper runs the blocker");
     uf_helper_add(h, noted_step, &n);
     cr_assert(uf_helper_assist(h), "a piece of the second job");

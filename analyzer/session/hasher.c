@@ -88,9 +88,8 @@ typedef struct work_list {
 } work_list;
 
 struct uf_hasher {
-    bool threaded;
     bool cpu_sha; /* hashes begun here use the CPU's SHA extensions */
-    uf_helper *helper; /* the thread that hashes the chunks */
+    uf_helper *helper; /* the thread that hashes the chunks; NULL: at once */
     bool own_helper;
     GMutex lock;
     GCond changed;
@@ -352,7 +351,6 @@ static uf_hasher *hasher_new(uf_helper *helper, bool own_helper, bool cpu_sha)
 {
     init_library();
     uf_hasher *h = g_new0(uf_hasher, 1);
-    h->threaded = helper != NULL;
     h->cpu_sha = cpu_sha && uf_sha256_available();
     if (helper) {
         h->helper = helper;
@@ -386,7 +384,7 @@ void uf_hasher_free(uf_hasher *h)
 {
     if (!h)
         return;
-    if (h->threaded) {
+    if (h->helper) {
         hand_over(h);
         wait_for_helper(h, 0);
         uf_helper_remove(h->helper, h);
@@ -406,7 +404,7 @@ void uf_hasher_free(uf_hasher *h)
 
 bool uf_hasher_threaded(const uf_hasher *h)
 {
-    return h->threaded;
+    return h->helper != NULL;
 }
 
 bool uf_hasher_uses_cpu_sha(const uf_hasher *h)
@@ -427,7 +425,7 @@ uf_hash *uf_hash_begin(uf_hasher *h)
 
 void uf_hash_write(uf_hasher *h, uf_hash *x, const void *data, size_t len)
 {
-    if (!h->threaded) {
+    if (!h->helper) {
         hash_bytes(x, data, len);
         return;
     }
@@ -442,7 +440,7 @@ void uf_hash_write(uf_hasher *h, uf_hash *x, const void *data, size_t len)
 
 uint8_t *uf_hash_give(uf_hasher *h, uf_hash *x, uint8_t *buf, uint32_t len, uint32_t *cap)
 {
-    if (!h->threaded || len < GIVE_MIN) {
+    if (!h->helper || len < GIVE_MIN) {
         uf_hash_write(h, x, buf, len);
         return buf;
     }
@@ -456,7 +454,7 @@ void uf_hash_end(uf_hasher *h, uf_hash *x)
         return;
     x->ended = true;
     static const uint8_t no_bytes[1];
-    if (h->threaded)
+    if (h->helper)
         append(h, x, no_bytes, 0, true);
     else
         finish(x);
